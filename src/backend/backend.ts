@@ -1,0 +1,111 @@
+// The kernel-level contract every backend implements. Tensors and autograd (src/tensor.ts,
+// src/ops/) are written once against this interface; the CPU backend is the reference and
+// the WebGPU backend must agree with it within float32 tolerance.
+//
+// Every kernel returns a new Storage holding a contiguous row-major result. Storages are
+// reference counted by the front end and handed back with `release` when the count hits 0.
+
+import type { Shape } from '../shape.js';
+
+export interface Storage {
+  /** Number of float32 elements. */
+  readonly size: number;
+  /** Tensors sharing this storage (reshape shares); owned by the front end. */
+  refs: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'abs' | 'sign' | 'sqrt' | 'relu' | 'sigmoid'
+  /** x > 0 ? 1 : 0 */
+  | 'step'
+  /** x + s, x * s, s - x, s / x, x ^ s (sign-aware for integer s) */
+  | 'addScalar' | 'mulScalar' | 'rsubScalar' | 'rdivScalar' | 'powScalar';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  /** a > b ? 1 : 0, a == b ? 1 : 0 */
+  | 'gt' | 'eq';
+
+export type ReduceOp = 'sum' | 'max';
+
+export interface MatmulParams {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Element offsets between consecutive batch matrices; 0 broadcasts one matrix. */
+  strideA: number;
+  strideB: number;
+}
+
+export interface ConvParams {
+  batch: number;
+  inC: number;
+  inH: number;
+  inW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  outH: number;
+  outW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+}
+
+export type PoolMode = 'max' | 'avg';
+
+export interface PoolParams {
+  batch: number;
+  channels: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+}
+
+export interface MemoryInfo {
+  liveBuffers: number;
+  liveBytes: number;
+  pooledBytes: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** Human-readable device description, e.g. "google swiftshader (SwiftShader driver 5.0.0)". */
+  readonly adapter: string;
+
+  upload(data: Float32Array): Storage;
+  zeros(size: number): Storage;
+  /** Resolves with a copy of the storage's contents. Submits pending GPU work. */
+  read(s: Storage): Promise<Float32Array>;
+  release(s: Storage): void;
+
+  unary(op: UnaryOp, x: Storage, scalar: number): Storage;
+  /** `aStrides`/`bStrides` index each operand over `outShape` (0 on broadcast dims). */
+  binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], outShape: Shape): Storage;
+  /** Reduces `axes` (sorted, unique) of `shape`; the result holds the kept dims in order. */
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage;
+  /** out[i] = x[offset(i)] with `strides` indexing x over `outShape`: transposes and broadcasts. */
+  copyStrided(x: Storage, outShape: Shape, strides: readonly number[]): Storage;
+  matmul(a: Storage, b: Storage, p: MatmulParams): Storage;
+  conv2d(x: Storage, w: Storage, p: ConvParams): Storage;
+  conv2dBackwardInput(dy: Storage, w: Storage, p: ConvParams): Storage;
+  conv2dBackwardWeight(x: Storage, dy: Storage, p: ConvParams): Storage;
+  /** Max pooling also returns, per output, the flat index (within its plane) of the chosen input. */
+  pool2d(mode: PoolMode, x: Storage, p: PoolParams): { out: Storage; argmax: Storage | null };
+  pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage;
+
+  /** Submits recorded work (a step boundary). A no-op on the CPU. */
+  flush(): void;
+  /** Live (in use) and pooled (free, kept for reuse) device memory. */
+  memory(): MemoryInfo;
+  destroy(): void;
+}

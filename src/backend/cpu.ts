@@ -1,0 +1,274 @@
+// The pure-TypeScript reference backend: every kernel written as the plainest correct loop.
+// The WebGPU kernels are tested against these.
+
+import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, UnaryOp } from './backend.js';
+import { type Shape, sizeOf, stridesOf } from '../shape.js';
+
+let liveStorages = 0;
+let liveBytes = 0;
+const registry = new FinalizationRegistry<number>((bytes) => {
+  liveStorages--;
+  liveBytes -= bytes;
+});
+
+class CpuStorage implements Storage {
+  refs = 0;
+  constructor(readonly data: Float32Array) {
+    liveStorages++;
+    liveBytes += data.byteLength;
+    registry.register(this, data.byteLength);
+  }
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+const data = (s: Storage): Float32Array => (s as CpuStorage).data;
+
+/** x ^ s with the sign of x kept for odd integer exponents; NaN for a negative base otherwise. */
+export function signedPow(x: number, s: number): number {
+  if (x >= 0 || !Number.isInteger(s)) return Math.pow(x, s);
+  const r = Math.pow(-x, s);
+  return s % 2 === 0 ? r : -r;
+}
+
+export const unaryFns: Record<UnaryOp, (x: number, s: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  sqrt: Math.sqrt,
+  relu: (x) => (x > 0 ? x : 0),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  step: (x) => (x > 0 ? 1 : 0),
+  addScalar: (x, s) => x + s,
+  mulScalar: (x, s) => x * s,
+  rsubScalar: (x, s) => s - x,
+  rdivScalar: (x, s) => s / x,
+  powScalar: signedPow,
+};
+
+export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: signedPow,
+  maximum: (a, b) => (a >= b ? a : b),
+  minimum: (a, b) => (a <= b ? a : b),
+  gt: (a, b) => (a > b ? 1 : 0),
+  eq: (a, b) => (a === b ? 1 : 0),
+};
+
+/** Calls `fn(flatIndex, offsets...)` over `shape` in row-major order, tracking strided offsets. */
+function forEachIndex(shape: Shape, strideSets: readonly (readonly number[])[], fn: (i: number, offsets: number[]) => void): void {
+  const rank = shape.length;
+  const n = sizeOf(shape);
+  const idx = new Array<number>(rank).fill(0);
+  const offsets = strideSets.map(() => 0);
+  for (let i = 0; i < n; i++) {
+    fn(i, offsets);
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      for (let s = 0; s < strideSets.length; s++) offsets[s] += strideSets[s][d];
+      if (idx[d] < shape[d]) break;
+      for (let s = 0; s < strideSets.length; s++) offsets[s] -= strideSets[s][d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly adapter = 'cpu (TypeScript reference)';
+
+  upload(values: Float32Array): Storage {
+    return new CpuStorage(Float32Array.from(values));
+  }
+  zeros(size: number): Storage {
+    return new CpuStorage(new Float32Array(size));
+  }
+  async read(s: Storage): Promise<Float32Array> {
+    return Float32Array.from(data(s));
+  }
+  release(): void {}
+  flush(): void {}
+  destroy(): void {}
+  /** Storages not yet garbage collected (the CPU backend leaves freeing to the GC). */
+  memory(): MemoryInfo {
+    return { liveBuffers: liveStorages, liveBytes, pooledBytes: 0 };
+  }
+
+  unary(op: UnaryOp, x: Storage, scalar: number): Storage {
+    const fn = unaryFns[op];
+    const src = data(x);
+    const out = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = fn(src[i], scalar);
+    return new CpuStorage(out);
+  }
+
+  binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], outShape: Shape): Storage {
+    const fn = binaryFns[op];
+    const da = data(a), db = data(b);
+    const out = new Float32Array(sizeOf(outShape));
+    forEachIndex(outShape, [aStrides, bStrides], (i, [oa, ob]) => {
+      out[i] = fn(da[oa], db[ob]);
+    });
+    return new CpuStorage(out);
+  }
+
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage {
+    const src = data(x);
+    const strides = stridesOf(shape);
+    const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const keptShape = kept.map((i) => shape[i]);
+    const redShape = axes.map((i) => shape[i]);
+    const redStrides = axes.map((i) => strides[i]);
+    const out = new Float32Array(sizeOf(keptShape));
+    forEachIndex(keptShape, [kept.map((i) => strides[i])], (o, [base]) => {
+      let acc = op === 'sum' ? 0 : -Infinity;
+      forEachIndex(redShape, [redStrides], (_, [r]) => {
+        const v = src[base + r];
+        acc = op === 'sum' ? acc + v : v > acc || Number.isNaN(v) ? v : acc;
+      });
+      out[o] = acc;
+    });
+    return new CpuStorage(out);
+  }
+
+  copyStrided(x: Storage, outShape: Shape, strides: readonly number[]): Storage {
+    const src = data(x);
+    const out = new Float32Array(sizeOf(outShape));
+    forEachIndex(outShape, [strides], (i, [o]) => {
+      out[i] = src[o];
+    });
+    return new CpuStorage(out);
+  }
+
+  matmul(a: Storage, b: Storage, p: MatmulParams): Storage {
+    const A = data(a), B = data(b);
+    const { batch, m, k, n } = p;
+    const out = new Float32Array(batch * m * n);
+    const row = new Float64Array(n);
+    for (let bi = 0; bi < batch; bi++) {
+      const oa = bi * p.strideA, ob = bi * p.strideB, oc = bi * m * n;
+      for (let i = 0; i < m; i++) {
+        row.fill(0);
+        for (let kk = 0; kk < k; kk++) {
+          const av = A[oa + i * k + kk];
+          if (av === 0) continue;
+          const bRow = ob + kk * n;
+          for (let j = 0; j < n; j++) row[j] += av * B[bRow + j];
+        }
+        for (let j = 0; j < n; j++) out[oc + i * n + j] = row[j];
+      }
+    }
+    return new CpuStorage(out);
+  }
+
+  /** Visits every (output pixel, kernel tap) pair that lands inside the input. */
+  private convTaps(p: ConvParams, fn: (n: number, o: number, outIdx: number, c: number, inIdx: number, wIdx: number) => void): void {
+    for (let n = 0; n < p.batch; n++)
+      for (let o = 0; o < p.outC; o++)
+        for (let oy = 0; oy < p.outH; oy++)
+          for (let ox = 0; ox < p.outW; ox++) {
+            const outIdx = ((n * p.outC + o) * p.outH + oy) * p.outW + ox;
+            for (let c = 0; c < p.inC; c++)
+              for (let ky = 0; ky < p.kH; ky++) {
+                const iy = oy * p.strideH - p.padH + ky;
+                if (iy < 0 || iy >= p.inH) continue;
+                for (let kx = 0; kx < p.kW; kx++) {
+                  const ix = ox * p.strideW - p.padW + kx;
+                  if (ix < 0 || ix >= p.inW) continue;
+                  fn(n, o, outIdx, c, ((n * p.inC + c) * p.inH + iy) * p.inW + ix, ((o * p.inC + c) * p.kH + ky) * p.kW + kx);
+                }
+              }
+          }
+  }
+
+  conv2d(x: Storage, w: Storage, p: ConvParams): Storage {
+    const X = data(x), W = data(w);
+    const acc = new Float64Array(p.batch * p.outC * p.outH * p.outW);
+    this.convTaps(p, (_n, _o, outIdx, _c, inIdx, wIdx) => {
+      acc[outIdx] += X[inIdx] * W[wIdx];
+    });
+    return new CpuStorage(Float32Array.from(acc));
+  }
+
+  conv2dBackwardInput(dy: Storage, w: Storage, p: ConvParams): Storage {
+    const DY = data(dy), W = data(w);
+    const acc = new Float64Array(p.batch * p.inC * p.inH * p.inW);
+    this.convTaps(p, (_n, _o, outIdx, _c, inIdx, wIdx) => {
+      acc[inIdx] += DY[outIdx] * W[wIdx];
+    });
+    return new CpuStorage(Float32Array.from(acc));
+  }
+
+  conv2dBackwardWeight(x: Storage, dy: Storage, p: ConvParams): Storage {
+    const X = data(x), DY = data(dy);
+    const acc = new Float64Array(p.outC * p.inC * p.kH * p.kW);
+    this.convTaps(p, (_n, _o, outIdx, _c, inIdx, wIdx) => {
+      acc[wIdx] += DY[outIdx] * X[inIdx];
+    });
+    return new CpuStorage(Float32Array.from(acc));
+  }
+
+  pool2d(mode: PoolMode, x: Storage, p: PoolParams): { out: Storage; argmax: Storage | null } {
+    const X = data(x);
+    const planes = p.batch * p.channels;
+    const out = new Float32Array(planes * p.outH * p.outW);
+    const argmax = mode === 'max' ? new Float32Array(out.length) : null;
+    for (let pl = 0; pl < planes; pl++)
+      for (let oy = 0; oy < p.outH; oy++)
+        for (let ox = 0; ox < p.outW; ox++) {
+          let best = -Infinity, bestIdx = -1, sum = 0;
+          for (let ky = 0; ky < p.kH; ky++) {
+            const iy = oy * p.strideH - p.padH + ky;
+            if (iy < 0 || iy >= p.inH) continue;
+            for (let kx = 0; kx < p.kW; kx++) {
+              const ix = ox * p.strideW - p.padW + kx;
+              if (ix < 0 || ix >= p.inW) continue;
+              const v = X[(pl * p.inH + iy) * p.inW + ix];
+              sum += v;
+              if (v > best || bestIdx < 0) {
+                best = v;
+                bestIdx = iy * p.inW + ix;
+              }
+            }
+          }
+          const o = (pl * p.outH + oy) * p.outW + ox;
+          if (argmax) {
+            out[o] = best;
+            argmax[o] = bestIdx;
+          } else out[o] = sum / (p.kH * p.kW);
+        }
+    return { out: new CpuStorage(out), argmax: argmax && new CpuStorage(argmax) };
+  }
+
+  pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {
+    const DY = data(dy);
+    const AM = argmax && data(argmax);
+    const planes = p.batch * p.channels;
+    const dx = new Float32Array(planes * p.inH * p.inW);
+    const area = p.kH * p.kW;
+    for (let pl = 0; pl < planes; pl++)
+      for (let oy = 0; oy < p.outH; oy++)
+        for (let ox = 0; ox < p.outW; ox++) {
+          const o = (pl * p.outH + oy) * p.outW + ox;
+          if (mode === 'max') {
+            if (AM![o] >= 0) dx[pl * p.inH * p.inW + AM![o]] += DY[o];
+            continue;
+          }
+          for (let ky = 0; ky < p.kH; ky++) {
+            const iy = oy * p.strideH - p.padH + ky;
+            if (iy < 0 || iy >= p.inH) continue;
+            for (let kx = 0; kx < p.kW; kx++) {
+              const ix = ox * p.strideW - p.padW + kx;
+              if (ix >= 0 && ix < p.inW) dx[(pl * p.inH + iy) * p.inW + ix] += DY[o] / area;
+            }
+          }
+        }
+    return new CpuStorage(dx);
+  }
+}

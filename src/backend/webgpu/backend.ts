@@ -1,0 +1,440 @@
+// The WebGPU backend: every kernel is a WGSL compute shader from shaders/.
+//
+// How work flows:
+// - Kernels are recorded into one command encoder (one compute pass) and submitted only when
+//   the host reads a result, on flush() (a step boundary), or after MAX_PENDING dispatches.
+//   Nothing inside a training step waits for the GPU.
+// - Pipelines are cached by kernel name + placeholder values; uniform blocks are cached by
+//   content (shapes repeat every step), written once at creation and never rewritten.
+// - Buffers are pooled by size. A buffer released while recorded work may still read it can be
+//   reused at once as the output of later recorded work (same queue order), but not as the
+//   target of queue.writeBuffer, which runs before unsubmitted commands: such buffers wait
+//   in `recentlyFreed` until the next submit.
+// - Errors: WGSL compile/validation errors name the kernel and surface on the next read;
+//   device loss is reported on every call after it instead of hanging.
+
+import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import { type Shape, MAX_RANK, sizeOf, stridesOf } from '../../shape.js';
+import { shaderSource } from './shaders.js';
+import { matmulProgram, convPrograms, type Program } from './programs.js';
+
+/** Tuning knobs. */
+const MAX_PENDING = 512;
+const MAX_CACHED_UNIFORMS = 4096;
+const MAX_WORKGROUPS_PER_DIM = 65535;
+
+class GpuStorage implements Storage {
+  refs = 0;
+  constructor(readonly buffer: GPUBuffer, readonly size: number) {}
+}
+
+const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
+
+const UNARY_WGSL: Record<UnaryOp, string> = {
+  neg: '-v',
+  exp: 'exp(v)',
+  log: 'log(v)',
+  abs: 'abs(v)',
+  sign: 'sign(v)',
+  sqrt: 'sqrt(v)',
+  relu: 'max(v, 0.0)',
+  sigmoid: '1.0 / (1.0 + exp(-v))',
+  step: 'select(0.0, 1.0, v > 0.0)',
+  addScalar: 'v + s',
+  mulScalar: 'v * s',
+  rsubScalar: 's - v',
+  rdivScalar: 's / v',
+  powScalar: 'signed_pow(v, s)',
+};
+
+const BINARY_WGSL: Record<BinaryOp, string> = {
+  add: 'u + v',
+  sub: 'u - v',
+  mul: 'u * v',
+  div: 'u / v',
+  pow: 'signed_pow(u, v)',
+  maximum: 'select(v, u, u >= v)',
+  minimum: 'select(v, u, u <= v)',
+  gt: 'select(0.0, 1.0, u > v)',
+  eq: 'select(0.0, 1.0, u == v)',
+};
+
+const REDUCE_WGSL: Record<ReduceOp, { COMBINE: string; INIT: string }> = {
+  sum: { COMBINE: 'acc + v', INIT: '0.0' },
+  max: { COMBINE: 'select(acc, v, v > acc || v != v)', INIT: 'f32_neg_inf()' },
+};
+
+/** A uniform block under construction: u32 and f32 fields, 16-byte aligned. */
+class Uniforms {
+  private readonly words: number[] = [];
+  private readonly floats = new Set<number>();
+  u32(...values: number[]): this {
+    this.words.push(...values);
+    return this;
+  }
+  f32(value: number): this {
+    this.floats.add(this.words.length);
+    this.words.push(value);
+    return this;
+  }
+  /** A rank-<=8 list padded into two vec4<u32>. */
+  dims(values: readonly number[]): this {
+    if (values.length > 8) throw new Error(`internal: rank ${values.length} exceeds the kernels' 8`);
+    return this.u32(...values, ...new Array<number>(8 - values.length).fill(0));
+  }
+  bytes(): Uint8Array {
+    while (this.words.length % 4) this.words.push(0);
+    const out = new ArrayBuffer(this.words.length * 4);
+    const u = new Uint32Array(out);
+    const f = new Float32Array(out);
+    this.words.forEach((w, i) => (this.floats.has(i) ? (f[i] = w) : (u[i] = w)));
+    return new Uint8Array(out);
+  }
+}
+
+/** Merges adjacent dims that are contiguous with each other in every stride set. */
+function coalesce(shape: readonly number[], strideSets: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strideSets.map(() => []);
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const last = outShape.length - 1;
+    if (last >= 0 && strideSets.every((s, k) => outStrides[k][last] === s[i] * d)) {
+      outShape[last] *= d;
+      strideSets.forEach((s, k) => (outStrides[k][last] = s[i]));
+    } else {
+      outShape.push(d);
+      strideSets.forEach((s, k) => outStrides[k].push(s[i]));
+    }
+  });
+  return { shape: outShape, strides: outStrides };
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly uniformCache = new Map<string, GPUBuffer>();
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  private recentlyFreed = new Map<number, GPUBuffer[]>();
+  private liveBuffers = 0;
+  private liveBytes = 0;
+  private pooledBytes = 0;
+  private readonly errors: string[] = [];
+  private lostReason: string | null = null;
+  private readonly lost: Promise<never>;
+  private readonly maxBinding: number;
+  private scratch: GpuStorage | null = null;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: string,
+    /** Kept so that the GPU object outlives the backend (Dawn in Node ties them together). */
+    private gpuHandle: unknown,
+  ) {
+    this.maxBinding = device.limits.maxStorageBufferBindingSize;
+    this.lost = device.lost.then((info) => {
+      this.lostReason = info.message || info.reason || 'unknown reason';
+      throw this.lostError();
+    });
+    this.lost.catch(() => {});
+    device.addEventListener('uncapturederror', (e) => {
+      this.errors.push((e as GPUUncapturedErrorEvent).error.message);
+    });
+  }
+
+  private lostError(): Error {
+    return new Error(`WebGPU device lost (${this.lostReason}); re-run tg.init() to get a new device`);
+  }
+
+  private check(): void {
+    if (this.lostReason !== null) throw this.lostError();
+  }
+
+  private throwPendingErrors(): void {
+    if (this.errors.length) {
+      const all = this.errors.splice(0);
+      throw new Error(`WebGPU error: ${all.join('\n')}`);
+    }
+  }
+
+  // ---- buffers ----
+
+  private static bucket(bytes: number): number {
+    return Math.max(16, Math.ceil(bytes / 256) * 256);
+  }
+
+  private acquire(size: number, forUpload: boolean): GpuStorage {
+    this.check();
+    const bytes = size * 4;
+    if (bytes > this.maxBinding) {
+      throw new Error(`a tensor of ${size} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) exceeds this device's maxStorageBufferBindingSize (${(this.maxBinding / 2 ** 20).toFixed(1)} MiB)`);
+    }
+    const key = WebGpuBackend.bucket(bytes);
+    let buffer = (forUpload ? undefined : this.recentlyFreed.get(key)?.pop()) ?? this.pool.get(key)?.pop();
+    if (buffer) this.pooledBytes -= key;
+    else {
+      buffer = this.device.createBuffer({ size: key, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.liveBuffers++;
+      this.liveBytes += key;
+    }
+    return new GpuStorage(buffer, size);
+  }
+
+  /** A small buffer for a writable binding a kernel variant does not use (aliasing is invalid). */
+  private unusedSlot(): GpuStorage {
+    return (this.scratch ??= this.acquire(4, true));
+  }
+
+  private output(size: number): GpuStorage {
+    return this.acquire(size, false);
+  }
+
+  release(s: Storage): void {
+    const buffer = buf(s);
+    const list = this.recentlyFreed.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.recentlyFreed.set(buffer.size, list);
+    this.pooledBytes += buffer.size;
+  }
+
+  memory(): MemoryInfo {
+    return { liveBuffers: this.liveBuffers, liveBytes: this.liveBytes - this.pooledBytes, pooledBytes: this.pooledBytes };
+  }
+
+  upload(data: Float32Array): Storage {
+    const s = this.acquire(data.length, true);
+    if (data.length) this.device.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return s;
+  }
+
+  zeros(size: number): Storage {
+    const s = this.output(size);
+    this.endPass();
+    this.commandEncoder().clearBuffer(s.buffer);
+    return s;
+  }
+
+  async read(s: Storage): Promise<Float32Array> {
+    this.check();
+    const bytes = s.size * 4;
+    if (bytes === 0) {
+      this.flush();
+      return new Float32Array(0);
+    }
+    const staging = this.device.createBuffer({ size: WebGpuBackend.bucket(bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(buf(s), 0, staging, 0, bytes);
+    this.flush();
+    try {
+      await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, bytes), this.lost]);
+      this.throwPendingErrors();
+      return new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    } catch (e) {
+      this.check();
+      this.throwPendingErrors();
+      throw e;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  // ---- recording and submitting ----
+
+  private commandEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  flush(): void {
+    this.check();
+    this.endPass();
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+    }
+    this.pending = 0;
+    // Everything released so far is now behind submitted work: safe for writeBuffer too.
+    for (const [key, list] of this.recentlyFreed) {
+      const into = this.pool.get(key) ?? [];
+      into.push(...list);
+      this.pool.set(key, into);
+    }
+    this.recentlyFreed = new Map();
+    if (this.uniformCache.size > MAX_CACHED_UNIFORMS) {
+      for (const b of this.uniformCache.values()) b.destroy();
+      this.uniformCache.clear();
+    }
+  }
+
+  private pipeline(kernel: string, values: Readonly<Record<string, string>>): GPUComputePipeline {
+    const key = `${kernel}|${JSON.stringify(values)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const code = shaderSource(kernel, values);
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ label: kernel, code });
+      p = this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      void this.device.popErrorScope().then(async (err) => {
+        if (!err) return;
+        const info = await module.getCompilationInfo();
+        const details = info.messages.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`).join('\n');
+        this.errors.push(`WGSL kernel '${kernel}' failed to compile: ${err.message}${details ? `\n${details}` : ''}`);
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private uniform(kernel: string, u: Uniforms): GPUBuffer {
+    const bytes = u.bytes();
+    const key = `${kernel}|${Array.from(bytes).join(',')}`;
+    let b = this.uniformCache.get(key);
+    if (!b) {
+      b = this.device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+      new Uint8Array(b.getMappedRange()).set(bytes);
+      b.unmap();
+      this.uniformCache.set(key, b);
+    }
+    return b;
+  }
+
+  /** Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1) then the uniform block. */
+  private dispatch(kernel: string, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], u: Uniforms, groups: [number, number, number]): void {
+    this.check();
+    if (groups.some((g) => g === 0)) return;
+    if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
+    const pipeline = this.pipeline(kernel, values);
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({ binding: buffers.length, resource: { buffer: this.uniform(kernel, u) } });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.pass ??= this.commandEncoder().beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(...groups);
+    if (++this.pending >= MAX_PENDING) this.flush();
+  }
+
+  /** `count` workgroups laid out in x (and y past the per-dimension limit). */
+  private static fold(count: number): [number, number, number] {
+    if (count <= MAX_WORKGROUPS_PER_DIM) return [count, 1, 1];
+    const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIM);
+    return [Math.ceil(count / y), y, 1];
+  }
+
+  private runProgram(program: Program, buffers: GPUBuffer[], u: Uniforms): void {
+    this.dispatch(program.kernel, program.values, buffers, u, program.groups);
+  }
+
+  // ---- kernels ----
+
+  unary(op: UnaryOp, x: Storage, scalar: number): Storage {
+    const out = this.output(x.size);
+    const u = new Uniforms().u32(x.size).f32(scalar);
+    this.dispatch('unary', { OP: UNARY_WGSL[op] }, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(x.size / 256)));
+    return out;
+  }
+
+  binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], outShape: Shape): Storage {
+    const size = sizeOf(outShape);
+    const out = this.output(size);
+    const plain = stridesOf(outShape);
+    const direct = a.size === size && b.size === size && plain.every((s, i) => outShape[i] === 1 || (s === aStrides[i] && s === bStrides[i]));
+    const c = coalesce(outShape, [aStrides, bStrides]);
+    const u = new Uniforms().u32(size, c.shape.length, 0, 0).dims(c.shape).dims(c.strides[0]).dims(c.strides[1]);
+    this.dispatch('binary', { OP: BINARY_WGSL[op], BROADCAST: String(!direct) }, [buf(a), buf(b), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
+    return out;
+  }
+
+  copyStrided(x: Storage, outShape: Shape, strides: readonly number[]): Storage {
+    const size = sizeOf(outShape);
+    const out = this.output(size);
+    const c = coalesce(outShape, [strides]);
+    const u = new Uniforms().u32(size, c.shape.length, 0, 0).dims(c.shape).dims(c.strides[0]);
+    this.dispatch('copy_strided', {}, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
+    return out;
+  }
+
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage {
+    const strides = stridesOf(shape);
+    const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const kept = coalesce(keptAxes.map((i) => shape[i]), [keptAxes.map((i) => strides[i])]);
+    const red = coalesce(axes.map((i) => shape[i]), [axes.map((i) => strides[i])]);
+    const outSize = sizeOf(kept.shape);
+    const out = this.output(outSize);
+    if (red.shape.length > MAX_RANK || kept.shape.length > MAX_RANK) throw new Error('internal: reduce rank too high');
+    const u = new Uniforms()
+      .u32(outSize, sizeOf(red.shape), kept.shape.length, red.shape.length)
+      .dims(kept.shape).dims(kept.strides[0]).dims(red.shape).dims(red.strides[0]);
+    this.dispatch('reduce', REDUCE_WGSL[op], [buf(x), out.buffer], u, WebGpuBackend.fold(outSize));
+    return out;
+  }
+
+  matmul(a: Storage, b: Storage, p: MatmulParams): Storage {
+    const out = this.output(p.batch * p.m * p.n);
+    const u = new Uniforms().u32(p.m, p.n, p.k, p.batch, p.strideA, p.strideB, p.m * p.n, 0);
+    this.runProgram(matmulProgram(p), [buf(a), buf(b), out.buffer], u);
+    return out;
+  }
+
+  private convUniforms(p: ConvParams): Uniforms {
+    return new Uniforms().u32(p.batch, p.inC, p.inH, p.inW, p.outC, p.kH, p.kW, p.outH, p.outW, p.strideH, p.strideW, p.padH, p.padW, 0, 0, 0);
+  }
+
+  conv2d(x: Storage, w: Storage, p: ConvParams): Storage {
+    const out = this.output(p.batch * p.outC * p.outH * p.outW);
+    this.runProgram(convPrograms.forward(p), [buf(x), buf(w), out.buffer], this.convUniforms(p));
+    return out;
+  }
+
+  conv2dBackwardInput(dy: Storage, w: Storage, p: ConvParams): Storage {
+    const out = this.output(p.batch * p.inC * p.inH * p.inW);
+    this.runProgram(convPrograms.backwardInput(p), [buf(dy), buf(w), out.buffer], this.convUniforms(p));
+    return out;
+  }
+
+  conv2dBackwardWeight(x: Storage, dy: Storage, p: ConvParams): Storage {
+    const out = this.output(p.outC * p.inC * p.kH * p.kW);
+    this.runProgram(convPrograms.backwardWeight(p), [buf(x), buf(dy), out.buffer], this.convUniforms(p));
+    return out;
+  }
+
+  private poolUniforms(p: PoolParams): Uniforms {
+    return new Uniforms().u32(p.batch * p.channels, p.inH, p.inW, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.padH, p.padW, 0);
+  }
+
+  pool2d(mode: PoolMode, x: Storage, p: PoolParams): { out: Storage; argmax: Storage | null } {
+    const size = p.batch * p.channels * p.outH * p.outW;
+    const out = this.output(size);
+    const argmax = mode === 'max' ? this.output(size) : null;
+    this.dispatch('pool2d_forward', { MAX: String(mode === 'max') }, [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer], this.poolUniforms(p), WebGpuBackend.fold(Math.ceil(size / 256)));
+    return { out, argmax };
+  }
+
+  pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {
+    const size = p.batch * p.channels * p.inH * p.inW;
+    const out = this.output(size);
+    this.dispatch('pool2d_backward', { MAX: String(mode === 'max') }, [buf(dy), buf(argmax ?? dy), out.buffer], this.poolUniforms(p), WebGpuBackend.fold(Math.ceil(size / 256)));
+    return out;
+  }
+
+  destroy(): void {
+    if (this.lostReason === null) {
+      try {
+        this.flush();
+      } catch {
+        // A device that is going away may refuse the last submit; nothing is waiting on it.
+      }
+    }
+    for (const b of this.uniformCache.values()) b.destroy();
+    this.uniformCache.clear();
+    this.device.destroy();
+    this.gpuHandle = null;
+  }
+}

@@ -1,0 +1,22 @@
+// ticketgrad: the public API.
+
+export { init, type InitOptions, type InitResult } from './init.js';
+export { setBackend, getBackend, shutdown, noGrad, scope, keep, type BackendName } from './engine.js';
+export { Tensor, tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions, type BackwardFn } from './tensor.js';
+export * from './ops/index.js';
+export { SGD, Adam, type SGDOptions, type AdamOptions } from './optim/optimizers.js';
+export { cosineSchedule, multiStepSchedule, constantSchedule, type Schedule } from './optim/schedules.js';
+export type { Backend, MemoryInfo } from './backend/backend.js';
+
+import { getBackend } from './engine.js';
+import type { MemoryInfo } from './backend/backend.js';
+
+/** Submits recorded GPU work now (call at a step boundary); a no-op on the CPU. */
+export function flush(): void {
+  getBackend().flush();
+}
+
+/** Device memory of the default backend: live and pooled buffers. */
+export function memory(): MemoryInfo {
+  return getBackend().memory();
+}

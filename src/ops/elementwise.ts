@@ -1,0 +1,114 @@
+// Elementwise operations with NumPy broadcasting, and their gradients.
+
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { type Shape, broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { reshape } from './shape.js';
+import { sum } from './reduce.js';
+
+export function unaryOp(x: Tensor, op: UnaryOp, scalar: number, backward: (g: Tensor, out: Tensor) => Tensor | null): Tensor {
+  const out: Tensor = Tensor.fromOp(x.backend.unary(op, x.storage, scalar), x.shape, [x], op, (g) => [backward(g, out)]);
+  return out;
+}
+
+function sameBackend(a: Tensor, b: Tensor, op: string): void {
+  if (a.backend !== b.backend) throw new Error(`${op}: operands live on different backends (${a.backend.name} and ${b.backend.name})`);
+}
+
+export function binaryOp(a: Tensor, b: Tensor, op: BinaryOp, backward: (g: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  sameBackend(a, b, op);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const storage = a.backend.binary(op, a.storage, broadcastStrides(a.shape, shape), b.storage, broadcastStrides(b.shape, shape), shape);
+  const out: Tensor = Tensor.fromOp(storage, shape, [a, b], op, (g) => {
+    const [ga, gb] = backward(g, out);
+    return [ga && unbroadcast(ga, a.shape), gb && unbroadcast(gb, b.shape)];
+  });
+  return out;
+}
+
+/** Sums a broadcast gradient back down to `shape`. */
+export function unbroadcast(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < lead || shape[i - lead] === 1) axes.push(i);
+  return reshape(sum(g, axes), [...shape]);
+}
+
+/** Broadcasts `x` to `shape` (materialised). */
+export function expand(x: Tensor, shape: Shape): Tensor {
+  if (sameShape(x.shape, shape)) return x;
+  broadcastShapes(x.shape, shape, 'expand');
+  const storage = x.backend.copyStrided(x.storage, shape, broadcastStrides(x.shape, shape));
+  return Tensor.fromOp(storage, shape, [x], 'expand', (g) => [unbroadcast(g, x.shape)]);
+}
+
+// ---- binary arithmetic (a tensor or a number on the right) ----
+
+export function add(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === 'number') return unaryOp(a, 'addScalar', b, (g) => g);
+  return binaryOp(a, b, 'add', (g) => [g, g]);
+}
+
+export function sub(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === 'number') return unaryOp(a, 'addScalar', -b, (g) => g);
+  return binaryOp(a, b, 'sub', (g) => [g, neg(g)]);
+}
+
+export function mul(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === 'number') return unaryOp(a, 'mulScalar', b, (g) => mul(g, b));
+  return binaryOp(a, b, 'mul', (g) => [mul(g, b), mul(g, a)]);
+}
+
+export function div(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === 'number') return unaryOp(a, 'mulScalar', 1 / b, (g) => mul(g, 1 / b));
+  return binaryOp(a, b, 'div', (g, out) => [div(g, b), neg(div(mul(g, out), b))]);
+}
+
+/** `a ^ b`; for a negative base the exponent must be an integer (else NaN), as in Math.pow. */
+export function pow(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === 'number') {
+    return unaryOp(a, 'powScalar', b, (g) => mul(g, mul(pow(a, b - 1), b)));
+  }
+  return binaryOp(a, b, 'pow', (g, out) => [mul(g, mul(b, pow(a, sub(b, 1)))), mul(g, mul(out, log(a)))]);
+}
+
+/** Elementwise maximum; at ties the gradient goes to `b`. */
+export function maximum(a: Tensor, b: Tensor | number): Tensor {
+  const bt = typeof b === 'number' ? scalarLike(a, b) : b;
+  return binaryOp(a, bt, 'maximum', (g) => {
+    const aWins = compare(a, bt, 'gt');
+    return [mul(g, aWins), mul(g, rsub(aWins, 1))];
+  });
+}
+
+/** `a > b` or `a == b` as 0/1 (no gradient). */
+export function compare(a: Tensor, b: Tensor, op: 'gt' | 'eq'): Tensor {
+  sameBackend(a, b, op);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const storage = a.backend.binary(op, a.storage, broadcastStrides(a.shape, shape), b.storage, broadcastStrides(b.shape, shape), shape);
+  return new Tensor(storage, shape, a.backend);
+}
+
+function scalarLike(a: Tensor, value: number): Tensor {
+  const s = a.backend.upload(Float32Array.of(value));
+  return new Tensor(s, [], a.backend);
+}
+
+/** s - x */
+export function rsub(x: Tensor, s: number): Tensor {
+  return unaryOp(x, 'rsubScalar', s, (g) => neg(g));
+}
+
+// ---- unary functions ----
+
+export const neg = (x: Tensor): Tensor => unaryOp(x, 'neg', 0, (g) => neg(g));
+export const exp = (x: Tensor): Tensor => unaryOp(x, 'exp', 0, (g, out) => mul(g, out));
+export const log = (x: Tensor): Tensor => unaryOp(x, 'log', 0, (g) => div(g, x));
+export const abs = (x: Tensor): Tensor => unaryOp(x, 'abs', 0, (g) => mul(g, sign(x)));
+export const sign = (x: Tensor): Tensor => unaryOp(x, 'sign', 0, (g) => mul(g, 0));
+export const sqrt = (x: Tensor): Tensor => unaryOp(x, 'sqrt', 0, (g, out) => div(mul(g, 0.5), out));
+export const relu = (x: Tensor): Tensor => unaryOp(x, 'relu', 0, (g) => mul(g, step(x)));
+export const sigmoid = (x: Tensor): Tensor => unaryOp(x, 'sigmoid', 0, (g, out) => mul(g, mul(out, rsub(out, 1))));
+/** x > 0 ? 1 : 0 (no gradient). */
+export const step = (x: Tensor): Tensor => new Tensor(x.backend.unary('step', x.storage, 0), x.shape, x.backend);

@@ -1,0 +1,7 @@
+export { add, sub, mul, div, pow, maximum, neg, exp, log, abs, sign, sqrt, relu, sigmoid, step, expand } from './elementwise.js';
+export { sum, mean, max } from './reduce.js';
+export { reshape, transpose, flatten } from './shape.js';
+export { matmul } from './matmul.js';
+export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions } from './conv.js';
+export { batchNorm2d, type BatchNormOptions } from './norm.js';
+export { logSoftmax, crossEntropy } from './loss.js';

@@ -1,0 +1,53 @@
+// Log-softmax and cross-entropy.
+
+import type { Backend } from '../backend/backend.js';
+import { keep } from '../engine.js';
+import { shapeStr } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { compare, exp, log, mul, sub } from './elementwise.js';
+import { max, sum } from './reduce.js';
+import { reshape } from './shape.js';
+
+/** log(softmax(x)) along `axis`, computed stably (max subtracted first). */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const shift = max(x, axis, true).detach();
+  const shifted = sub(x, shift);
+  return sub(shifted, log(sum(exp(shifted), axis, true)));
+}
+
+const classIndexCache = new WeakMap<Backend, Map<number, Tensor>>();
+
+/** The row [0, 1, ..., classes-1] on a backend, made once. */
+function classIndices(backend: Backend, classes: number): Tensor {
+  let perBackend = classIndexCache.get(backend);
+  if (!perBackend) classIndexCache.set(backend, (perBackend = new Map()));
+  let t = perBackend.get(classes);
+  if (!t || t.disposed) {
+    t = new Tensor(backend.upload(Float32Array.from({ length: classes }, (_, i) => i)), [1, classes], backend);
+    keep(t);
+    perBackend.set(classes, t);
+  }
+  return t;
+}
+
+/**
+ * Mean cross-entropy of `logits` [B, C] against class indices `labels` (a tensor [B] or a
+ * plain array of integers). Labels in a tensor are not range-checked (a label outside
+ * 0..C-1 contributes 0); a plain array is checked.
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor | readonly number[]): Tensor {
+  if (logits.rank !== 2) throw new Error(`crossEntropy: logits must be [batch, classes], got ${shapeStr(logits.shape)}`);
+  const [batch, classes] = logits.shape;
+  let labelTensor: Tensor;
+  if (labels instanceof Tensor) {
+    if (labels.size !== batch) throw new Error(`crossEntropy: ${labels.size} labels for logits ${shapeStr(logits.shape)}`);
+    labelTensor = reshape(labels, [batch, 1]);
+  } else {
+    if (labels.length !== batch) throw new Error(`crossEntropy: ${labels.length} labels for logits ${shapeStr(logits.shape)}`);
+    const bad = labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
+    if (bad >= 0) throw new Error(`crossEntropy: label ${labels[bad]} at index ${bad} is not a class index in 0..${classes - 1}`);
+    labelTensor = new Tensor(logits.backend.upload(Float32Array.from(labels)), [batch, 1], logits.backend);
+  }
+  const oneHot = compare(labelTensor, classIndices(logits.backend, classes), 'eq');
+  return mul(sum(mul(logSoftmax(logits, 1), oneHot)), -1 / batch);
+}

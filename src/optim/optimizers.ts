@@ -1,0 +1,129 @@
+// Optimizers with PyTorch's update rules. Each step runs as tensor kernels on the parameters'
+// backend (no readback) and replaces parameter values in place with `assign`.
+
+import { keep, noGrad, scope } from '../engine.js';
+import { Tensor } from '../tensor.js';
+import { add, div, mul, sqrt } from '../ops/elementwise.js';
+
+abstract class Optimizer {
+  readonly params: Tensor[];
+  lr: number;
+  protected readonly weightDecay: number;
+  protected steps = 0;
+
+  constructor(params: Tensor[], lr: number, weightDecay: number) {
+    if (!(lr >= 0)) throw new Error(`optimizer: lr must be a number >= 0, got ${lr}`);
+    if (!(weightDecay >= 0)) throw new Error(`optimizer: weightDecay must be >= 0, got ${weightDecay}`);
+    const bad = params.findIndex((p) => !(p instanceof Tensor) || !p.requiresGrad);
+    if (bad >= 0) throw new Error(`optimizer: parameter ${bad} is not a tensor with requiresGrad: true`);
+    this.params = params;
+    this.lr = lr;
+    this.weightDecay = weightDecay;
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    this.steps++;
+    noGrad(() =>
+      scope(() => {
+        this.params.forEach((p, i) => {
+          if (!p.grad) return;
+          const g = this.weightDecay ? add(p.grad, mul(p, this.weightDecay)) : p.grad;
+          p.assign(this.update(p, g, i));
+        });
+      }),
+    );
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params) p.zeroGrad();
+  }
+
+  /** The new value of parameter `i` given its (decayed) gradient. */
+  protected abstract update(p: Tensor, g: Tensor, i: number): Tensor;
+
+  /** Persistent per-parameter state, replaced in place so scopes never free it. */
+  protected setState(slot: (Tensor | null)[], i: number, value: Tensor): Tensor {
+    const prev = slot[i];
+    if (prev) prev.assign(value);
+    else slot[i] = keep(value.detach());
+    return slot[i]!;
+  }
+
+  dispose(): void {}
+}
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export class SGD extends Optimizer {
+  private readonly momentum: number;
+  private readonly dampening: number;
+  private readonly nesterov: boolean;
+  private readonly buffers: (Tensor | null)[];
+
+  constructor(params: Tensor[], options: SGDOptions) {
+    super(params, options.lr, options.weightDecay ?? 0);
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
+    this.buffers = params.map(() => null);
+  }
+
+  protected update(p: Tensor, g: Tensor, i: number): Tensor {
+    let direction = g;
+    if (this.momentum) {
+      const prev = this.buffers[i];
+      const buf = this.setState(this.buffers, i, prev ? add(mul(prev, this.momentum), mul(g, 1 - this.dampening)) : g);
+      direction = this.nesterov ? add(g, mul(buf, this.momentum)) : buf;
+    }
+    return add(p, mul(direction, -this.lr));
+  }
+
+  override dispose(): void {
+    this.buffers.forEach((b) => b?.dispose());
+  }
+}
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export class Adam extends Optimizer {
+  private readonly betas: [number, number];
+  private readonly eps: number;
+  private readonly m: (Tensor | null)[];
+  private readonly v: (Tensor | null)[];
+
+  constructor(params: Tensor[], options: AdamOptions = {}) {
+    super(params, options.lr ?? 1e-3, options.weightDecay ?? 0);
+    this.betas = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.m = params.map(() => null);
+    this.v = params.map(() => null);
+  }
+
+  protected update(p: Tensor, g: Tensor, i: number): Tensor {
+    const [b1, b2] = this.betas;
+    const mPrev = this.m[i], vPrev = this.v[i];
+    const m = this.setState(this.m, i, mPrev ? add(mul(mPrev, b1), mul(g, 1 - b1)) : mul(g, 1 - b1));
+    const g2 = mul(g, g);
+    const v = this.setState(this.v, i, vPrev ? add(mul(vPrev, b2), mul(g2, 1 - b2)) : mul(g2, 1 - b2));
+    const mHat = mul(m, 1 / (1 - b1 ** this.steps));
+    const vHat = mul(v, 1 / (1 - b2 ** this.steps));
+    return add(p, mul(div(mHat, add(sqrt(vHat), this.eps)), -this.lr));
+  }
+
+  override dispose(): void {
+    [...this.m, ...this.v].forEach((t) => t?.dispose());
+  }
+}

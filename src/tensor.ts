@@ -1,0 +1,304 @@
+// Tensors and reverse-mode autograd, in the spirit of micrograd: every operation that needs a
+// gradient records its inputs and a closure mapping the output's gradient to the inputs'
+// gradients; `backward()` walks that graph in reverse topological order.
+//
+// Data lives in a backend Storage (a Float32Array or a GPUBuffer). Storages are reference
+// counted because reshape shares them; a tensor's `dispose()` drops its reference.
+
+import type { Backend, Storage } from './backend/backend.js';
+import { type BackendName, getBackend, isGradEnabled, keep, noGrad, track } from './engine.js';
+import { type Shape, checkShape, shapeStr, sizeOf } from './shape.js';
+import { normalArray, uniformArray } from './random.js';
+import * as ops from './ops/index.js';
+
+/** Maps the output gradient to one gradient per input (null where an input needs none). */
+export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
+
+interface GradNode {
+  inputs: Tensor[];
+  backward: BackwardFn;
+  op: string;
+}
+
+export interface TensorOptions {
+  requiresGrad?: boolean;
+  backend?: BackendName;
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly backend: Backend;
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf tensor after `backward()`. */
+  grad: Tensor | null = null;
+  private _storage: Storage | null;
+  private node: GradNode | null = null;
+
+  constructor(storage: Storage, shape: Shape, backend: Backend, requiresGrad = false) {
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    if (storage.size !== this.size) throw new Error(`internal: storage of ${storage.size} elements for shape ${shapeStr(shape)}`);
+    this._storage = storage;
+    storage.refs++;
+    this.backend = backend;
+    this.requiresGrad = requiresGrad;
+    track(this);
+  }
+
+  /** The output of an operation: records the graph when any input needs a gradient. */
+  static fromOp(storage: Storage, shape: Shape, inputs: Tensor[], op: string, backward: BackwardFn): Tensor {
+    const needs = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+    const t = new Tensor(storage, shape, inputs[0].backend, needs);
+    if (needs) t.node = { inputs, backward, op };
+    return t;
+  }
+
+  get storage(): Storage {
+    if (!this._storage) throw new Error(`tensor of shape ${shapeStr(this.shape)} was used after dispose()`);
+    return this._storage;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get disposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** True for tensors created by the user (not by an operation). */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /** Copies the values to the host; submits any pending GPU work. */
+  async data(): Promise<Float32Array> {
+    return this.backend.read(this.storage);
+  }
+
+  /** The value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item() needs a one-element tensor, got shape ${shapeStr(this.shape)}`);
+    return (await this.data())[0];
+  }
+
+  dispose(): void {
+    if (!this._storage) return;
+    if (--this._storage.refs === 0) this.backend.release(this._storage);
+    this._storage = null;
+    this.node = null;
+    this.zeroGrad();
+  }
+
+  /** Drops the accumulated gradient. */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  /** A tensor sharing this one's storage, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.backend, false);
+  }
+
+  /** Same storage under another shape (of the same size), still in the graph of this tensor. */
+  view(shape: Shape, backward: BackwardFn, op: string): Tensor {
+    return Tensor.fromOp(this.storage, shape, [this], op, backward);
+  }
+
+  /**
+   * Replaces this tensor's values with those of `source` (same shape), in place: how optimizers
+   * update parameters without leaking the old buffer. `source` may be disposed afterwards.
+   */
+  assign(source: Tensor): this {
+    if (source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(`assign: shape ${shapeStr(source.shape)} does not match ${shapeStr(this.shape)}`);
+    }
+    if (source.backend !== this.backend) throw new Error('assign: tensors live on different backends');
+    const next = source.storage;
+    next.refs++;
+    if (this._storage && --this._storage.refs === 0) this.backend.release(this._storage);
+    this._storage = next;
+    return this;
+  }
+
+  /**
+   * Back-propagates from this tensor. Without an argument the tensor must have one element
+   * (a loss); otherwise `grad` is the upstream gradient, of this tensor's shape. Gradients of
+   * leaf tensors with `requiresGrad` accumulate into `.grad`.
+   */
+  backward(grad?: Tensor): void {
+    if (!this.requiresGrad) throw new Error('backward(): this tensor does not require a gradient (no input had requiresGrad: true)');
+    if (grad === undefined) {
+      if (this.size !== 1) {
+        throw new Error(`backward(): tensor of shape ${shapeStr(this.shape)} is not a scalar; pass the upstream gradient, backward(grad)`);
+      }
+      grad = noGrad(() => ones(this.shape, { backend: this.backend.name }));
+    } else if (grad.size !== this.size || grad.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(`backward(grad): gradient of shape ${shapeStr(grad.shape)} does not match the tensor's ${shapeStr(this.shape)}`);
+    }
+
+    // Reverse topological order by an explicit-stack DFS (deep nets would overflow recursion).
+    const order: Tensor[] = [];
+    const seen = new Set<Tensor>();
+    const stack: [Tensor, number][] = [[this, 0]];
+    seen.add(this);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [t, i] = top;
+      const inputs = t.node?.inputs ?? [];
+      if (i < inputs.length) {
+        top[1]++;
+        const next = inputs[i];
+        if (next.requiresGrad && !seen.has(next)) {
+          seen.add(next);
+          stack.push([next, 0]);
+        }
+      } else {
+        order.push(t);
+        stack.pop();
+      }
+    }
+
+    const grads = new Map<Tensor, Tensor>([[this, grad]]);
+    noGrad(() => {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const t = order[i];
+        const g = grads.get(t);
+        if (!g) continue;
+        if (!t.node) {
+          // A leaf keeps its own reference to the gradient's storage, outside any scope.
+          const own = keep(g.detach());
+          if (t.grad) {
+            const sum = keep(ops.add(t.grad, own));
+            t.grad.dispose();
+            own.dispose();
+            t.grad = sum;
+          } else t.grad = own;
+          continue;
+        }
+        const inputGrads = t.node.backward(g);
+        t.node.inputs.forEach((input, k) => {
+          const ig = inputGrads[k];
+          if (!ig || !input.requiresGrad) return;
+          if (ig.size !== input.size) {
+            throw new Error(`internal: ${t.node!.op} produced a gradient of shape ${shapeStr(ig.shape)} for an input of shape ${shapeStr(input.shape)}`);
+          }
+          const prev = grads.get(input);
+          grads.set(input, prev ? ops.add(prev, ig) : ig);
+        });
+      }
+    });
+  }
+
+  // ---- methods mirroring the functions of src/ops ----
+  add(b: Tensor | number): Tensor { return ops.add(this, b); }
+  sub(b: Tensor | number): Tensor { return ops.sub(this, b); }
+  mul(b: Tensor | number): Tensor { return ops.mul(this, b); }
+  div(b: Tensor | number): Tensor { return ops.div(this, b); }
+  pow(b: Tensor | number): Tensor { return ops.pow(this, b); }
+  maximum(b: Tensor | number): Tensor { return ops.maximum(this, b); }
+  neg(): Tensor { return ops.neg(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  abs(): Tensor { return ops.abs(this); }
+  sign(): Tensor { return ops.sign(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  relu(): Tensor { return ops.relu(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  sum(axes?: number | number[], keepDims = false): Tensor { return ops.sum(this, axes, keepDims); }
+  mean(axes?: number | number[], keepDims = false): Tensor { return ops.mean(this, axes, keepDims); }
+  max(axes?: number | number[], keepDims = false): Tensor { return ops.max(this, axes, keepDims); }
+  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
+  transpose(perm?: number[]): Tensor { return ops.transpose(this, perm); }
+  flatten(startDim = 1): Tensor { return ops.flatten(this, startDim); }
+  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
+  conv2d(w: Tensor, options?: ops.Conv2dOptions): Tensor { return ops.conv2d(this, w, options); }
+  maxPool2d(options: ops.Pool2dOptions): Tensor { return ops.maxPool2d(this, options); }
+  avgPool2d(options: ops.Pool2dOptions): Tensor { return ops.avgPool2d(this, options); }
+  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+
+  toString(): string {
+    return `Tensor(${shapeStr(this.shape)}, ${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+// ---- creation ----
+
+type NestedArray = number | readonly NestedArray[];
+
+function flattenNested(values: NestedArray, shape: number[], out: number[], depth = 0): void {
+  if (typeof values === 'number') {
+    out.push(values);
+    return;
+  }
+  if (shape.length === depth) shape.push(values.length);
+  else if (shape[depth] !== values.length) throw new Error(`tensor(): ragged nested array (length ${values.length} vs ${shape[depth]} at depth ${depth})`);
+  for (const v of values) flattenNested(v, shape, out, depth + 1);
+}
+
+/**
+ * A tensor from values: a flat array / Float32Array with an explicit shape, or nested arrays
+ * (shape inferred), or a number (a scalar).
+ */
+export function tensor(values: NestedArray | Float32Array | ArrayLike<number>, shape?: Shape, options: TensorOptions = {}): Tensor {
+  let flat: Float32Array;
+  let inferred: number[];
+  if (typeof values === 'number') {
+    flat = Float32Array.of(values);
+    inferred = [];
+  } else if (values instanceof Float32Array || !Array.isArray(values) || values.every((v) => typeof v === 'number')) {
+    flat = Float32Array.from(values as ArrayLike<number>);
+    inferred = [flat.length];
+  } else {
+    const list: number[] = [];
+    inferred = [];
+    flattenNested(values as NestedArray, inferred, list);
+    flat = Float32Array.from(list);
+  }
+  const finalShape = shape ? [...shape] : inferred;
+  checkShape(finalShape);
+  if (sizeOf(finalShape) !== flat.length) {
+    throw new Error(`tensor(): ${flat.length} values do not fill shape ${shapeStr(finalShape)} (${sizeOf(finalShape)} elements)`);
+  }
+  const backend = getBackend(options.backend);
+  return new Tensor(backend.upload(flat), finalShape, backend, options.requiresGrad ?? false);
+}
+
+export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  checkShape(shape);
+  return tensor(new Float32Array(sizeOf(shape)).fill(value), shape, options);
+}
+
+export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkShape(shape);
+  const backend = getBackend(options.backend);
+  return new Tensor(backend.zeros(sizeOf(shape)), shape, backend, options.requiresGrad ?? false);
+}
+
+export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+export interface RandomOptions extends TensorOptions {
+  seed?: number;
+}
+
+let autoSeed = 0x5eed;
+
+function seedOf(options: RandomOptions): number {
+  return options.seed ?? autoSeed++;
+}
+
+/** Normal samples N(mean, std^2) from the counter-based RNG: the same on every backend. */
+export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  checkShape(shape);
+  return tensor(normalArray(sizeOf(shape), seedOf(options), options.mean ?? 0, options.std ?? 1), shape, options);
+}
+
+/** Uniform samples in [low, high) (default [0, 1)) from the counter-based RNG. */
+export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  checkShape(shape);
+  return tensor(uniformArray(sizeOf(shape), seedOf(options), options.low ?? 0, options.high ?? 1), shape, options);
+}
