@@ -19,6 +19,11 @@ fn f32_from_bits(bits: u32) -> f32 {
   return bitcast<f32>(b);
 }
 
+// By bits: WGSL lets compilers assume `v != v` is false.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn f32_nan() -> f32 { return f32_from_bits(0x7fc00000u); }
 fn f32_inf() -> f32 { return f32_from_bits(0x7f800000u); }
 fn f32_neg_inf() -> f32 { return f32_from_bits(0xff800000u); }
@@ -32,4 +37,10 @@ fn signed_pow(a: f32, b: f32) -> f32 {
   if (a > 0.0) { return r; }
   if (fract(b) != 0.0) { return f32_nan(); }
   return select(r, -r, abs(b) % 2.0 == 1.0);
+}
+
+// d(a^b)/da = b * a^(b-1), defined as 0 where b == 0 (also at a == 0, as PyTorch).
+fn pow_grad_base(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 0.0; }
+  return b * signed_pow(a, b - 1.0);
 }

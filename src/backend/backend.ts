@@ -23,6 +23,8 @@ export type UnaryOp =
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  /** d(a^b)/da: b * a^(b-1), and 0 where b == 0 */
+  | 'powGradBase'
   /** a > b ? 1 : 0, a == b ? 1 : 0 */
   | 'gt' | 'eq';
 

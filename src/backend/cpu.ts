@@ -55,6 +55,7 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
   pow: signedPow,
+  powGradBase: (a, b) => (b === 0 ? 0 : b * signedPow(a, b - 1)),
   maximum: (a, b) => (a >= b ? a : b),
   minimum: (a, b) => (a <= b ? a : b),
   gt: (a, b) => (a > b ? 1 : 0),

@@ -68,22 +68,22 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
 /** `a ^ b`; for a negative base the exponent must be an integer (else NaN), as in Math.pow. */
 export function pow(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') {
-    return unaryOp(a, 'powScalar', b, (g) => mul(g, mul(pow(a, b - 1), b)));
+    return unaryOp(a, 'powScalar', b, (g) => (b === 0 ? mul(g, 0) : mul(g, mul(pow(a, b - 1), b))));
   }
-  return binaryOp(a, b, 'pow', (g, out) => [mul(g, mul(b, pow(a, sub(b, 1)))), mul(g, mul(out, log(a)))]);
+  return binaryOp(a, b, 'pow', (g, out) => [mul(g, binaryNoGrad(a, b, 'powGradBase')), mul(g, mul(out, log(a)))]);
 }
 
 /** Elementwise maximum; at ties the gradient goes to `b`. */
 export function maximum(a: Tensor, b: Tensor | number): Tensor {
   const bt = typeof b === 'number' ? scalarLike(a, b) : b;
   return binaryOp(a, bt, 'maximum', (g) => {
-    const aWins = compare(a, bt, 'gt');
+    const aWins = binaryNoGrad(a, bt, 'gt');
     return [mul(g, aWins), mul(g, rsub(aWins, 1))];
   });
 }
 
-/** `a > b` or `a == b` as 0/1 (no gradient). */
-export function compare(a: Tensor, b: Tensor, op: 'gt' | 'eq'): Tensor {
+/** A broadcast binary kernel with no gradient: `a > b` / `a == b` as 0/1, or a derivative. */
+export function binaryNoGrad(a: Tensor, b: Tensor, op: 'gt' | 'eq' | 'powGradBase'): Tensor {
   sameBackend(a, b, op);
   const shape = broadcastShapes(a.shape, b.shape, op);
   const storage = a.backend.binary(op, a.storage, broadcastStrides(a.shape, shape), b.storage, broadcastStrides(b.shape, shape), shape);

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { keep } from '../engine.js';
 import { shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { compare, exp, log, mul, sub } from './elementwise.js';
+import { binaryNoGrad, exp, log, mul, sub } from './elementwise.js';
 import { max, sum } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -48,6 +48,6 @@ export function crossEntropy(logits: Tensor, labels: Tensor | readonly number[])
     if (bad >= 0) throw new Error(`crossEntropy: label ${labels[bad]} at index ${bad} is not a class index in 0..${classes - 1}`);
     labelTensor = new Tensor(logits.backend.upload(Float32Array.from(labels)), [batch, 1], logits.backend);
   }
-  const oneHot = compare(labelTensor, classIndices(logits.backend, classes), 'eq');
+  const oneHot = binaryNoGrad(labelTensor, classIndices(logits.backend, classes), 'eq');
   return mul(sum(mul(logSoftmax(logits, 1), oneHot)), -1 / batch);
 }

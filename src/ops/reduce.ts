@@ -3,7 +3,7 @@
 import type { ReduceOp } from '../backend/backend.js';
 import { normalizeAxes, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { compare, div, expand, mul } from './elementwise.js';
+import { binaryNoGrad, div, expand, mul } from './elementwise.js';
 import { reshape } from './shape.js';
 
 function reduce(x: Tensor, op: ReduceOp, axesArg: number | readonly number[] | undefined, keepDims: boolean, backward: (g: Tensor, out: Tensor) => Tensor): Tensor {
@@ -31,7 +31,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
 export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   return reduce(x, 'max', axes, keepDims, (g, out) => {
     const axesList = normalizeAxes(axes, x.rank, 'max');
-    const winners = compare(x, reshape(out, g.shape), 'eq');
+    const winners = binaryNoGrad(x, reshape(out, g.shape), 'eq');
     const ties = sum(winners, axesList, true);
     return mul(expand(div(g, ties), x.shape), winners);
   });

@@ -22,6 +22,10 @@ import { matmulProgram, convPrograms, type Program } from './programs.js';
 const MAX_PENDING = 512;
 const MAX_CACHED_UNIFORMS = 4096;
 const MAX_WORKGROUPS_PER_DIM = 65535;
+/** Reductions use one invocation per output when there are this many outputs... */
+const SERIAL_REDUCE_MIN_OUTPUTS = 4096;
+/** ...or each is at most this long, and always on CPU-emulated devices (SwiftShader). */
+const SERIAL_REDUCE_MAX_LENGTH = 256;
 
 class GpuStorage implements Storage {
   refs = 0;
@@ -53,6 +57,7 @@ const BINARY_WGSL: Record<BinaryOp, string> = {
   mul: 'u * v',
   div: 'u / v',
   pow: 'signed_pow(u, v)',
+  powGradBase: 'pow_grad_base(u, v)',
   maximum: 'select(v, u, u >= v)',
   minimum: 'select(v, u, u <= v)',
   gt: 'select(0.0, 1.0, u > v)',
@@ -61,7 +66,7 @@ const BINARY_WGSL: Record<BinaryOp, string> = {
 
 const REDUCE_WGSL: Record<ReduceOp, { COMBINE: string; INIT: string }> = {
   sum: { COMBINE: 'acc + v', INIT: '0.0' },
-  max: { COMBINE: 'select(acc, v, v > acc || v != v)', INIT: 'f32_neg_inf()' },
+  max: { COMBINE: 'select(acc, v, v > acc || is_nan(v))', INIT: 'f32_neg_inf()' },
 };
 
 /** A uniform block under construction: u32 and f32 fields, 16-byte aligned. */
@@ -128,6 +133,9 @@ export class WebGpuBackend implements Backend {
   private readonly maxBinding: number;
   private scratch: GpuStorage | null = null;
 
+  /** A software rasteriser (SwiftShader) running on the CPU: workgroup barriers are slow there. */
+  private readonly cpuLike: boolean;
+
   constructor(
     readonly device: GPUDevice,
     readonly adapter: string,
@@ -135,6 +143,7 @@ export class WebGpuBackend implements Backend {
     private gpuHandle: unknown,
   ) {
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
+    this.cpuLike = /swiftshader|llvmpipe|lavapipe/i.test(adapter);
     this.lost = device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
       throw this.lostError();
@@ -273,14 +282,14 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  private pipeline(kernel: string, values: Readonly<Record<string, string>>): GPUComputePipeline {
-    const key = `${kernel}|${JSON.stringify(values)}`;
+  private pipeline(kernel: string, values: Readonly<Record<string, string>>, entryPoint: string): GPUComputePipeline {
+    const key = `${kernel}|${entryPoint}|${JSON.stringify(values)}`;
     let p = this.pipelines.get(key);
     if (!p) {
       const code = shaderSource(kernel, values);
       this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ label: kernel, code });
-      p = this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      p = this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint } });
       void this.device.popErrorScope().then(async (err) => {
         if (!err) return;
         const info = await module.getCompilationInfo();
@@ -306,11 +315,11 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1) then the uniform block. */
-  private dispatch(kernel: string, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], u: Uniforms, groups: [number, number, number]): void {
+  private dispatch(kernel: string, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], u: Uniforms, groups: [number, number, number], entryPoint = 'main'): void {
     this.check();
     if (groups.some((g) => g === 0)) return;
     if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
-    const pipeline = this.pipeline(kernel, values);
+    const pipeline = this.pipeline(kernel, values, entryPoint);
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
     entries.push({ binding: buffers.length, resource: { buffer: this.uniform(kernel, u) } });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
@@ -372,7 +381,11 @@ export class WebGpuBackend implements Backend {
     const u = new Uniforms()
       .u32(outSize, sizeOf(red.shape), kept.shape.length, red.shape.length)
       .dims(kept.shape).dims(kept.strides[0]).dims(red.shape).dims(red.strides[0]);
-    this.dispatch('reduce', REDUCE_WGSL[op], [buf(x), out.buffer], u, WebGpuBackend.fold(outSize));
+    const redSize = sizeOf(red.shape);
+    // Barriers make a workgroup per output costly; they pay off only for few, long reductions.
+    const serial = this.cpuLike || outSize >= SERIAL_REDUCE_MIN_OUTPUTS || redSize <= SERIAL_REDUCE_MAX_LENGTH;
+    if (serial) this.dispatch('reduce', REDUCE_WGSL[op], [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(outSize / 64)), 'main_serial');
+    else this.dispatch('reduce', REDUCE_WGSL[op], [buf(x), out.buffer], u, WebGpuBackend.fold(outSize));
     return out;
   }
 
