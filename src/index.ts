@@ -16,6 +16,11 @@ export function flush(): void {
   getBackend().flush();
 }
 
+/** Submits recorded GPU work and waits for the device to finish it (for timing). */
+export async function sync(): Promise<void> {
+  await getBackend().sync();
+}
+
 /** Device memory of the default backend: live and pooled buffers. */
 export function memory(): MemoryInfo {
   return getBackend().memory();

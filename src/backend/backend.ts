@@ -18,6 +18,10 @@ export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'abs' | 'sign' | 'sqrt' | 'relu' | 'sigmoid'
   /** x > 0 ? 1 : 0 */
   | 'step'
+  /** |x| > s ? 1 : 0 (a mask from a fixed threshold) */
+  | 'absGreater'
+  /** power-propagation x|x|^(s-1) = sign(x)|x|^s, and its derivative s|x|^(s-1) */
+  | 'powerProp' | 'powerPropGrad'
   /** x + s, x * s, s - x, s / x, x ^ s (sign-aware for integer s) */
   | 'addScalar' | 'mulScalar' | 'rsubScalar' | 'rdivScalar' | 'powScalar';
 
@@ -29,6 +33,8 @@ export type BinaryOp =
   | 'gt' | 'eq';
 
 export type ReduceOp = 'sum' | 'max';
+
+export type TopkMethod = 'bitonic' | 'threshold';
 
 export interface MatmulParams {
   batch: number;
@@ -105,8 +111,17 @@ export interface Backend {
   pool2d(mode: PoolMode, x: Storage, p: PoolParams): { out: Storage; argmax: Storage | null };
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage;
 
+  /**
+   * 0/1 masks keeping exactly `k` elements of all `segments` together (one segment: layer
+   * scope; several: global scope), ranked by |value| descending, ties broken by the lower
+   * position (segment order, then index). One mask per segment, each of its segment's size.
+   */
+  topkMask(segments: readonly Storage[], k: number, method: TopkMethod): Storage[];
+
   /** Submits recorded work (a step boundary). A no-op on the CPU. */
   flush(): void;
+  /** Submits recorded work and waits until the device has finished it (for timing). */
+  sync(): Promise<void>;
   /** Live (in use) and pooled (free, kept for reuse) device memory. */
   memory(): MemoryInfo;
   destroy(): void;

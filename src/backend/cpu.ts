@@ -1,7 +1,7 @@
 // The pure-TypeScript reference backend: every kernel written as the plainest correct loop.
 // The WebGPU kernels are tested against these.
 
-import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, UnaryOp } from './backend.js';
+import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from './backend.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 
 let liveStorages = 0;
@@ -42,6 +42,9 @@ export const unaryFns: Record<UnaryOp, (x: number, s: number) => number> = {
   relu: (x) => (x > 0 ? x : 0),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   step: (x) => (x > 0 ? 1 : 0),
+  absGreater: (x, s) => (Math.abs(x) > s ? 1 : 0),
+  powerProp: (x, s) => Math.sign(x) * Math.pow(Math.abs(x), s),
+  powerPropGrad: (x, s) => (s === 1 ? 1 : s * Math.pow(Math.abs(x), s - 1)),
   addScalar: (x, s) => x + s,
   mulScalar: (x, s) => x * s,
   rsubScalar: (x, s) => s - x,
@@ -95,6 +98,7 @@ export class CpuBackend implements Backend {
   }
   release(): void {}
   flush(): void {}
+  async sync(): Promise<void> {}
   destroy(): void {}
   /** Storages not yet garbage collected (the CPU backend leaves freeing to the GC). */
   memory(): MemoryInfo {
@@ -245,6 +249,58 @@ export class CpuBackend implements Backend {
           } else out[o] = sum / (p.kH * p.kW);
         }
     return { out: new CpuStorage(out), argmax: argmax && new CpuStorage(argmax) };
+  }
+
+  /**
+   * One exact reference for both GPU methods. The key of a value is its float bits without the
+   * sign (monotone in |v|; NaN ranks above Infinity, -0 equals 0). A radix select over the
+   * keys finds the k-th largest key A (4 histogram passes of 8, 8, 8, 7 bits), then the mask
+   * keeps every key > A and the first `k - #(key > A)` keys == A in position order.
+   */
+  topkMask(segments: readonly Storage[], k: number, method: TopkMethod): Storage[] {
+    void method;
+    const keys = segments.map((s) => new Uint32Array(data(s).buffer, data(s).byteOffset, s.size));
+    const total = segments.reduce((n, s) => n + s.size, 0);
+    if (!Number.isInteger(k) || k < 0 || k > total) throw new Error(`topkMask: k=${k} must be an integer in [0, ${total}]`);
+    const masks = segments.map((s) => new Float32Array(s.size));
+    if (k > 0) {
+      const { threshold, ties } = CpuBackend.kthLargestKey(keys, k);
+      let tiesLeft = ties;
+      keys.forEach((u, si) => {
+        const m = masks[si];
+        for (let i = 0; i < u.length; i++) {
+          const a = u[i] & 0x7fffffff;
+          if (a > threshold) m[i] = 1;
+          else if (a === threshold && tiesLeft > 0) {
+            m[i] = 1;
+            tiesLeft--;
+          }
+        }
+      });
+    }
+    return masks.map((m) => new CpuStorage(m));
+  }
+
+  /** The k-th largest (1-based) of the sign-less float bits, and how many equal to it to keep. */
+  private static kthLargestKey(keys: readonly Uint32Array[], k: number): { threshold: number; ties: number } {
+    let prefix = 0; // the digits fixed so far, in place
+    let fixed = 0; // which bits of the key `prefix` fixes
+    let rest = k; // rank within the keys that share the prefix
+    for (const [shift, width] of [[23, 8], [15, 8], [7, 8], [0, 7]]) {
+      const digit = (1 << width) - 1;
+      const hist = new Uint32Array(digit + 1);
+      for (const u of keys) {
+        for (let i = 0; i < u.length; i++) {
+          const a = u[i] & 0x7fffffff;
+          if ((a & fixed) === prefix) hist[(a >>> shift) & digit]++;
+        }
+      }
+      let b = digit;
+      while (b > 0 && hist[b] < rest) rest -= hist[b--];
+      prefix |= b << shift;
+      fixed |= digit << shift;
+    }
+    return { threshold: prefix, ties: rest };
   }
 
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {

@@ -41,13 +41,23 @@ export function crossEntropy(logits: Tensor, labels: Tensor | readonly number[])
   let labelTensor: Tensor;
   if (labels instanceof Tensor) {
     if (labels.size !== batch) throw new Error(`crossEntropy: ${labels.size} labels for logits ${shapeStr(logits.shape)}`);
-    labelTensor = reshape(labels, [batch, 1]);
+    labelTensor = labels;
   } else {
     if (labels.length !== batch) throw new Error(`crossEntropy: ${labels.length} labels for logits ${shapeStr(logits.shape)}`);
     const bad = labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
     if (bad >= 0) throw new Error(`crossEntropy: label ${labels[bad]} at index ${bad} is not a class index in 0..${classes - 1}`);
-    labelTensor = new Tensor(logits.backend.upload(Float32Array.from(labels)), [batch, 1], logits.backend);
+    labelTensor = new Tensor(logits.backend.upload(Float32Array.from(labels)), [batch], logits.backend);
   }
-  const oneHot = binaryNoGrad(labelTensor, classIndices(logits.backend, classes), 'eq');
-  return mul(sum(mul(logSoftmax(logits, 1), oneHot)), -1 / batch);
+  return mul(sum(mul(logSoftmax(logits, 1), oneHotOf(logits, labelTensor))), -1 / batch);
+}
+
+function oneHotOf(logits: Tensor, labels: Tensor): Tensor {
+  return binaryNoGrad(reshape(labels, [logits.shape[0], 1]), classIndices(logits.backend, logits.shape[1]), 'eq');
+}
+
+/** How many rows of `logits` [B, C] have their maximum at the label (a scalar tensor, no readback). */
+export function correctCount(logits: Tensor, labels: Tensor | readonly number[]): Tensor {
+  const labelTensor = labels instanceof Tensor ? labels : new Tensor(logits.backend.upload(Float32Array.from(labels)), [labels.length], logits.backend);
+  const isMax = binaryNoGrad(logits, max(logits, 1, true), 'eq');
+  return sum(mul(isMax, oneHotOf(logits, labelTensor)));
 }

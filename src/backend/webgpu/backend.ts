@@ -13,10 +13,11 @@
 // - Errors: WGSL compile/validation errors name the kernel and surface on the next read;
 //   device loss is reported on every call after it instead of hanging.
 
-import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
 import { type Shape, MAX_RANK, sizeOf, stridesOf } from '../../shape.js';
 import { shaderSource } from './shaders.js';
 import { matmulProgram, convPrograms, type Program } from './programs.js';
+import { topkMaskGpu } from './topk.js';
 
 /** Tuning knobs. */
 const MAX_PENDING = 512;
@@ -27,7 +28,7 @@ const SERIAL_REDUCE_MIN_OUTPUTS = 4096;
 /** ...or each is at most this long, and always on CPU-emulated devices (SwiftShader). */
 const SERIAL_REDUCE_MAX_LENGTH = 256;
 
-class GpuStorage implements Storage {
+export class GpuStorage implements Storage {
   refs = 0;
   constructor(readonly buffer: GPUBuffer, readonly size: number) {}
 }
@@ -44,6 +45,9 @@ const UNARY_WGSL: Record<UnaryOp, string> = {
   relu: 'max(v, 0.0)',
   sigmoid: '1.0 / (1.0 + exp(-v))',
   step: 'select(0.0, 1.0, v > 0.0)',
+  absGreater: 'select(0.0, 1.0, abs(v) > s)',
+  powerProp: 'sign(v) * pow(abs(v), s)',
+  powerPropGrad: 'select(s * pow(abs(v), s - 1.0), 1.0, s == 1.0)',
   addScalar: 'v + s',
   mulScalar: 'v * s',
   rsubScalar: 's - v',
@@ -70,7 +74,7 @@ const REDUCE_WGSL: Record<ReduceOp, { COMBINE: string; INIT: string }> = {
 };
 
 /** A uniform block under construction: u32 and f32 fields, 16-byte aligned. */
-class Uniforms {
+export class Uniforms {
   private readonly words: number[] = [];
   private readonly floats = new Set<number>();
   u32(...values: number[]): this {
@@ -197,7 +201,8 @@ export class WebGpuBackend implements Backend {
     return (this.scratch ??= this.acquire(4, true));
   }
 
-  private output(size: number): GpuStorage {
+  /** @internal A fresh (pooled) buffer for a kernel's output or scratch; `release` it after use. */
+  output(size: number): GpuStorage {
     return this.acquire(size, false);
   }
 
@@ -282,6 +287,12 @@ export class WebGpuBackend implements Backend {
     }
   }
 
+  async sync(): Promise<void> {
+    this.flush();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
+    this.throwPendingErrors();
+  }
+
   private pipeline(kernel: string, values: Readonly<Record<string, string>>, entryPoint: string): GPUComputePipeline {
     const key = `${kernel}|${entryPoint}|${JSON.stringify(values)}`;
     let p = this.pipelines.get(key);
@@ -314,8 +325,8 @@ export class WebGpuBackend implements Backend {
     return b;
   }
 
-  /** Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1) then the uniform block. */
-  private dispatch(kernel: string, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], u: Uniforms, groups: [number, number, number], entryPoint = 'main'): void {
+  /** @internal Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1) then the uniform block. */
+  dispatch(kernel: string, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], u: Uniforms, groups: [number, number, number], entryPoint = 'main'): void {
     this.check();
     if (groups.some((g) => g === 0)) return;
     if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
@@ -331,7 +342,7 @@ export class WebGpuBackend implements Backend {
   }
 
   /** `count` workgroups laid out in x (and y past the per-dimension limit). */
-  private static fold(count: number): [number, number, number] {
+  static fold(count: number): [number, number, number] {
     if (count <= MAX_WORKGROUPS_PER_DIM) return [count, 1, 1];
     const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIM);
     return [Math.ceil(count / y), y, 1];
@@ -428,6 +439,10 @@ export class WebGpuBackend implements Backend {
     const argmax = mode === 'max' ? this.output(size) : null;
     this.dispatch('pool2d_forward', { MAX: String(mode === 'max') }, [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer], this.poolUniforms(p), WebGpuBackend.fold(Math.ceil(size / 256)));
     return { out, argmax };
+  }
+
+  topkMask(segments: readonly Storage[], k: number, method: TopkMethod): Storage[] {
+    return topkMaskGpu(this, segments, k, method);
   }
 
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {

@@ -1,0 +1,48 @@
+// The building blocks of multi-prize tickets (biprop) and edge-popup, ALGORITHMS.md 1 and 2.1:
+//
+//   S     = powerProp(s, alpha)              scores with power-propagation (alpha = 1: plain)
+//   M     = topkMask(|S|, density)           exact 0/1 mask, computed without a gradient
+//   Mst   = scoreMask(S, M)                  M, with a straight-through gradient to S
+//   W_eff = binarize(W, Mst).weight          alpha_W * sign(W) * M        (mpt)
+//   W_eff = mul(W, Mst)                      W * M                        (edge-popup)
+//
+// so that dL/dS = dL/dW_eff * W * sign(S) for both methods (biprop's corrected rule: the
+// gradient through the mask carries sign(W) * |W|), and dL/ds = dL/dS * alpha|s|^(alpha-1).
+
+import { shapeStr } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { abs, div, mul, sign, unaryOp } from './elementwise.js';
+import { sum } from './reduce.js';
+
+/** Power-propagation S = s|s|^(alpha-1), gradient alpha|s|^(alpha-1) (Eq. 1), alpha >= 1. */
+export function powerProp(s: Tensor, alpha: number): Tensor {
+  if (!(alpha >= 1)) throw new Error(`powerProp: alpha must be >= 1, got ${alpha}`);
+  if (alpha === 1) return unaryOp(s, 'mulScalar', 1, (g) => g);
+  return unaryOp(s, 'powerProp', alpha, (g) => mul(g, unaryOp(s, 'powerPropGrad', alpha, () => null)));
+}
+
+/** The initial s for power-propagation: sign(u)|u|^(1/alpha), so that S starts as u. */
+export function powerPropInit(u: Tensor, alpha: number): Tensor {
+  if (!(alpha >= 1)) throw new Error(`powerPropInit: alpha must be >= 1, got ${alpha}`);
+  return unaryOp(u, 'powerProp', 1 / alpha, () => null);
+}
+
+/** The 0/1 `mask` in the graph of `scores`: backward is straight through |.|, g * sign(S). */
+export function scoreMask(scores: Tensor, mask: Tensor): Tensor {
+  if (scores.size !== mask.size) throw new Error(`scoreMask: scores ${shapeStr(scores.shape)} and mask ${shapeStr(mask.shape)} differ`);
+  return Tensor.fromOp(mask.storage, mask.shape, [scores], 'scoreMask', (g) => [mul(g, sign(scores))]);
+}
+
+/**
+ * Binarized weights of a multi-prize ticket: alpha * sign(w) * mask with
+ * alpha = ||mask * w||_1 / ||mask||_1 (a scalar per layer, held constant in the backward).
+ * Gradients: to `mask`, g * w (= g * sign(w) * |w|, biprop); to `w`, g * mask (straight through
+ * sign, used when fine-tuning weights with the mask fixed).
+ */
+export function binarize(w: Tensor, mask: Tensor): { weight: Tensor; alpha: Tensor } {
+  if (w.size !== mask.size) throw new Error(`binarize: weight ${shapeStr(w.shape)} and mask ${shapeStr(mask.shape)} differ`);
+  const alpha = div(sum(mul(abs(w.detach()), mask.detach())), sum(mask.detach()).maximum(1));
+  const value = mul(mul(sign(w.detach()), mask.detach()), alpha);
+  const weight = Tensor.fromOp(value.storage, w.shape, [w, mask], 'binarize', (g) => [mul(g, mask), mul(g, w)]);
+  return { weight, alpha };
+}

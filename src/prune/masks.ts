@@ -1,0 +1,56 @@
+// Choosing the masks of a model's prunable layers from their scores, every training step.
+
+import { noGrad } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { powerProp } from '../ops/mpt.js';
+import { thresholdMask, topkMask } from '../ops/topk.js';
+import type { Module } from '../nn/module.js';
+import { prunableLayers } from '../nn/models.js';
+
+export type Scope = 'layer' | 'global';
+/** `sort`: exact top-k by a bitonic sort; `threshold`: exact top-k by a parallel threshold select. */
+export type MaskMethod = 'sort' | 'threshold';
+
+export interface MaskConfig {
+  /** Fraction of weights kept. */
+  density: number;
+  scope: Scope;
+  method: MaskMethod;
+  /** A fixed threshold on |S| instead of a top-k (the density then follows the scores). */
+  tau?: number;
+}
+
+/**
+ * biprop's global-scope sparsity ramp: before `rampEpochs`, when the target density is <= 0.5,
+ * the pruned fraction starts at 0.5 and reaches the target with a cubic schedule.
+ */
+export function rampedDensity(density: number, scope: Scope, epoch: number, rampEpochs: number): number {
+  if (scope !== 'global' || density > 0.5 || epoch >= rampEpochs) return density;
+  const sparsity = 1 - density;
+  return 1 - (sparsity + (0.5 - sparsity) * (1 - epoch / rampEpochs) ** 3);
+}
+
+/** Sets a fresh mask on every prunable layer of `model` (no gradient is recorded). */
+export function computeMasks(model: Module, config: MaskConfig): void {
+  const layers = prunableLayers(model).map(([, l]) => l).filter((l) => l.prunable);
+  if (layers.length === 0) return;
+  noGrad(() => {
+    let masks: Tensor[];
+    if (config.tau !== undefined) {
+      const tau = config.tau;
+      masks = layers.map((l) => {
+        const s = powerProp(l.rankingScores(), l.scoreAlpha);
+        const m = thresholdMask(s, tau);
+        s.dispose();
+        return m;
+      });
+    } else {
+      const method = config.method === 'sort' ? 'bitonic' : 'threshold';
+      const scores = layers.map((l) => l.rankingScores());
+      masks = config.scope === 'global'
+        ? (topkMask(scores, config.density, { method }) as Tensor[])
+        : scores.map((s) => topkMask(s, config.density, { method }) as Tensor);
+    }
+    layers.forEach((l, i) => l.setMask(masks[i]));
+  });
+}

@@ -1,0 +1,344 @@
+// Training a lottery ticket end to end: score training over frozen random weights (mpt,
+// edgepopup) or plain weight training (dense), optional fine-tuning with the mask fixed, then
+// evaluation and the run directory (report.json, metrics.jsonl, model.safetensors, SVG plots).
+
+import { mkdirSync, appendFileSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { init } from '../init.js';
+import { keep, noGrad, scope, getBackend } from '../engine.js';
+import { type Tensor, tensor, zeros } from '../tensor.js';
+import { add, mul } from '../ops/elementwise.js';
+import { correctCount, crossEntropy } from '../ops/loss.js';
+import { Adam, SGD } from '../optim/optimizers.js';
+import { cosineSchedule, constantSchedule, multiStepSchedule, type Schedule } from '../optim/schedules.js';
+import { type Dataset, type Split, batches, subset } from '../data/dataset.js';
+import { loadMnist } from '../data/mnist.js';
+import { loadCifar10 } from '../data/cifar10.js';
+import { loadSynthetic } from '../data/synthetic.js';
+import { createModel, type ModelName, prunableLayers } from '../nn/models.js';
+import type { Module } from '../nn/module.js';
+import type { MaskMode, PrunableLayer } from '../nn/prunable.js';
+import { computeMasks, type MaskConfig, type MaskMethod, rampedDensity, type Scope } from '../prune/masks.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { histogram, lineChart } from '../report/svg.js';
+import { Progress } from '../cli/progress.js';
+
+export type DataName = 'mnist' | 'cifar10' | 'synthetic';
+export type FinetuneLayers = 'none' | 'last' | 'first' | 'full';
+
+export interface TrainOptions {
+  model: ModelName;
+  data: DataName;
+  /** Directory of the CIFAR-10 binary files. */
+  dataDir?: string;
+  method: MaskMode;
+  sparsity: number;
+  scope: Scope;
+  mask: MaskMethod;
+  tau?: number;
+  /** Power-propagation exponent of the scores. */
+  alpha: number;
+  epochs: number;
+  batch: number;
+  /** Undefined: the default for the method and alpha (see defaultLearningRate). */
+  lr?: number;
+  optimizer: 'sgd' | 'adam';
+  schedule: 'cosine' | 'step' | 'constant';
+  momentum: number;
+  weightDecay: number;
+  /** Epochs of biprop's global-scope sparsity ramp. */
+  rampEpochs: number;
+  finetune: FinetuneLayers;
+  finetuneEpochs: number;
+  finetuneLr: number;
+  width: number;
+  trainSize?: number;
+  seed: number;
+  backend: 'auto' | 'webgpu' | 'cpu';
+  out: string;
+  /** A dense run directory whose test accuracy the report quotes. */
+  denseRun?: string;
+  /** Print progress (default true). */
+  verbose?: boolean;
+}
+
+export const DEFAULT_OPTIONS: Omit<TrainOptions, 'out'> = {
+  model: 'lenet300', data: 'mnist', method: 'mpt', sparsity: 0.5, scope: 'layer', mask: 'threshold', alpha: 1,
+  epochs: 10, batch: 128, optimizer: 'sgd', schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, rampEpochs: 10,
+  finetune: 'none', finetuneEpochs: 5, finetuneLr: 0.001, width: 1, seed: 1, backend: 'auto',
+};
+
+export interface EpochMetrics {
+  phase: 'train' | 'finetune';
+  epoch: number;
+  lr: number;
+  density: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  seconds: number;
+  maskSeconds: number;
+}
+
+export interface LayerReport {
+  name: string;
+  shape: number[];
+  density: number;
+  /** k x k kernels (one per output-input channel pair) that are entirely zero. */
+  zeroKernels: number;
+  kernels: number;
+  binaryAlpha?: number;
+}
+
+export interface TrainReport {
+  testAccuracy: number;
+  denseTestAccuracy?: number;
+  sparsity: number;
+  layers: LayerReport[];
+  epochSeconds: number[];
+  maskSeconds: number;
+  backend: string;
+  adapter: string;
+  options: TrainOptions & { lr: number };
+  metrics: EpochMetrics[];
+}
+
+/** Mean |S| of freshly initialised scores: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)) has 1/(2 sqrt(fanIn)). */
+function initialScoreMagnitude(layers: PrunableLayer[]): number {
+  let total = 0, weighted = 0;
+  for (const l of layers) {
+    total += l.weight.size;
+    weighted += l.weight.size / (2 * Math.sqrt(l.fanIn));
+  }
+  return weighted / total;
+}
+
+/**
+ * Default learning rates. dense: 0.05; score training with alpha = 1: 0.1 (the calibration in
+ * ALGORITHMS.md). With power-propagation the step on S is lr * (dS/ds)^2 * g, and
+ * dS/ds = alpha|s|^(alpha-1) is small where |S| is small, so the rate is scaled to give S the
+ * same initial step as alpha = 1: lr = 0.1 / (alpha^2 m^(2(alpha-1)/alpha)), m = mean initial |S|
+ * (LeNet-300-100: about 1.4 for alpha 2, 2.4 for alpha 3).
+ */
+export function defaultLearningRate(method: MaskMode, alpha: number, layers: PrunableLayer[]): number {
+  if (method === 'dense') return 0.05;
+  const m = initialScoreMagnitude(layers);
+  return 0.1 / (alpha * alpha * m ** ((2 * (alpha - 1)) / alpha));
+}
+
+function loadData(o: TrainOptions): Split {
+  let split: Split;
+  if (o.data === 'mnist') split = loadMnist({ seed: 1 });
+  else if (o.data === 'cifar10') {
+    if (!o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR holding data_batch_1.bin ... test_batch.bin');
+    split = loadCifar10(o.dataDir);
+  } else split = loadSynthetic({ seed: o.seed });
+  return o.trainSize ? { ...split, train: subset(split.train, o.trainSize) } : split;
+}
+
+function makeSchedule(kind: TrainOptions['schedule'], lr: number, epochs: number): Schedule {
+  if (kind === 'cosine') return cosineSchedule(lr, epochs);
+  if (kind === 'step') return multiStepSchedule(lr, [Math.floor(epochs * 0.5), Math.floor(epochs * 0.75)]);
+  return constantSchedule(lr);
+}
+
+function makeOptimizer(kind: TrainOptions['optimizer'], params: Tensor[], lr: number, o: TrainOptions): SGD | Adam {
+  if (params.length === 0) throw new Error('nothing to train: no parameter requires a gradient');
+  return kind === 'adam' ? new Adam(params, { lr, weightDecay: o.weightDecay }) : new SGD(params, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
+}
+
+async function evaluate(model: Module, ds: Dataset, batchSize: number): Promise<number> {
+  model.eval();
+  const correct = keep(zeros([]));
+  noGrad(() => {
+    for (const b of batches(ds, batchSize)) {
+      scope(() => {
+        const logits = model.forward(tensor(b.images, [b.size, ...ds.shape]));
+        correct.assign(add(correct, correctCount(logits, b.labels)));
+      });
+    }
+  });
+  model.train();
+  const value = await correct.item();
+  correct.dispose();
+  return value / ds.count;
+}
+
+async function layerReports(model: Module): Promise<LayerReport[]> {
+  const out: LayerReport[] = [];
+  for (const [name, layer] of prunableLayers(model)) {
+    const shape = [...layer.weight.shape];
+    const mask = layer.mask ? await layer.mask.data() : null;
+    const kernelArea = shape.length === 4 ? shape[2] * shape[3] : 1;
+    const kernels = shape.length === 4 ? shape[0] * shape[1] : 0;
+    let zeroKernels = 0;
+    if (mask && kernels) {
+      for (let k = 0; k < kernels; k++) {
+        let any = false;
+        for (let j = 0; j < kernelArea && !any; j++) any = mask[k * kernelArea + j] !== 0;
+        if (!any) zeroKernels++;
+      }
+    }
+    const kept = mask ? mask.reduce((a, v) => a + v, 0) : layer.weight.size;
+    const report: LayerReport = { name, shape, density: kept / layer.weight.size, zeroKernels, kernels };
+    if (layer.binaryAlpha) report.binaryAlpha = await layer.binaryAlpha.item();
+    out.push(report);
+  }
+  return out;
+}
+
+function selectFinetuneLayers(layers: PrunableLayer[], which: FinetuneLayers): PrunableLayer[] {
+  if (which === 'last') return layers.slice(-1);
+  if (which === 'first') return layers.slice(0, 1);
+  if (which === 'full') return layers;
+  return [];
+}
+
+export async function train(o: TrainOptions): Promise<TrainReport> {
+  const log = (line: string): void => {
+    if (o.verbose !== false) console.log(line);
+  };
+  if (o.method === 'dense' && o.finetune !== 'none') throw new Error('--finetune applies to mask methods (mpt, edgepopup), not to dense training');
+  const { backend, adapter } = await init({ backend: o.backend });
+  const data = loadData(o);
+  const model = createModel(o.model, { mode: o.method, input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed });
+  const layers = prunableLayers(model).map(([, l]) => l);
+  const lr = o.lr ?? defaultLearningRate(o.method, o.alpha, layers);
+  const density = 1 - o.sparsity;
+  log(`ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend} (${adapter})`);
+
+  mkdirSync(o.out, { recursive: true });
+  const metricsFile = join(o.out, 'metrics.jsonl');
+  rmSync(metricsFile, { force: true });
+  const metrics: EpochMetrics[] = [];
+  const interactive = o.verbose !== false && !!process.stderr.isTTY;
+
+  async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, maskConfig: ((epoch: number) => MaskConfig) | null): Promise<void> {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      optimizer.lr = schedule(epoch);
+      const started = performance.now();
+      let maskMs = 0;
+      const lossSum = keep(zeros([]));
+      const correct = keep(zeros([]));
+      const total = Math.ceil(data.train.count / o.batch);
+      const progress = new Progress({ total, label: `${phase} ${epoch + 1}/${epochs}`, stream: o.verbose === false ? { isTTY: false, write: () => true } : process.stderr });
+      let seen = 0, step = 0;
+      const epochDensity = maskConfig ? maskConfig(epoch).density : 1;
+      for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
+        if (maskConfig) {
+          // Synchronised so that maskSeconds is the device time of the mask kernels alone.
+          await getBackend().sync();
+          const t0 = performance.now();
+          computeMasks(model, maskConfig(epoch));
+          await getBackend().sync();
+          maskMs += performance.now() - t0;
+        }
+        scope(() => {
+          const logits = model.forward(tensor(b.images, [b.size, ...data.train.shape]));
+          const loss = crossEntropy(logits, b.labels);
+          loss.backward();
+          optimizer.step();
+          optimizer.zeroGrad();
+          noGrad(() => {
+            lossSum.assign(add(lossSum, mul(loss, b.size)));
+            correct.assign(add(correct, correctCount(logits, b.labels)));
+          });
+        });
+        seen += b.size;
+        step++;
+        if (interactive && (step % 10 === 0 || step === total)) {
+          const [l, c] = [await lossSum.item(), await correct.item()];
+          progress.update(step, { loss: (l / seen).toFixed(3), acc: `${((100 * c) / seen).toFixed(1)}%` });
+        }
+      }
+      const trainLoss = (await lossSum.item()) / seen;
+      const trainAccuracy = (await correct.item()) / seen;
+      lossSum.dispose();
+      correct.dispose();
+      const seconds = (performance.now() - started) / 1000;
+      // Evaluate with the mask of the scores after the last update.
+      if (maskConfig) computeMasks(model, maskConfig(epoch));
+      const testAccuracy = await evaluate(model, data.test, 500);
+      const m: EpochMetrics = { phase, epoch: epoch + 1, lr: optimizer.lr, density: epochDensity, trainLoss, trainAccuracy, testAccuracy, seconds, maskSeconds: maskMs / 1000 };
+      metrics.push(m);
+      appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+      progress.finish({ loss: trainLoss.toFixed(3), acc: `${(100 * trainAccuracy).toFixed(1)}%`, test: `${(100 * testAccuracy).toFixed(1)}%`, s: seconds.toFixed(1) });
+    }
+  }
+
+  const maskSchedule = o.method === 'dense' ? null : (epoch: number): MaskConfig => ({
+    density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
+  });
+  const optimizer = makeOptimizer(o.optimizer, model.parameters(), lr, o);
+  await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), maskSchedule);
+  optimizer.dispose();
+
+  if (o.finetune !== 'none' && o.finetuneEpochs > 0) {
+    const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
+    for (const l of layers) l.freezeMask(chosen.has(l));
+    const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
+    await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), null);
+    ft.dispose();
+  }
+
+  const layerInfo = await layerReports(model);
+  const prunable = layerInfo.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
+  const kept = layerInfo.reduce((a, l) => a + l.density * l.shape.reduce((x, y) => x * y, 1), 0);
+  const report: TrainReport = {
+    testAccuracy: metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, 500)),
+    sparsity: 1 - kept / prunable,
+    layers: layerInfo,
+    epochSeconds: metrics.map((m) => m.seconds),
+    maskSeconds: metrics.reduce((a, m) => a + m.maskSeconds, 0),
+    backend,
+    adapter,
+    options: { ...o, lr },
+    metrics,
+  };
+  if (o.denseRun) {
+    const dense = JSON.parse(readFileSync(join(o.denseRun, 'report.json'), 'utf8')) as Partial<TrainReport>;
+    if (typeof dense.testAccuracy !== 'number') throw new Error(`--dense-run ${o.denseRun}: report.json has no testAccuracy`);
+    report.denseTestAccuracy = dense.testAccuracy;
+  }
+  await writeRunFiles(o.out, model, report);
+  model.dispose();
+  return report;
+}
+
+async function writeRunFiles(dir: string, model: Module, report: TrainReport): Promise<void> {
+  const { metrics, ...summary } = report;
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(summary, null, 2) + '\n');
+
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of model.namedTensors()) tensors[name] = { shape: [...t.shape], data: await t.data() };
+  writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'ticketgrad', model: report.options.model, method: report.options.method }));
+
+  // Epochs numbered through score training and then fine-tuning.
+  const series = (key: 'trainLoss' | 'trainAccuracy' | 'testAccuracy'): [number, number][] => metrics.map((m, i) => [i + 1, m[key]]);
+  writeFileSync(join(dir, 'loss.svg'), lineChart({ title: 'Training loss', xLabel: 'epoch', yLabel: 'cross-entropy', series: [{ name: 'train loss', points: series('trainLoss') }] }));
+  writeFileSync(join(dir, 'accuracy.svg'), lineChart({
+    title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy',
+    series: [{ name: 'train', points: series('trainAccuracy') }, { name: 'test', points: series('testAccuracy') }],
+  }));
+  const scores = Object.entries(await scoreValues(model));
+  if (scores.length) {
+    const all = new Float32Array(scores.reduce((a, [, v]) => a + v.length, 0));
+    let at = 0;
+    for (const [, v] of scores) {
+      all.set(v, at);
+      at += v.length;
+    }
+    writeFileSync(join(dir, 'scores.svg'), histogram({ title: `Score histogram (alpha ${report.options.alpha})`, xLabel: 'S = s|s|^(alpha-1)', values: all }));
+  }
+}
+
+/** The effective scores S of every prunable layer, on the host. */
+async function scoreValues(model: Module): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, l] of prunableLayers(model)) {
+    if (!l.scores) continue;
+    const s = await l.scores.data();
+    out[name] = s.map((v) => Math.sign(v) * Math.abs(v) ** l.scoreAlpha);
+  }
+  return out;
+}
