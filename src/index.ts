@@ -7,6 +7,8 @@ export * from './ops/index.js';
 export { SGD, Adam, type SGDOptions, type AdamOptions } from './optim/optimizers.js';
 export { cosineSchedule, multiStepSchedule, constantSchedule, type Schedule } from './optim/schedules.js';
 export type { Backend, MemoryInfo } from './backend/backend.js';
+export * as nn from './nn/index.js';
+export { computeMasks, rampedDensity, type MaskConfig, type MaskMethod, type Scope } from './prune/masks.js';
 
 import { getBackend } from './engine.js';
 import type { MemoryInfo } from './backend/backend.js';

@@ -1,0 +1,99 @@
+// Multi-prize ticket building blocks: power-propagation (Eq. 1), binarization, and biprop's
+// score gradient dL/dS = dL/dW_eff * W * sign(S). Every property runs on each backend.
+
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import * as tg from '../src/index.js';
+import { forEachDevice } from './devices.js';
+import { assertClose, runs, seedArb } from './helpers.js';
+
+const sizeArb = fc.integer({ min: 1, max: 300 });
+
+forEachDevice('powerProp: forward s|s|^(alpha-1), gradient g * alpha|s|^(alpha-1)', async () => {
+  await fc.assert(
+    fc.asyncProperty(sizeArb, fc.double({ min: 1, max: 4, noNaN: true }), seedArb, async (n, alpha, seed) => {
+      const s = tg.randn([n], { seed, requiresGrad: true });
+      const g = tg.randn([n], { seed: seed + 1 });
+      const out = tg.powerProp(s, alpha);
+      out.backward(g);
+      const [sv, gv, ov, grad] = [await s.data(), await g.data(), await out.data(), await s.grad!.data()];
+      const expectedOut = sv.map((v) => Math.sign(v) * Math.abs(v) ** alpha);
+      const expectedGrad = sv.map((v, i) => gv[i] * alpha * Math.abs(v) ** (alpha - 1));
+      assertClose(ov, expectedOut, 'powerProp forward', { rtol: 1e-4, atol: 1e-6 });
+      assertClose(grad, expectedGrad, 'powerProp gradient (Eq. 1)', { rtol: 1e-4, atol: 1e-6 });
+      [s, g, out].forEach((t) => t.dispose());
+    }),
+    runs(15),
+  );
+});
+
+forEachDevice('powerPropInit inverts powerProp: S starts as u', async () => {
+  await fc.assert(
+    fc.asyncProperty(sizeArb, fc.double({ min: 1, max: 4, noNaN: true }), seedArb, async (n, alpha, seed) => {
+      const u = tg.rand([n], { seed, low: -0.05, high: 0.05 });
+      const S = tg.powerProp(tg.powerPropInit(u, alpha), alpha);
+      assertClose(await S.data(), await u.data(), 'powerProp(powerPropInit(u))', { rtol: 1e-4, atol: 1e-7 });
+    }),
+    runs(10),
+  );
+});
+
+forEachDevice('binarize: values in {-alpha, 0, +alpha}, alpha = ||M*W||_1 / ||M||_1', async () => {
+  await fc.assert(
+    fc.asyncProperty(sizeArb, seedArb, fc.double({ min: 0.05, max: 1, noNaN: true }), async (n, seed, density) => {
+      const w = tg.randn([n], { seed });
+      const mask = tg.topkMask(tg.randn([n], { seed: seed + 1 }), density) as tg.Tensor;
+      const { weight, alpha } = tg.binarize(w, mask);
+      const [wv, mv, bv, a] = [await w.data(), await mask.data(), await weight.data(), await alpha.item()];
+      const kept = mv.reduce((s, v) => s + v, 0);
+      const expectedAlpha = kept ? wv.reduce((s, v, i) => s + Math.abs(v) * mv[i], 0) / kept : 0;
+      assertClose([a], [expectedAlpha], 'alpha', { rtol: 1e-4 });
+      bv.forEach((v, i) => {
+        const expected = mv[i] ? Math.sign(wv[i]) * a : 0;
+        assert.ok(Math.abs(v - expected) <= 1e-6 * Math.max(1, a), `element ${i}: ${v}, expected ${expected}`);
+      });
+    }),
+    runs(15),
+  );
+});
+
+/**
+ * The score gradient of both mask methods: dL/dS = dL/dW_eff * W * sign(S), straight through
+ * the top-k. A version without sign(W) (the bug that trains to chance) fails this check.
+ */
+for (const method of ['mpt', 'edgepopup'] as const) {
+  forEachDevice(`${method}: score gradient is dL/dW_eff * W * sign(S), straight through the mask`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 200 }), seedArb, fc.double({ min: 1, max: 3, noNaN: true }), async (n, seed, alpha) => {
+        const w = tg.randn([n], { seed });
+        const s = tg.randn([n], { seed: seed + 1, requiresGrad: true });
+        const upstream = tg.randn([n], { seed: seed + 2 });
+        const S = tg.powerProp(s, alpha);
+        const mask = tg.topkMask(s.detach(), 0.5) as tg.Tensor;
+        const m = tg.scoreMask(S, mask);
+        const weff = method === 'mpt' ? tg.binarize(w, m).weight : tg.mul(w, m);
+        weff.backward(upstream);
+        const [wv, sv, gv, grad] = [await w.data(), await s.data(), await upstream.data(), await s.grad!.data()];
+        const expected = sv.map((v, i) => gv[i] * wv[i] * Math.sign(v) * alpha * Math.abs(v) ** (alpha - 1));
+        assertClose(grad, expected, `${method} score gradient`, { rtol: 1e-4, atol: 1e-6 });
+        // The gradient must carry the sign of W: flipping W flips it.
+        const withoutSign = sv.map((v, i) => gv[i] * Math.abs(wv[i]) * Math.sign(v) * alpha * Math.abs(v) ** (alpha - 1));
+        if (wv.some((v, i) => v < 0 && Math.abs(gv[i]) > 1e-3)) {
+          assert.notDeepEqual(Array.from(grad, (v) => v.toFixed(4)), Array.from(withoutSign, (v) => v.toFixed(4)));
+        }
+      }),
+      runs(15),
+    );
+  });
+}
+
+forEachDevice('mpt forward of a prunable layer uses alpha * sign(W) * M', async () => {
+  const layer = new tg.nn.PrunableLinear(7, 5, { mode: 'mpt', seed: 3 });
+  tg.computeMasks(new tg.nn.Sequential(layer), { density: 0.4, scope: 'layer', method: 'threshold' });
+  const x = tg.randn([2, 7], { seed: 9 });
+  const y = layer.forward(x);
+  const [wv, mv, a] = [await layer.weight.data(), await layer.mask!.data(), await layer.binaryAlpha!.item()];
+  assert.equal(mv.reduce((s, v) => s + v, 0), Math.round(0.4 * 35));
+  const weff = tg.tensor(wv.map((v, i) => Math.sign(v) * a * mv[i]), [7, 5]);
+  assertClose(await y.data(), await tg.matmul(x, weff).data(), 'layer output', { rtol: 1e-4, atol: 1e-6 });
+});

@@ -1,0 +1,62 @@
+// End to end: a short multi-prize ticket run on real MNIST digits, the run directory it
+// writes, and the CLI's handling of bad input.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { readSafetensors } from '../src/io/safetensors.js';
+import { DEFAULT_OPTIONS, train } from '../src/train/train.js';
+import { gpu } from './devices.js';
+
+const backend = gpu.available || gpu.required ? 'webgpu' : 'cpu';
+
+test(`a short MPT run on 600 MNIST digits learns well above chance [${backend}]`, { timeout: 300_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'ticketgrad-run-'));
+  const report = await train({
+    ...DEFAULT_OPTIONS, backend, out, method: 'mpt', alpha: 2, mask: 'threshold', sparsity: 0.5, epochs: 3, batch: 64, trainSize: 600, verbose: false,
+  });
+  assert.ok(report.testAccuracy > 0.45, `test accuracy ${report.testAccuracy} after 3 epochs (chance is 0.1)`);
+  assert.ok(Math.abs(report.sparsity - 0.5) < 1e-3, `sparsity ${report.sparsity}`);
+  assert.equal(report.epochSeconds.length, 3);
+  for (const f of ['report.json', 'metrics.jsonl', 'model.safetensors', 'loss.svg', 'accuracy.svg', 'scores.svg']) assert.ok(existsSync(join(out, f)), `${f} written`);
+  const saved = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  for (const key of ['testAccuracy', 'sparsity', 'layers', 'epochSeconds', 'maskSeconds', 'backend', 'adapter', 'options']) assert.ok(key in saved, `report.json has ${key}`);
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
+  const { tensors } = readSafetensors(readFileSync(join(out, 'model.safetensors')));
+  const masks = Object.keys(tensors).filter((k) => k.endsWith('.mask'));
+  assert.equal(masks.length, 3, `one mask per prunable layer: ${Object.keys(tensors).join(', ')}`);
+  for (const k of masks) assert.ok(tensors[k].data.every((v) => v === 0 || v === 1));
+});
+
+const cli = (args: string[]): { status: number | null; stderr: string; stdout: string } => {
+  const r = spawnSync(process.execPath, [join('dist', 'src', 'cli', 'bin.js'), ...args], { encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+};
+
+test('CLI: a bad flag or value is one clear line and exit code 2', () => {
+  for (const [args, expected] of [
+    [['train', '--sparsity', '1.5'], /--sparsity: expected a number in \[0, 1\), got '1.5'/],
+    [['train', '--model', 'vgg'], /--model: expected one of lenet300/],
+    [['train', '--bogus', '1'], /Unknown option '--bogus'/],
+    [['train', '--method', 'dense', '--finetune', 'last'], /--finetune applies to mpt and edgepopup/],
+    [['fly'], /unknown command 'fly'/],
+  ] as const) {
+    const r = cli([...args]);
+    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('ticketgrad:'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], expected);
+  }
+});
+
+test('CLI: --help documents every flag', () => {
+  const r = cli(['train', '--help']);
+  assert.equal(r.status, 0);
+  for (const flag of ['--model', '--data', '--method', '--sparsity', '--scope', '--mask', '--tau', '--alpha', '--epochs', '--batch', '--lr', '--optimizer',
+    '--schedule', '--finetune', '--finetune-epochs', '--finetune-lr', '--width', '--train-size', '--seed', '--backend', '--out']) {
+    assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
+  }
+});
