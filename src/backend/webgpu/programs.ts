@@ -1,5 +1,9 @@
-// Launch geometry of the tiled kernel families (matmul, conv2d forward and backward): which
-// shader variant, and how many workgroups. The tile sizes here must match the WGSL files.
+// Launch geometry of the register-blocked kernel families (matmul, conv2d forward and both
+// backward passes): how many workgroups cover a problem. The block sizes here must match the
+// WGSL files, whose header comments give the same formulas.
+//
+// Tuned on SwiftShader (Subzero, 4-wide SIMD, 2 cores): each invocation computes an 8x8 block
+// of outputs in registers; no workgroup memory and no barriers, which measured slower there.
 
 import type { ConvParams, MatmulParams } from '../backend.js';
 
@@ -9,18 +13,30 @@ export interface Program {
   groups: [number, number, number];
 }
 
+const MAX_GROUPS = 65535;
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
-/** matmul.wgsl: each workgroup computes a TILE_M x TILE_N block of C. */
-const MATMUL_TILE_M = 32;
-const MATMUL_TILE_N = 32;
-
+/** matmul.wgsl: a workgroup of 8x4 invocations covers 32 rows x 64 columns of C. */
 export function matmulProgram(p: MatmulParams): Program {
-  return { kernel: 'matmul', values: {}, groups: [ceilDiv(p.n, MATMUL_TILE_N), ceilDiv(p.m, MATMUL_TILE_M), p.batch] };
+  return { kernel: 'matmul', values: {}, groups: [ceilDiv(p.n, 64), ceilDiv(p.m, 32), p.batch] };
+}
+
+/** The conv kernels linearise wid.x + wid.z * num_workgroups.x, so a long x folds into z. */
+function convGroups(gx: number, gy: number): [number, number, number] {
+  return gx <= MAX_GROUPS ? [gx, gy, 1] : [MAX_GROUPS, gy, ceilDiv(gx, MAX_GROUPS)];
 }
 
 export const convPrograms = {
-  forward: (p: ConvParams): Program => ({ kernel: 'conv2d_forward', values: {}, groups: [ceilDiv(p.outH * p.outW, 32), ceilDiv(p.outC, 32), p.batch] }),
-  backwardInput: (p: ConvParams): Program => ({ kernel: 'conv2d_backward_input', values: {}, groups: [ceilDiv(p.inH * p.inW, 32), ceilDiv(p.inC, 32), p.batch] }),
-  backwardWeight: (p: ConvParams): Program => ({ kernel: 'conv2d_backward_weight', values: {}, groups: [ceilDiv(p.inC * p.kH * p.kW, 32), ceilDiv(p.outC, 32), 1] }),
+  /** 64 invocations x (8 output channels x 8 output pixels). */
+  forward: (p: ConvParams): Program => ({
+    kernel: 'conv2d_forward', values: {}, groups: convGroups(ceilDiv(p.batch * p.outH * p.outW, 512), ceilDiv(p.outC, 8)),
+  }),
+  /** 64 invocations x (8 input channels x 8 input pixels). */
+  backwardInput: (p: ConvParams): Program => ({
+    kernel: 'conv2d_backward_input', values: {}, groups: convGroups(ceilDiv(p.batch * p.inH * p.inW, 512), ceilDiv(p.inC, 8)),
+  }),
+  /** 16 invocations x (8 output x 8 input channels at one kernel tap), each reducing over N*OH*OW. */
+  backwardWeight: (p: ConvParams): Program => ({
+    kernel: 'conv2d_backward_weight', values: {}, groups: convGroups(ceilDiv(ceilDiv(p.inC, 8) * p.kH * p.kW, 16), ceilDiv(p.outC, 8)),
+  }),
 };
