@@ -1,12 +1,16 @@
 // out[i] = OP(a[ia], b[ib]) with NumPy broadcasting: each operand is read through strides over
 // the output shape (0 on broadcast dims). Placeholders: {{OP}} (an expression in `u`, `v`),
-// {{BROADCAST}} (false when both operands are contiguous and of the output's shape).
+// {{RANK}} (of the merged output shape; 0 when each operand is either contiguous and of the
+// output's shape or a single value, which needs no index arithmetic), {{A_AT}} / {{B_AT}} (the
+// operands' element indices: `at.x` / `at.y` when strided, else `i` or `0u`).
 // Workgroup 256, one element per invocation; dispatch: fold(ceil(size / 256)).
 #include "common"
 
+const RANK: u32 = {{RANK}}u;
+
 struct Params {
   size: u32,
-  rank: u32,
+  _rank: u32,
   _p0: u32,
   _p1: u32,
   shape: Dims,
@@ -28,19 +32,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, 256u);
   if (i >= p.size) { return; }
-  var ia = i;
-  var ib = i;
-  if ({{BROADCAST}}) {
-    ia = 0u;
-    ib = 0u;
-    var rest = i;
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let extent = dim_at(p.shape, u32(d));
-      let coord = rest % extent;
-      rest = rest / extent;
-      ia += coord * dim_at(p.a_strides, u32(d));
-      ib += coord * dim_at(p.b_strides, u32(d));
-    }
+  var at = vec2<u32>(i, i);
+  if (RANK > 0u) {
+    // Copied out of the uniform block first: passing uniform arrays to a function is slow.
+    let shape = p.shape;
+    let a_strides = p.a_strides;
+    let b_strides = p.b_strides;
+    at = strided_offsets(i, RANK, shape, a_strides, b_strides);
   }
-  out[i] = op(a[ia], b[ib]);
+  out[i] = op(a[{{A_AT}}], b[{{B_AT}}]);
 }

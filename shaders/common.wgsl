@@ -1,10 +1,31 @@
 // Helpers shared by the kernels (pulled in with `#include "common"`; not a kernel itself).
 
-// Shapes and strides travel in uniforms as two vec4s (rank <= 8; the engine uses <= 6).
+// Shapes and strides travel in uniforms innermost dimension first, as two vec4s (rank <= 8;
+// the engine uses <= 6).
 alias Dims = array<vec4<u32>, 2>;
 
-fn dim_at(v: Dims, i: u32) -> u32 {
-  return v[i >> 2u][i & 3u];
+// Element offsets of flat index i (row-major over `shape`) through two stride sets. `rank` is a
+// constant of the calling kernel (a template value), so only the needed steps remain, and
+// every uniform access has a constant index: dynamic indices are slow on SwiftShader.
+fn strided_offsets(i: u32, rank: u32, shape: Dims, sa: Dims, sb: Dims) -> vec2<u32> {
+  // Innermost dims first; the outermost dim's coordinate is whatever remains (no division).
+  var rest = i;
+  var off = vec2<u32>(0u, 0u);
+  if (rank > 1u) { let e = shape[0].x; off += (rest % e) * vec2<u32>(sa[0].x, sb[0].x); rest = rest / e; }
+  if (rank > 2u) { let e = shape[0].y; off += (rest % e) * vec2<u32>(sa[0].y, sb[0].y); rest = rest / e; }
+  if (rank > 3u) { let e = shape[0].z; off += (rest % e) * vec2<u32>(sa[0].z, sb[0].z); rest = rest / e; }
+  if (rank > 4u) { let e = shape[0].w; off += (rest % e) * vec2<u32>(sa[0].w, sb[0].w); rest = rest / e; }
+  if (rank > 5u) { let e = shape[1].x; off += (rest % e) * vec2<u32>(sa[1].x, sb[1].x); rest = rest / e; }
+  switch (rank) {
+    case 1u: { off += rest * vec2<u32>(sa[0].x, sb[0].x); }
+    case 2u: { off += rest * vec2<u32>(sa[0].y, sb[0].y); }
+    case 3u: { off += rest * vec2<u32>(sa[0].z, sb[0].z); }
+    case 4u: { off += rest * vec2<u32>(sa[0].w, sb[0].w); }
+    case 5u: { off += rest * vec2<u32>(sa[1].x, sb[1].x); }
+    case 6u: { off += rest * vec2<u32>(sa[1].y, sb[1].y); }
+    default: {}
+  }
+  return off;
 }
 
 // 1-D kernels fold large grids into (x, y) to stay under the 65535 workgroups-per-dimension limit.

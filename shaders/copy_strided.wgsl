@@ -1,11 +1,14 @@
 // out[i] = x[offset(i)], reading x through strides over the output shape: transposes
-// (permuted strides) and broadcasts (0 strides) with one kernel.
+// (permuted strides) and broadcasts (0 strides) with one kernel. Placeholder {{RANK}}: the
+// rank of the merged output shape.
 // Workgroup 256, one element per invocation; dispatch: fold(ceil(size / 256)).
 #include "common"
 
+const RANK: u32 = {{RANK}}u;
+
 struct Params {
   size: u32,
-  rank: u32,
+  _rank: u32,
   _p0: u32,
   _p1: u32,
   shape: Dims,
@@ -21,12 +24,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid, 256u);
   if (i >= p.size) { return; }
-  var src = 0u;
-  var rest = i;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let extent = dim_at(p.shape, u32(d));
-    src += (rest % extent) * dim_at(p.strides, u32(d));
-    rest = rest / extent;
-  }
-  out[i] = x[src];
+  // Copied out of the uniform block first: passing uniform arrays to a function is slow.
+  let shape = p.shape;
+  let strides = p.strides;
+  out[i] = x[strided_offsets(i, RANK, shape, strides, strides).x];
 }

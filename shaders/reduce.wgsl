@@ -5,14 +5,18 @@
 //   on real GPUs. Dispatch: fold(outSize).
 // - `main_serial`: one invocation per output, no barriers (barriers are very slow on
 //   SwiftShader, and many short reductions need none). Dispatch: fold(ceil(outSize / 64)).
-// Placeholders: {{COMBINE}} (an expression in `acc`, `v`), {{INIT}} (the identity).
+// Placeholders: {{COMBINE}} (an expression in `acc`, `v`), {{INIT}} (the identity),
+// {{KEPT_RANK}} and {{RED_RANK}} (ranks of the merged kept and reduced dims).
 #include "common"
+
+const KEPT_RANK: u32 = {{KEPT_RANK}}u;
+const RED_RANK: u32 = {{RED_RANK}}u;
 
 struct Params {
   out_size: u32,
   red_size: u32,
-  kept_rank: u32,
-  red_rank: u32,
+  _kept_rank: u32,
+  _red_rank: u32,
   kept_shape: Dims,
   kept_strides: Dims,
   red_shape: Dims,
@@ -29,28 +33,21 @@ fn combine(acc: f32, v: f32) -> f32 {
   return {{COMBINE}};
 }
 
-fn offset_of(index: u32, rank: u32, shape: Dims, strides: Dims) -> u32 {
-  var off = 0u;
-  var rest = index;
-  for (var d = i32(rank) - 1; d >= 0; d--) {
-    let extent = dim_at(shape, u32(d));
-    off += (rest % extent) * dim_at(strides, u32(d));
-    rest = rest / extent;
-  }
-  return off;
-}
-
 fn fold_range(base: u32, first: u32, step: u32) -> f32 {
   var acc: f32 = {{INIT}};
-  if (p.red_rank == 1u) {
-    let stride = dim_at(p.red_strides, 0u);
-    for (var r = first; r < p.red_size; r += step) { acc = combine(acc, x[base + r * stride]); }
-  } else {
-    for (var r = first; r < p.red_size; r += step) {
-      acc = combine(acc, x[base + offset_of(r, p.red_rank, p.red_shape, p.red_strides)]);
-    }
+  // Copied out of the uniform block once: passing uniform arrays to a function is slow.
+  let shape = p.red_shape;
+  let strides = p.red_strides;
+  for (var r = first; r < p.red_size; r += step) {
+    acc = combine(acc, x[base + strided_offsets(r, RED_RANK, shape, strides, strides).x]);
   }
   return acc;
+}
+
+fn kept_offset(o: u32) -> u32 {
+  let shape = p.kept_shape;
+  let strides = p.kept_strides;
+  return strided_offsets(o, KEPT_RANK, shape, strides, strides).x;
 }
 
 @compute @workgroup_size(64)
@@ -58,7 +55,7 @@ fn main_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
                @builtin(local_invocation_index) lid: u32) {
   let o = flat_index(wid, nwg, lid, 64u);
   if (o >= p.out_size) { return; }
-  out[o] = fold_range(offset_of(o, p.kept_rank, p.kept_shape, p.kept_strides), 0u, 1u);
+  out[o] = fold_range(kept_offset(o), 0u, 1u);
 }
 
 @compute @workgroup_size(64)
@@ -67,7 +64,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // o is the same for the whole workgroup, so this early return keeps barriers uniform.
   let o = wid.y * nwg.x + wid.x;
   if (o >= p.out_size) { return; }
-  partial[lid] = fold_range(offset_of(o, p.kept_rank, p.kept_shape, p.kept_strides), lid, 64u);
+  partial[lid] = fold_range(kept_offset(o), lid, 64u);
   workgroupBarrier();
   for (var width = 32u; width > 0u; width = width >> 1u) {
     if (lid < width) { partial[lid] = combine(partial[lid], partial[lid + width]); }

@@ -16,9 +16,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const shape = a.rank === 3 ? [batch, m, n] : [m, n];
   return Tensor.fromOp(storage, shape, [a, b], 'matmul', (g) => {
     const swapLast = (t: Tensor): Tensor => transpose(t, t.rank === 3 ? [0, 2, 1] : [1, 0]);
-    const ga = matmul(g, swapLast(b));
+    const ga = a.requiresGrad ? matmul(g, swapLast(b)) : null;
     // With a shared right-hand side its gradient sums over the batch: fold the batch into rows.
-    const gb = b.rank === a.rank ? matmul(swapLast(a), g) : matmul(transpose(reshape(a, [batch * m, k])), reshape(g, [batch * m, n]));
+    const gb = !b.requiresGrad ? null : b.rank === a.rank ? matmul(swapLast(a), g) : matmul(transpose(reshape(a, [batch * m, k])), reshape(g, [batch * m, n]));
     return [ga, gb];
   });
 }

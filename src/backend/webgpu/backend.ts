@@ -86,10 +86,10 @@ export class Uniforms {
     this.words.push(value);
     return this;
   }
-  /** A rank-<=8 list padded into two vec4<u32>. */
+  /** Dims (outermost first) as the kernels read them: innermost first, padded into two vec4<u32>. */
   dims(values: readonly number[]): this {
     if (values.length > 8) throw new Error(`internal: rank ${values.length} exceeds the kernels' 8`);
-    return this.u32(...values, ...new Array<number>(8 - values.length).fill(0));
+    return this.u32(...[...values].reverse(), ...new Array<number>(8 - values.length).fill(0));
   }
   bytes(): Uint8Array {
     while (this.words.length % 4) this.words.push(0);
@@ -365,10 +365,16 @@ export class WebGpuBackend implements Backend {
     const size = sizeOf(outShape);
     const out = this.output(size);
     const plain = stridesOf(outShape);
-    const direct = a.size === size && b.size === size && plain.every((s, i) => outShape[i] === 1 || (s === aStrides[i] && s === bStrides[i]));
+    const contiguous = (t: Storage, strides: readonly number[]): boolean => t.size === size && plain.every((st, i) => outShape[i] === 1 || st === strides[i]);
+    // Each operand is read at i (contiguous), at 0 (a single value) or through strides.
+    const simple = (t: Storage, strides: readonly number[]): string | null => (contiguous(t, strides) ? 'i' : t.size === 1 ? '0u' : null);
+    const aAt = simple(a, aStrides);
+    const bAt = simple(b, bStrides);
     const c = coalesce(outShape, [aStrides, bStrides]);
+    const strided = aAt === null || bAt === null;
+    const values = { OP: BINARY_WGSL[op], RANK: String(strided ? c.shape.length : 0), A_AT: aAt ?? 'at.x', B_AT: bAt ?? 'at.y' };
     const u = new Uniforms().u32(size, c.shape.length, 0, 0).dims(c.shape).dims(c.strides[0]).dims(c.strides[1]);
-    this.dispatch('binary', { OP: BINARY_WGSL[op], BROADCAST: String(!direct) }, [buf(a), buf(b), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
+    this.dispatch('binary', values, [buf(a), buf(b), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
     return out;
   }
 
@@ -377,7 +383,7 @@ export class WebGpuBackend implements Backend {
     const out = this.output(size);
     const c = coalesce(outShape, [strides]);
     const u = new Uniforms().u32(size, c.shape.length, 0, 0).dims(c.shape).dims(c.strides[0]);
-    this.dispatch('copy_strided', {}, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
+    this.dispatch('copy_strided', { RANK: String(c.shape.length) }, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
     return out;
   }
 
@@ -395,8 +401,9 @@ export class WebGpuBackend implements Backend {
     const redSize = sizeOf(red.shape);
     // Barriers make a workgroup per output costly; they pay off only for few, long reductions.
     const serial = this.cpuLike || outSize >= SERIAL_REDUCE_MIN_OUTPUTS || redSize <= SERIAL_REDUCE_MAX_LENGTH;
-    if (serial) this.dispatch('reduce', REDUCE_WGSL[op], [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(outSize / 64)), 'main_serial');
-    else this.dispatch('reduce', REDUCE_WGSL[op], [buf(x), out.buffer], u, WebGpuBackend.fold(outSize));
+    const values = { ...REDUCE_WGSL[op], KEPT_RANK: String(kept.shape.length), RED_RANK: String(red.shape.length) };
+    if (serial) this.dispatch('reduce', values, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(outSize / 64)), 'main_serial');
+    else this.dispatch('reduce', values, [buf(x), out.buffer], u, WebGpuBackend.fold(outSize));
     return out;
   }
 
