@@ -9,26 +9,28 @@
 //   buffers padded to a power of two (pads: key 0 and a position past the end, so they rank
 //   last), a bitonic sort of log2(N)(log2(N)+1)/2 compare-exchange dispatches puts them in
 //   rank order, and the first k positions are scattered into the zeroed masks.
-// - 'threshold' (no sort, O(n) per pass): a radix select of the k-th largest composite key
-//   (key, then inverted position; unique, so `composite >= kth` keeps exactly k). Digits of
-//   8, 8, 8, 7 bits of the key, then 8-bit digits of the position (only while ties remain):
-//   each pass is one histogram dispatch per segment into one 256-bin histogram (the segments
-//   stay where they are: each dispatch carries its global offset), then a single-invocation
-//   scan that fixes the digit and the remaining rank in a small state buffer. Nothing is read
-//   back; once a whole bin is kept the state says "decided" and later passes return at once.
-//   A last dispatch per segment writes the mask from the state.
+// - 'threshold' (no sort, O(n)): a radix select of the k-th largest composite key (key, then
+//   inverted position; unique, so `composite >= kth` keeps exactly k), all on the GPU with no
+//   readback (the state buffer carries the fixed digits and the remaining rank from kernel to
+//   kernel; topk_radix_scan.wgsl). Only three passes read every element, one dispatch per
+//   segment each (global scope never copies the segments: each dispatch carries its global
+//   offset): a 65536-bin histogram of the top 16 key bits; after a tiny scan, a compaction of
+//   the elements of the chosen bin into candidate lists; after the candidate passes (8 + 7 low
+//   key bits, then 8-bit position digits while ties remain, each a 256-bin histogram and a
+//   single-invocation scan; "decided" as soon as a whole bin is kept, and later passes return
+//   at once), the mask pass.
 
 import type { Storage, TopkMethod } from '../backend.js';
 import { type GpuStorage, Uniforms, WebGpuBackend } from './backend.js';
 
-/** The key's digits: [shift, width], most significant first (bit 31 is always 0). */
-const KEY_DIGITS: readonly [number, number][] = [[23, 8], [15, 8], [7, 8], [0, 7]];
-
-/** Histogram workgroups per segment on CPU-emulated devices (each barrier there costs ~0.3 ms). */
-const CPU_LIKE_HIST_GROUPS = 4;
-/** Elements per invocation of the workgroup-histogram kernel on real GPUs. */
-const GPU_HIST_ELEMENTS_PER_INVOCATION = 32;
-const MAX_HIST_GROUPS = 1024;
+/** The first pass histograms the top 16 bits of the key (bits 30..15; bit 31 is always 0). */
+const WIDE_BINS = 65536;
+const WIDE_FIXED = 0x7fff8000;
+/** The remaining key digits, [shift, width], on the candidates. */
+const LOW_KEY_DIGITS: readonly [number, number][] = [[7, 8], [0, 7]];
+/** Workgroups of the candidate passes (grid-stride loops; the count is known only on the GPU). */
+const CPU_LIKE_CANDIDATE_GROUPS = 2;
+const MAX_CANDIDATE_GROUPS = 256;
 
 const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
 
@@ -79,17 +81,34 @@ function bitonic(gpu: WebGpuBackend, segments: readonly Storage[], k: number, to
 }
 
 function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, total: number): Storage[] {
-  const hist = gpu.output(256);
+  const wide = gpu.output(WIDE_BINS + 256);
+  const hist = gpu.output(256 + 1);
   const state = gpu.output(4);
+  const candKey = gpu.output(total);
+  const candPos = gpu.output(total);
   const offsets = offsetsOf(segments);
-  const cpuLike = /swiftshader|llvmpipe|lavapipe/i.test(gpu.adapter);
-  gpu.dispatch('topk_radix_scan', {}, [hist.buffer, state.buffer], new Uniforms().u32(k, 0, 0, 0, 0, 0, 0, 0), [1, 1, 1], 'init');
+  const small = [wide.buffer, hist.buffer, state.buffer];
+  const scanUniforms = (byPosition: number, shift: number, digit: number, last: number): Uniforms => new Uniforms().u32(k, byPosition, shift, digit, last, 0, 0, 0);
+  gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(0, 0, 0, 0), [1, 1, 1], 'init');
 
-  // The passes: the key's digits, then the position's (only reached while ties remain).
+  // Full pass 1: the top 16 key bits.
+  const full = [state.buffer, wide.buffer, hist.buffer, candKey.buffer, candPos.buffer];
+  const live = segments.map((s, i) => ({ s, offset: offsets[i] })).filter(({ s }) => s.size > 0);
+  for (const { s, offset } of live) {
+    gpu.dispatch('topk_radix', {}, [buf(s), ...full], new Uniforms().u32(s.size, offset, 0, 0), WebGpuBackend.fold(Math.ceil(s.size / 1024)), 'main_wide');
+  }
+  gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(0, 0, 0, 0), [1, 1, 1], 'sums');
+  gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(0, 0, 0, 0), [1, 1, 1], 'pick_wide');
+  // Full pass 2: the elements of the chosen bin become the candidates.
+  for (const { s, offset } of live) {
+    gpu.dispatch('topk_radix', {}, [buf(s), ...full], new Uniforms().u32(s.size, offset, 0, 0), WebGpuBackend.fold(Math.ceil(s.size / 1024)), 'main_compact');
+  }
+
+  // Candidate passes: the low key bits, then (only while ties remain) the position bits.
   const posBits = Math.max(1, 32 - Math.clz32(total - 1));
   const passes: { byPosition: number; shift: number; width: number; fixed: number }[] = [];
-  let fixed = 0;
-  for (const [shift, width] of KEY_DIGITS) {
+  let fixed = WIDE_FIXED;
+  for (const [shift, width] of LOW_KEY_DIGITS) {
     passes.push({ byPosition: 0, shift, width, fixed });
     fixed = (fixed | (((1 << width) - 1) << shift)) >>> 0;
   }
@@ -100,27 +119,21 @@ function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, 
     passes.push({ byPosition: 1, shift, width, fixed });
     fixed = (fixed | (((1 << width) - 1) << shift)) >>> 0;
   }
-
+  const cpuLike = /swiftshader|llvmpipe|lavapipe/i.test(gpu.adapter);
+  const groups = cpuLike ? CPU_LIKE_CANDIDATE_GROUPS : Math.max(1, Math.min(MAX_CANDIDATE_GROUPS, Math.ceil(total / (256 * 64))));
   passes.forEach((pass, pi) => {
     const digit = (1 << pass.width) - 1;
-    segments.forEach((s, si) => {
-      if (s.size === 0) return;
-      const perGroup = 256 * (cpuLike ? 1 : GPU_HIST_ELEMENTS_PER_INVOCATION);
-      const groups = cpuLike ? Math.min(CPU_LIKE_HIST_GROUPS, Math.ceil(s.size / 256)) : Math.min(MAX_HIST_GROUPS, Math.ceil(s.size / perGroup));
-      const u = new Uniforms().u32(s.size, offsets[si], pass.byPosition, pass.shift, digit, pass.fixed, groups * 256, 0);
-      gpu.dispatch('topk_radix', {}, [buf(s), state.buffer, hist.buffer], u, [groups, 1, 1]);
-    });
-    const last = pi === passes.length - 1 ? 1 : 0;
-    const u = new Uniforms().u32(k, pass.byPosition, pass.shift, digit, last, 0, 0, 0);
-    gpu.dispatch('topk_radix_scan', {}, [hist.buffer, state.buffer], u, [1, 1, 1], 'scan');
+    const u = new Uniforms().u32(pass.byPosition, pass.shift, digit, pass.fixed, groups * 256, 0, 0, 0);
+    gpu.dispatch('topk_radix_cand', {}, [candKey.buffer, candPos.buffer, state.buffer, hist.buffer], u, [groups, 1, 1]);
+    gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(pass.byPosition, pass.shift, digit, pi === passes.length - 1 ? 1 : 0), [1, 1, 1], 'scan');
   });
 
+  // Full pass 3: the masks.
   const masks = segments.map((s, i) => {
     const out = gpu.output(s.size);
-    gpu.dispatch('topk_mask', {}, [buf(s), state.buffer, out.buffer], new Uniforms().u32(s.size, offsets[i], 0, 0), WebGpuBackend.fold(Math.ceil(s.size / 256)));
+    gpu.dispatch('topk_mask', {}, [buf(s), state.buffer, out.buffer], new Uniforms().u32(s.size, offsets[i], 0, 0), WebGpuBackend.fold(Math.ceil(s.size / 1024)));
     return out;
   });
-  gpu.release(hist);
-  gpu.release(state);
+  for (const scratch of [wide, hist, state, candKey, candPos]) gpu.release(scratch);
   return masks;
 }

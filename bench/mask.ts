@@ -1,0 +1,191 @@
+// `npm run bench:mask`: time to compute one exact top-k mask (layer scope, one segment,
+// density 0.1) for n = 266,200 (LeNet-300-100's weights), 1,000,000 and 11,000,000 (ResNet-18):
+// - webgpu threshold: radix select on the GPU, no readback inside (the training-step path);
+// - webgpu bitonic: the sort-based baseline;
+// - cpu quickselect: a plain-JS Floyd-Rivest select of the k-th largest |v| on a Float32Array,
+//   then a mask pass (ties to the lower index): the CPU baseline to beat;
+// - cpu reference: ticketgrad's CPU backend (radix select in TypeScript).
+// Every timed webgpu run ends by reading the mask back (so the GPU work has really finished);
+// the time of that readback alone is measured too, and "x10" rows record ten masks back to
+// back before one readback (ms per mask), which is how a training step uses them.
+//
+// Options: --quick (fewer iterations), --sizes=266200,1000000 (a subset), --json=FILE.
+
+import { writeFileSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import * as tg from '../src/index.js';
+import type { Backend, Storage } from '../src/backend/backend.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const sizesArg = args.find((a) => a.startsWith('--sizes='))?.slice(8);
+const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
+const SIZES = sizesArg ? sizesArg.split(',').map(Number) : [266_200, 1_000_000, 11_000_000];
+const DENSITY = 0.1;
+const BATCH = 10;
+
+// ---- the CPU baseline: Floyd-Rivest select on |v| ----
+
+function swap(a: Float32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+/** Rearranges a[left..right] so that a[k] is the k-th smallest (Floyd & Rivest, 1975). */
+function floydRivest(a: Float32Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    if (right - left > 600) {
+      const n = right - left + 1;
+      const m = k - left + 1;
+      const z = Math.log(n);
+      const s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * (m - n / 2 < 0 ? -1 : 1);
+      floydRivest(a, k, Math.max(left, Math.floor(k - (m * s) / n + sd)), Math.min(right, Math.floor(k + ((n - m) * s) / n + sd)));
+    }
+    const t = a[k];
+    let i = left;
+    let j = right;
+    swap(a, left, k);
+    if (a[right] > t) swap(a, left, right);
+    while (i < j) {
+      swap(a, i, j);
+      i++;
+      j--;
+      while (a[i] < t) i++;
+      while (a[j] > t) j--;
+    }
+    if (a[left] === t) swap(a, left, j);
+    else {
+      j++;
+      swap(a, j, right);
+    }
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
+  }
+}
+
+/** Exact top-k mask of |v| with ties to the lower index, by quickselect. */
+export function quickselectMask(v: Float32Array, k: number): Float32Array {
+  const n = v.length;
+  const mask = new Float32Array(n);
+  if (k === 0) return mask;
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.abs(v[i]);
+  floydRivest(a, n - k, 0, n - 1);
+  const t = a[n - k];
+  let above = 0;
+  for (let i = n - k + 1; i < n; i++) if (a[i] > t) above++;
+  let ties = k - above;
+  for (let i = 0; i < n; i++) {
+    const x = Math.abs(v[i]);
+    if (x > t) mask[i] = 1;
+    else if (x === t && ties > 0) {
+      mask[i] = 1;
+      ties--;
+    }
+  }
+  return mask;
+}
+
+// ---- cases ----
+
+interface Row {
+  n: number;
+  case: string;
+  msPerMask: number;
+  samples: number;
+}
+
+/** Uniform(-1, 1) scores from a small xorshift generator (fast at 11M). */
+function scores(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+async function time(name: string, n: number, iterations: number, fn: () => Promise<void> | void, perRun = 1): Promise<Row> {
+  const bench = new Bench({ iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
+  bench.add(name, fn);
+  await bench.run();
+  const r = bench.tasks[0].result;
+  if (!r || r.state !== 'completed') throw new Error(`benchmark ${name} (n=${n}) failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
+  const row = { n, case: name, msPerMask: r.latency.mean / perRun, samples: r.latency.samplesCount };
+  console.log(`  ${name.padEnd(34)}${row.msPerMask.toFixed(2).padStart(10)} ms  (${row.samples} samples)`);
+  return row;
+}
+
+async function gpuMask(gpu: Backend, s: Storage, k: number, method: 'threshold' | 'bitonic', count: number): Promise<void> {
+  let last: Storage | null = null;
+  for (let i = 0; i < count; i++) {
+    if (last) gpu.release(last);
+    [last] = gpu.topkMask([s], k, method);
+  }
+  await gpu.read(last!);
+  gpu.release(last!);
+}
+
+const { adapter } = await tg.init({ backend: 'webgpu' });
+const gpu = tg.getBackend('webgpu');
+const cpu = tg.getBackend('cpu');
+
+const rows: Row[] = [];
+for (const n of SIZES) {
+  const k = Math.round(DENSITY * n);
+  const v = scores(n, 12345 + n);
+  console.log(`n = ${n.toLocaleString('en-US')}, k = ${k.toLocaleString('en-US')}`);
+  const s = gpu.upload(v);
+  const ready = gpu.topkMask([s], 1, 'threshold')[0]; // compile the pipelines
+  await gpu.read(ready);
+  gpu.release(ready);
+
+  // Correctness first: all four must agree bit for bit.
+  const [tMask] = gpu.topkMask([s], k, 'threshold');
+  const reference = quickselectMask(v, k);
+  const gotT = await gpu.read(tMask);
+  gpu.release(tMask);
+  if (!gotT.every((x, i) => x === reference[i])) throw new Error(`n=${n}: webgpu threshold mask differs from the quickselect mask`);
+
+  const heavy = n > 2_000_000;
+  const it = (light: number): number => (quick ? Math.max(1, Math.ceil(light / 4)) : light);
+  const readTarget = gpu.zeros(n);
+  rows.push(await time('webgpu readback alone', n, it(20), async () => void (await gpu.read(readTarget))));
+  gpu.release(readTarget);
+  rows.push(await time('webgpu threshold', n, it(heavy ? 8 : 20), () => gpuMask(gpu, s, k, 'threshold', 1)));
+  rows.push(await time(`webgpu threshold x${BATCH}, 1 readback`, n, it(heavy ? 2 : 5), () => gpuMask(gpu, s, k, 'threshold', BATCH), BATCH));
+  rows.push(await time('webgpu bitonic', n, heavy ? 1 : it(4), () => gpuMask(gpu, s, k, 'bitonic', 1)));
+  rows.push(await time('cpu quickselect (JS)', n, it(heavy ? 5 : 20), () => void quickselectMask(v, k)));
+  const cs = cpu.upload(v);
+  rows.push(await time('cpu reference (ticketgrad)', n, it(heavy ? 5 : 20), () => void cpu.topkMask([cs], k, 'threshold')));
+  cpu.release(cs);
+  gpu.release(s);
+  gpu.flush();
+}
+
+console.log(`\nDevice: ${adapter}; ${new Date().toISOString().slice(0, 10)}; ${quick ? 'quick' : 'full'} run; density ${DENSITY}, layer scope`);
+const names = [...new Set(rows.map((r) => r.case))];
+console.log(`${'case'.padEnd(34)}${SIZES.map((n) => `n=${n}`.padStart(14)).join('')}   (ms per mask)`);
+for (const name of names) {
+  console.log(`${name.padEnd(34)}${SIZES.map((n) => (rows.find((r) => r.n === n && r.case === name)?.msPerMask.toFixed(2) ?? '-').padStart(14)).join('')}`);
+}
+const ms = (n: number, c: string): number => rows.find((r) => r.n === n && r.case === c)!.msPerMask;
+console.log('');
+for (const n of SIZES) {
+  const t = ms(n, 'webgpu threshold');
+  const read = ms(n, 'webgpu readback alone');
+  console.log(
+    `n=${n}: bitonic / threshold ${(ms(n, 'webgpu bitonic') / t).toFixed(1)}x; ` +
+      `quickselect / threshold ${(ms(n, 'cpu quickselect (JS)') / t).toFixed(2)}x ` +
+      `(threshold without its readback ~${(t - read).toFixed(2)} ms: ${(ms(n, 'cpu quickselect (JS)') / Math.max(t - read, 1e-3)).toFixed(2)}x; ` +
+      `x${BATCH} batched ${(ms(n, 'cpu quickselect (JS)') / ms(n, `webgpu threshold x${BATCH}, 1 readback`)).toFixed(2)}x)`,
+  );
+}
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter, date: new Date().toISOString(), density: DENSITY, rows }, null, 2));
+tg.shutdown();
+process.exit(0);
