@@ -76,15 +76,15 @@ interface Row {
   samples: number;
 }
 
-async function measure(cases: PeerCase[], library: string[]): Promise<Row[]> {
-  const bench = new Bench({ iterations: quick ? 2 : 5, time: quick ? 0 : 2000, warmupIterations: 1, warmupTime: 0 });
+async function measure(caseName: string, cases: PeerCase[], library: string[]): Promise<Row[]> {
+  const bench = new Bench({ iterations: quick ? 1 : 3, time: 0, warmupIterations: 1, warmupTime: 0 });
   cases.forEach((c, i) => bench.add(`${library[i]}`, c.run));
   await bench.run();
   return bench.tasks.map((task, i) => {
     const r = task.result;
     if (!r || r.state !== 'completed') throw new Error(`benchmark ${cases[i].name} / ${library[i]} failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
     const meanMs = r.latency.mean;
-    return { case: cases[i].name, library: library[i], gflops: cases[i].flops / (meanMs / 1000) / 1e9, meanMs, samples: r.latency.samplesCount };
+    return { case: caseName, library: library[i], gflops: cases[i].flops / (meanMs / 1000) / 1e9, meanMs, samples: r.latency.samplesCount };
   });
 }
 
@@ -103,7 +103,7 @@ const rows: Row[] = [];
 for (const item of plan.filter((p) => !only || p.key === only)) {
   const cases = [item.ours(), ...(await Promise.all(peers.map(item.peer)))];
   const names = ['ticketgrad', ...peers.map((p) => p.name)];
-  rows.push(...(await measure(cases, names)));
+  rows.push(...(await measure(cases[0].name, cases, names)));
   cases.forEach((c) => c.dispose());
 }
 

@@ -66,10 +66,13 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
   const wanted = options.backend ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(wanted)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got '${wanted}'`);
   if (wanted !== 'cpu') {
-    let gpu: WebGpuBackend | string;
+    let gpu: WebGpuBackend | string | null = null;
     try {
       gpu = getBackend('webgpu') as WebGpuBackend;
     } catch {
+      // Not initialised yet.
+    }
+    if (gpu === null || gpu.isLost) {
       gpu = await createWebGpu();
       if (typeof gpu !== 'string') registerBackend(gpu);
     }

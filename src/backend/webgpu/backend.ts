@@ -28,6 +28,8 @@ const SERIAL_REDUCE_MIN_OUTPUTS = 4096;
 /** ...or each is at most this long, and always on CPU-emulated devices (SwiftShader). */
 const SERIAL_REDUCE_MAX_LENGTH = 256;
 
+const retiredGpuHandles: unknown[] = [];
+
 export class GpuStorage implements Storage {
   refs = 0;
   constructor(readonly buffer: GPUBuffer, readonly size: number) {}
@@ -132,6 +134,8 @@ export class WebGpuBackend implements Backend {
   private liveBytes = 0;
   private pooledBytes = 0;
   private readonly errors: string[] = [];
+  private readonly compileErrors: string[] = [];
+  private readonly compileChecks: Promise<void>[] = [];
   private lostReason: string | null = null;
   private readonly lost: Promise<never>;
   private readonly maxBinding: number;
@@ -143,8 +147,8 @@ export class WebGpuBackend implements Backend {
   constructor(
     readonly device: GPUDevice,
     readonly adapter: string,
-    /** Kept so that the GPU object outlives the backend (Dawn in Node ties them together). */
-    private gpuHandle: unknown,
+    /** The GPU object (navigator.gpu or Dawn's instance), kept alive as long as the device. */
+    private readonly gpuHandle: unknown,
   ) {
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
     this.cpuLike = /swiftshader|llvmpipe|lavapipe/i.test(adapter);
@@ -158,6 +162,10 @@ export class WebGpuBackend implements Backend {
     });
   }
 
+  get isLost(): boolean {
+    return this.lostReason !== null;
+  }
+
   private lostError(): Error {
     return new Error(`WebGPU device lost (${this.lostReason}); re-run tg.init() to get a new device`);
   }
@@ -166,11 +174,13 @@ export class WebGpuBackend implements Backend {
     if (this.lostReason !== null) throw this.lostError();
   }
 
-  private throwPendingErrors(): void {
-    if (this.errors.length) {
-      const all = this.errors.splice(0);
-      throw new Error(`WebGPU error: ${all.join('\n')}`);
-    }
+  /** Throws what went wrong since the last check; a kernel's compile error first, without its cascade. */
+  private async throwPendingErrors(): Promise<void> {
+    await Promise.all(this.compileChecks.splice(0));
+    const compile = this.compileErrors.splice(0);
+    const other = this.errors.splice(0);
+    if (compile.length) throw new Error(compile.join('\n'));
+    if (other.length) throw new Error(`WebGPU error: ${other.join('\n')}`);
   }
 
   // ---- buffers ----
@@ -244,11 +254,11 @@ export class WebGpuBackend implements Backend {
     this.flush();
     try {
       await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, bytes), this.lost]);
-      this.throwPendingErrors();
+      await this.throwPendingErrors();
       return new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     } catch (e) {
       this.check();
-      this.throwPendingErrors();
+      await this.throwPendingErrors();
       throw e;
     } finally {
       staging.destroy();
@@ -290,7 +300,7 @@ export class WebGpuBackend implements Backend {
   async sync(): Promise<void> {
     this.flush();
     await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
-    this.throwPendingErrors();
+    await this.throwPendingErrors();
   }
 
   private pipeline(kernel: string, values: Readonly<Record<string, string>>, entryPoint: string): GPUComputePipeline {
@@ -301,12 +311,14 @@ export class WebGpuBackend implements Backend {
       this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ label: kernel, code });
       p = this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint } });
-      void this.device.popErrorScope().then(async (err) => {
-        if (!err) return;
-        const info = await module.getCompilationInfo();
-        const details = info.messages.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`).join('\n');
-        this.errors.push(`WGSL kernel '${kernel}' failed to compile: ${err.message}${details ? `\n${details}` : ''}`);
-      });
+      this.compileChecks.push(
+        this.device.popErrorScope().then(async (err) => {
+          if (!err) return;
+          const info = await module.getCompilationInfo();
+          const details = info.messages.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`).join('\n');
+          this.compileErrors.push(`WGSL kernel '${kernel}' failed to compile: ${err.message.split('\n')[0]}${details ? `\n${details}` : ''}`);
+        }),
+      );
       this.pipelines.set(key, p);
     }
     return p;
@@ -469,7 +481,9 @@ export class WebGpuBackend implements Backend {
     }
     for (const b of this.uniformCache.values()) b.destroy();
     this.uniformCache.clear();
-    this.device.destroy();
-    this.gpuHandle = null;
+    if (this.lostReason === null) this.device.destroy();
+    // Dawn aborts natively when its GPU instance is collected right after a device destroy:
+    // keep the instance for the rest of the process (it does not keep Node alive).
+    retiredGpuHandles.push(this.gpuHandle);
   }
 }
