@@ -137,7 +137,7 @@ gpuTest('topkMask threshold: beyond 65535 * 256 elements (folded grid)', async (
   same(gpu, await masksOn('cpu', c, 'threshold'), 'webgpu vs cpu');
 });
 
-forEachDevice('tg.topkMask: k = round(density * n), shapes kept, layer and global scope, no gradient', async (device) => {
+forEachDevice('tg.topkMask: k = round(density * n), shapes kept, layer and global scope, no gradient', async () => {
   const a = tg.tensor([0.1, -5, 3, 0, -0.2, 2], [2, 3], { requiresGrad: true });
   const b = tg.tensor([4, -4, 0.5], [3]);
   for (const method of METHODS) {

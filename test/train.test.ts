@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readSafetensors } from '../src/io/safetensors.js';
+import * as tg from '../src/index.js';
 import { DEFAULT_OPTIONS, train } from '../src/train/train.js';
 import { gpu } from './devices.js';
 
@@ -29,6 +30,23 @@ test(`a short MPT run on 600 MNIST digits learns well above chance [${backend}]`
   const masks = Object.keys(tensors).filter((k) => k.endsWith('.mask'));
   assert.equal(masks.length, 3, `one mask per prunable layer: ${Object.keys(tensors).join(', ')}`);
   for (const k of masks) assert.ok(tensors[k].data.every((v) => v === 0 || v === 1));
+});
+
+test('fine-tuning the last layer trains its weights only, with every mask fixed [cpu]', { timeout: 120_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'ticketgrad-ft-'));
+  await train({ ...DEFAULT_OPTIONS, backend: 'cpu', out, epochs: 1, batch: 64, trainSize: 256, finetune: 'last', finetuneEpochs: 1, finetuneLr: 0.05, verbose: false });
+  const { tensors } = readSafetensors(readFileSync(join(out, 'model.safetensors')));
+  const initial = tg.nn.createModel('lenet300', { mode: 'mpt', input: [1, 28, 28], classes: 10, seed: 1 });
+  const layers = tg.nn.prunableLayers(initial);
+  for (const [i, [name, layer]] of layers.entries()) {
+    const before = await layer.weight.data();
+    const after = tensors[`${name}.weight`].data;
+    const changed = after.some((v, j) => v !== before[j]);
+    assert.equal(changed, i === layers.length - 1, `${name}.weight ${changed ? 'changed' : 'unchanged'}`);
+  }
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(metrics.map((m) => [m.phase, m.density]), [['train', 0.5], ['finetune', 0.5]]);
+  initial.dispose();
 });
 
 const cli = (args: string[]): { status: number | null; stderr: string; stdout: string } => {

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { shutdown } from '../engine.js';
-import { MODEL_NAMES, type ModelName } from '../nn/models.js';
+import { MODEL_NAMES } from '../nn/models.js';
 import { DEFAULT_OPTIONS, type TrainOptions, train } from '../train/train.js';
 
 const D = DEFAULT_OPTIONS;

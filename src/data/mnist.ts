@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { normalize, select, type Dataset, type Split } from './dataset.js';
+import { normalize, select, type Split } from './dataset.js';
 import { permutation } from '../random.js';
 
 /** MNIST's usual normalisation (mean and std of the full 60,000-digit training set). */

@@ -223,7 +223,8 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
       const total = Math.ceil(data.train.count / o.batch);
       const progress = new Progress({ total, label: `${phase} ${epoch + 1}/${epochs}`, stream: o.verbose === false ? { isTTY: false, write: () => true } : process.stderr });
       let seen = 0, step = 0;
-      const epochDensity = maskConfig ? maskConfig(epoch).density : 1;
+      // Fine-tuning keeps the mask of the last score-training epoch.
+      const epochDensity = maskConfig ? maskConfig(epoch).density : o.method === 'dense' ? 1 : density;
       for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
         if (maskConfig) {
           // Synchronised so that maskSeconds is the device time of the mask kernels alone.

@@ -141,8 +141,8 @@ export class WebGpuBackend implements Backend {
   private readonly maxBinding: number;
   private scratch: GpuStorage | null = null;
 
-  /** A software rasteriser (SwiftShader) running on the CPU: workgroup barriers are slow there. */
-  private readonly cpuLike: boolean;
+  /** A software implementation (SwiftShader) running on the CPU: barriers and atomics are slow there. */
+  readonly cpuLike: boolean;
 
   constructor(
     readonly device: GPUDevice,

@@ -119,8 +119,7 @@ function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, 
     passes.push({ byPosition: 1, shift, width, fixed });
     fixed = (fixed | (((1 << width) - 1) << shift)) >>> 0;
   }
-  const cpuLike = /swiftshader|llvmpipe|lavapipe/i.test(gpu.adapter);
-  const groups = cpuLike ? CPU_LIKE_CANDIDATE_GROUPS : Math.max(1, Math.min(MAX_CANDIDATE_GROUPS, Math.ceil(total / (256 * 64))));
+  const groups = gpu.cpuLike ? CPU_LIKE_CANDIDATE_GROUPS : Math.max(1, Math.min(MAX_CANDIDATE_GROUPS, Math.ceil(total / (256 * 64))));
   passes.forEach((pass, pi) => {
     const digit = (1 << pass.width) - 1;
     const u = new Uniforms().u32(pass.byPosition, pass.shift, digit, pass.fixed, groups * 256, 0, 0, 0);
