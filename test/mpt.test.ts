@@ -42,7 +42,7 @@ forEachDevice('binarize: values in {-alpha, 0, +alpha}, alpha = ||M*W||_1 / ||M|
   await fc.assert(
     fc.asyncProperty(sizeArb, seedArb, fc.double({ min: 0.05, max: 1, noNaN: true }), async (n, seed, density) => {
       const w = tg.randn([n], { seed });
-      const mask = tg.topkMask(tg.randn([n], { seed: seed + 1 }), density) as tg.Tensor;
+      const mask = tg.topkMask(tg.randn([n], { seed: seed + 1 }), density);
       const { weight, alpha } = tg.binarize(w, mask);
       const [wv, mv, bv, a] = [await w.data(), await mask.data(), await weight.data(), await alpha.item()];
       const kept = mv.reduce((s, v) => s + v, 0);
@@ -69,7 +69,7 @@ for (const method of ['mpt', 'edgepopup'] as const) {
         const s = tg.randn([n], { seed: seed + 1, requiresGrad: true });
         const upstream = tg.randn([n], { seed: seed + 2 });
         const S = tg.powerProp(s, alpha);
-        const mask = tg.topkMask(s.detach(), 0.5) as tg.Tensor;
+        const mask = tg.topkMask(s.detach(), 0.5);
         const m = tg.scoreMask(S, mask);
         const weff = method === 'mpt' ? tg.binarize(w, m).weight : tg.mul(w, m);
         weff.backward(upstream);

@@ -33,7 +33,7 @@ Optimisation
   --epochs N            (default ${D.epochs})
   --batch N             (default ${D.batch})
   --lr X                default: 0.05 for dense, 0.1 for scores with alpha 1, scaled for alpha > 1
-                        to keep the initial step on S (about 1.4 for alpha 2 on lenet300)
+                        to keep the initial step on S (about 1.3 for alpha 2 on lenet300)
   --optimizer NAME      sgd | adam (default ${D.optimizer}); sgd has momentum ${D.momentum}
   --momentum X          (default ${D.momentum})
   --weight-decay X      also applies to scores (default ${D.weightDecay})

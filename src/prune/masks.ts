@@ -47,9 +47,7 @@ export function computeMasks(model: Module, config: MaskConfig): void {
     } else {
       const method = config.method === 'sort' ? 'bitonic' : 'threshold';
       const scores = layers.map((l) => l.rankingScores());
-      masks = config.scope === 'global'
-        ? (topkMask(scores, config.density, { method }) as Tensor[])
-        : scores.map((s) => topkMask(s, config.density, { method }) as Tensor);
+      masks = config.scope === 'global' ? topkMask(scores, config.density, { method }) : scores.map((s) => topkMask(s, config.density, { method }));
     }
     layers.forEach((l, i) => l.setMask(masks[i]));
   });

@@ -118,7 +118,7 @@ function initialScoreMagnitude(layers: PrunableLayer[]): number {
  * ALGORITHMS.md). With power-propagation the step on S is lr * (dS/ds)^2 * g, and
  * dS/ds = alpha|s|^(alpha-1) is small where |S| is small, so the rate is scaled to give S the
  * same initial step as alpha = 1: lr = 0.1 / (alpha^2 m^(2(alpha-1)/alpha)), m = mean initial |S|
- * (LeNet-300-100: about 1.4 for alpha 2, 2.4 for alpha 3).
+ * (LeNet-300-100: about 1.3 for alpha 2, 2.2 for alpha 3).
  */
 export function defaultLearningRate(method: MaskMode, alpha: number, layers: PrunableLayer[]): number {
   if (method === 'dense') return 0.05;
