@@ -329,7 +329,15 @@ async function writeRunFiles(dir: string, model: Module, report: TrainReport): P
       all.set(v, at);
       at += v.length;
     }
-    writeFileSync(join(dir, 'scores.svg'), histogram({ title: `Score histogram (alpha ${report.options.alpha})`, xLabel: 'S = s|s|^(alpha-1)', values: all }));
+    // Power-propagation lets a few scores grow by orders of magnitude: plot the central 99%.
+    const sorted = Float32Array.from(all).sort();
+    const [lo, hi] = [sorted[Math.floor(0.005 * (sorted.length - 1))], sorted[Math.ceil(0.995 * (sorted.length - 1))]];
+    const central = all.filter((v) => v >= lo && v <= hi);
+    writeFileSync(join(dir, 'scores.svg'), histogram({
+      title: `Score histogram (alpha ${report.options.alpha}; central 99%, ${all.length - central.length} outside [${lo.toPrecision(3)}, ${hi.toPrecision(3)}])`,
+      xLabel: 'S = s|s|^(alpha-1)',
+      values: central,
+    }));
   }
 }
 
