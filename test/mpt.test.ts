@@ -2,6 +2,7 @@
 // score gradient dL/dS = dL/dW_eff * W * sign(S). Every property runs on each backend.
 
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
 import { forEachDevice } from './devices.js';
@@ -96,4 +97,29 @@ forEachDevice('mpt forward of a prunable layer uses alpha * sign(W) * M', async 
   assert.equal(mv.reduce((s, v) => s + v, 0), Math.round(0.4 * 35));
   const weff = tg.tensor(wv.map((v, i) => Math.sign(v) * a * mv[i]), [7, 5]);
   assertClose(await y.data(), await tg.matmul(x, weff).data(), 'layer output', { rtol: 1e-4, atol: 1e-6 });
+});
+
+test('global scope ramps the sparsity from 0.5 to the target with a cubic schedule (biprop)', () => {
+  // density 0.1 (sparsity 0.9): pruned fraction 0.9 + (0.5 - 0.9) * (1 - e/10)^3
+  assert.equal(tg.rampedDensity(0.1, 'global', 0, 10), 0.5);
+  assert.ok(Math.abs(tg.rampedDensity(0.1, 'global', 5, 10) - (1 - (0.9 - 0.4 * 0.125))) < 1e-12);
+  assert.equal(tg.rampedDensity(0.1, 'global', 10, 10), 0.1);
+  assert.equal(tg.rampedDensity(0.1, 'layer', 0, 10), 0.1);
+  assert.equal(tg.rampedDensity(0.7, 'global', 0, 10), 0.7);
+});
+
+forEachDevice('computeMasks: global scope keeps round(density * total) over all layers; tau thresholds |S|', async () => {
+  const model = tg.nn.createModel('lenet300', { mode: 'mpt', input: [1, 4, 4], classes: 3, width: 0.05, seed: 2 });
+  const layers = tg.nn.prunableLayers(model).map(([, l]) => l);
+  const total = layers.reduce((n, l) => n + l.weight.size, 0);
+  tg.computeMasks(model, { density: 0.3, scope: 'global', method: 'threshold' });
+  let kept = 0;
+  for (const l of layers) kept += (await l.mask!.data()).reduce((a, v) => a + v, 0);
+  assert.equal(kept, Math.round(0.3 * total));
+  tg.computeMasks(model, { density: 0.3, scope: 'layer', method: 'threshold', tau: 0.05 });
+  for (const l of layers) {
+    const [s, m] = [await l.scores!.data(), await l.mask!.data()];
+    s.forEach((v, i) => assert.equal(m[i], Math.abs(v) > 0.05 ? 1 : 0));
+  }
+  model.dispose();
 });
