@@ -130,6 +130,7 @@ export class WebGpuBackend implements Backend {
   private readonly uniformCache = new Map<string, GPUBuffer>();
   private readonly pool = new Map<number, GPUBuffer[]>();
   private recentlyFreed = new Map<number, GPUBuffer[]>();
+  private readonly stagingPool = new Map<number, GPUBuffer[]>();
   private liveBuffers = 0;
   private liveBytes = 0;
   private pooledBytes = 0;
@@ -248,20 +249,26 @@ export class WebGpuBackend implements Backend {
       this.flush();
       return new Float32Array(0);
     }
-    const staging = this.device.createBuffer({ size: WebGpuBackend.bucket(bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const key = WebGpuBackend.bucket(bytes);
+    const staging = this.stagingPool.get(key)?.pop() ?? this.device.createBuffer({ size: key, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(buf(s), 0, staging, 0, bytes);
     this.flush();
     try {
       await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, bytes), this.lost]);
       await this.throwPendingErrors();
-      return new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      const values = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      // Read-back buffers are reused too: a training loop reads the same sizes every step.
+      const list = this.stagingPool.get(key) ?? [];
+      list.push(staging);
+      this.stagingPool.set(key, list);
+      return values;
     } catch (e) {
+      staging.destroy();
       this.check();
       await this.throwPendingErrors();
       throw e;
-    } finally {
-      staging.destroy();
     }
   }
 
