@@ -4,7 +4,8 @@
 // - webgpu bitonic: the sort-based baseline;
 // - cpu quickselect: a plain-JS Floyd-Rivest select of the k-th largest |v| on a Float32Array,
 //   then a mask pass (ties to the lower index): the CPU baseline to beat;
-// - cpu reference: ticketgrad's CPU backend (radix select in TypeScript).
+// - cpu reference: ticketgrad's CPU backend (radix select in TypeScript);
+// - tfjs topk (webgpu): the peer's top-k of |v| on the same adapter (not at 11M: too slow).
 // Every timed webgpu run ends by reading the mask back (so the GPU work has really finished);
 // the time of that readback alone is measured too, and "x10" rows record ten masks back to
 // back before one readback (ms per mask), which is how a training step uses them.
@@ -15,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import * as tg from '../src/index.js';
 import type { Backend, Storage } from '../src/backend/backend.js';
+import { tfjsPeer } from './peers.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -134,6 +136,10 @@ async function gpuMask(gpu: Backend, s: Storage, k: number, method: 'threshold' 
 const { adapter } = await tg.init({ backend: 'webgpu' });
 const gpu = tg.getBackend('webgpu');
 const cpu = tg.getBackend('cpu');
+// The peer: tfjs's top-k on the same Dawn adapter (jax-js took 128 s for 1M here: left out).
+const { create } = await import('webgpu');
+await tfjsPeer.setup(create([]));
+const tf = await import('@tensorflow/tfjs');
 
 const rows: Row[] = [];
 for (const n of SIZES) {
@@ -160,6 +166,15 @@ for (const n of SIZES) {
   rows.push(await time('webgpu threshold', n, it(heavy ? 8 : 20), () => gpuMask(gpu, s, k, 'threshold', 1)));
   rows.push(await time(`webgpu threshold x${BATCH}, 1 readback`, n, it(heavy ? 2 : 5), () => gpuMask(gpu, s, k, 'threshold', BATCH), BATCH));
   rows.push(await time('webgpu bitonic', n, heavy ? 1 : it(4), () => gpuMask(gpu, s, k, 'bitonic', 1)));
+  if (!heavy) {
+    const x = tf.abs(tf.tensor1d(v));
+    rows.push(await time('tfjs topk (webgpu)', n, 1, async () => {
+      const { values, indices } = tf.topk(x, k);
+      await indices.data();
+      tf.dispose([values, indices]);
+    }));
+    x.dispose();
+  }
   rows.push(await time('cpu quickselect (JS)', n, it(heavy ? 5 : 20), () => void quickselectMask(v, k)));
   const cs = cpu.upload(v);
   rows.push(await time('cpu reference (ticketgrad)', n, it(heavy ? 5 : 20), () => void cpu.topkMask([cs], k, 'threshold')));
