@@ -166,3 +166,20 @@ forEachDevice('a schedule drives optimizer.lr', async () => {
   }
   assertClose(await p.data(), [expected], 'parameter after scheduled steps', { rtol: 1e-6 });
 });
+
+forEachDevice('lrScale multiplies the learning rate per parameter (SGD and Adam)', async () => {
+  for (const make of [
+    (ps: tg.Tensor[]) => new tg.SGD(ps, { lr: 0.5, lrScale: [0, 2] }),
+    (ps: tg.Tensor[]) => new tg.Adam(ps, { lr: 0.5, lrScale: [0, 2] }),
+  ]) {
+    const a = tg.tensor([1, 2], [2], { requiresGrad: true });
+    const b = tg.tensor([1, 2], [2], { requiresGrad: true });
+    const opt = make([a, b]);
+    tg.add(tg.sum(a), tg.sum(b)).backward();
+    opt.step();
+    assert.deepEqual(Array.from(await a.data()), [1, 2], 'scale 0 leaves the parameter as it was');
+    // SGD: 1 - 0.5*2*1 = 0; Adam's first step moves each element by lr*scale = 1.
+    assertClose(await b.data(), [0, 1], 'scale 2 doubles the step', { atol: 1e-4 });
+  }
+  assert.throws(() => new tg.SGD([tg.zeros([1], { requiresGrad: true })], { lr: 1, lrScale: [1, 1] }), /lrScale needs one number >= 0 per parameter/);
+});

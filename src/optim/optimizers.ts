@@ -9,10 +9,16 @@ abstract class Optimizer {
   readonly params: Tensor[];
   lr: number;
   protected readonly weightDecay: number;
+  /** Per-parameter multipliers of lr (1 by default). */
+  protected readonly lrScale: readonly number[];
   protected steps = 0;
 
-  constructor(params: Tensor[], lr: number, weightDecay: number) {
+  constructor(params: Tensor[], lr: number, weightDecay: number, lrScale?: readonly number[]) {
     if (!(lr >= 0)) throw new Error(`optimizer: lr must be a number >= 0, got ${lr}`);
+    if (lrScale && (lrScale.length !== params.length || lrScale.some((x) => !(x >= 0)))) {
+      throw new Error(`optimizer: lrScale needs one number >= 0 per parameter (${params.length}), got ${JSON.stringify(lrScale)}`);
+    }
+    this.lrScale = lrScale ?? params.map(() => 1);
     if (!(weightDecay >= 0)) throw new Error(`optimizer: weightDecay must be >= 0, got ${weightDecay}`);
     const bad = params.findIndex((p) => !(p instanceof Tensor) || !p.requiresGrad);
     if (bad >= 0) throw new Error(`optimizer: parameter ${bad} is not a tensor with requiresGrad: true`);
@@ -55,6 +61,8 @@ abstract class Optimizer {
 
 export interface SGDOptions {
   lr: number;
+  /** Per-parameter multipliers of lr. */
+  lrScale?: readonly number[];
   momentum?: number;
   dampening?: number;
   weightDecay?: number;
@@ -68,7 +76,7 @@ export class SGD extends Optimizer {
   private readonly buffers: (Tensor | null)[];
 
   constructor(params: Tensor[], options: SGDOptions) {
-    super(params, options.lr, options.weightDecay ?? 0);
+    super(params, options.lr, options.weightDecay ?? 0, options.lrScale);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.nesterov = options.nesterov ?? false;
@@ -83,7 +91,7 @@ export class SGD extends Optimizer {
       const buf = this.setState(this.buffers, i, prev ? add(mul(prev, this.momentum), mul(g, 1 - this.dampening)) : g);
       direction = this.nesterov ? add(g, mul(buf, this.momentum)) : buf;
     }
-    return add(p, mul(direction, -this.lr));
+    return add(p, mul(direction, -this.lr * this.lrScale[i]));
   }
 
   override dispose(): void {
@@ -93,6 +101,8 @@ export class SGD extends Optimizer {
 
 export interface AdamOptions {
   lr?: number;
+  /** Per-parameter multipliers of lr. */
+  lrScale?: readonly number[];
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
@@ -105,7 +115,7 @@ export class Adam extends Optimizer {
   private readonly v: (Tensor | null)[];
 
   constructor(params: Tensor[], options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3, options.weightDecay ?? 0);
+    super(params, options.lr ?? 1e-3, options.weightDecay ?? 0, options.lrScale);
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.m = params.map(() => null);
@@ -120,7 +130,7 @@ export class Adam extends Optimizer {
     const v = this.setState(this.v, i, vPrev ? add(mul(vPrev, b2), mul(g2, 1 - b2)) : mul(g2, 1 - b2));
     const mHat = mul(m, 1 / (1 - b1 ** this.steps));
     const vHat = mul(v, 1 / (1 - b2 ** this.steps));
-    return add(p, mul(div(mHat, add(sqrt(vHat), this.eps)), -this.lr));
+    return add(p, mul(div(mHat, add(sqrt(vHat), this.eps)), -this.lr * this.lrScale[i]));
   }
 
   override dispose(): void {

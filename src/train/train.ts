@@ -103,27 +103,43 @@ export interface TrainReport {
   metrics: EpochMetrics[];
 }
 
-/** Mean |S| of freshly initialised scores: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)) has 1/(2 sqrt(fanIn)). */
-function initialScoreMagnitude(layers: PrunableLayer[]): number {
-  let total = 0, weighted = 0;
-  for (const l of layers) {
-    total += l.weight.size;
-    weighted += l.weight.size / (2 * Math.sqrt(l.fanIn));
-  }
-  return weighted / total;
+/** Mean |S| of a layer's fresh scores: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)) has 1/(2 sqrt(fanIn)). */
+const initialScoreMagnitude = (l: PrunableLayer): number => 1 / (2 * Math.sqrt(l.fanIn));
+
+/** The same over all layers, weighted by their sizes. */
+function meanInitialScoreMagnitude(layers: PrunableLayer[]): number {
+  const total = layers.reduce((n, l) => n + l.weight.size, 0);
+  return layers.reduce((a, l) => a + l.weight.size * initialScoreMagnitude(l), 0) / total;
 }
+
+/** (dS/ds)^2 at the initial |S| = m: the factor power-propagation puts on the step of S. */
+const powerPropStepFactor = (alpha: number, m: number): number => alpha * alpha * m ** ((2 * (alpha - 1)) / alpha);
 
 /**
  * Default learning rates. dense: 0.05; score training with alpha = 1: 0.1 (the calibration in
  * ALGORITHMS.md). With power-propagation the step on S is lr * (dS/ds)^2 * g, and
  * dS/ds = alpha|s|^(alpha-1) is small where |S| is small, so the rate is scaled to give S the
  * same initial step as alpha = 1: lr = 0.1 / (alpha^2 m^(2(alpha-1)/alpha)), m = mean initial |S|
- * (LeNet-300-100: about 1.3 for alpha 2, 2.2 for alpha 3).
+ * over the model (LeNet-300-100: about 1.3 for alpha 2, 2.2 for alpha 3), and each layer's
+ * scores get the same rule with their own m, relative to that (scoreLearningRateScales).
  */
 export function defaultLearningRate(method: MaskMode, alpha: number, layers: PrunableLayer[]): number {
   if (method === 'dense') return 0.05;
-  const m = initialScoreMagnitude(layers);
-  return 0.1 / (alpha * alpha * m ** ((2 * (alpha - 1)) / alpha));
+  return 0.1 / powerPropStepFactor(alpha, meanInitialScoreMagnitude(layers));
+}
+
+/**
+ * Per-parameter multipliers of the learning rate: the same rule per layer, relative to the
+ * model-wide rate, so that layers with larger initial scores (small fan-in, e.g. the last one)
+ * do not take larger steps on S (with one rate for all, power-propagation let a few of their
+ * scores run away to ~1e7). 1 for alpha 1 and for everything that is not a score.
+ */
+function scoreLearningRateScales(params: Tensor[], layers: PrunableLayer[], alpha: number): number[] {
+  const mean = powerPropStepFactor(alpha, meanInitialScoreMagnitude(layers));
+  return params.map((p) => {
+    const layer = layers.find((l) => l.scores === p);
+    return layer ? mean / powerPropStepFactor(alpha, initialScoreMagnitude(layer)) : 1;
+  });
 }
 
 function loadData(o: TrainOptions): Split {
@@ -142,9 +158,9 @@ function makeSchedule(kind: TrainOptions['schedule'], lr: number, epochs: number
   return constantSchedule(lr);
 }
 
-function makeOptimizer(kind: TrainOptions['optimizer'], params: Tensor[], lr: number, o: TrainOptions): SGD | Adam {
+function makeOptimizer(kind: TrainOptions['optimizer'], params: Tensor[], lr: number, o: TrainOptions, lrScale?: number[]): SGD | Adam {
   if (params.length === 0) throw new Error('nothing to train: no parameter requires a gradient');
-  return kind === 'adam' ? new Adam(params, { lr, weightDecay: o.weightDecay }) : new SGD(params, { lr, momentum: o.momentum, weightDecay: o.weightDecay });
+  return kind === 'adam' ? new Adam(params, { lr, lrScale, weightDecay: o.weightDecay }) : new SGD(params, { lr, lrScale, momentum: o.momentum, weightDecay: o.weightDecay });
 }
 
 async function evaluate(model: Module, ds: Dataset, batchSize: number): Promise<number> {
@@ -270,7 +286,8 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
   const maskSchedule = o.method === 'dense' ? null : (epoch: number): MaskConfig => ({
     density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
   });
-  const optimizer = makeOptimizer(o.optimizer, model.parameters(), lr, o);
+  const params = model.parameters();
+  const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
   await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), maskSchedule);
   optimizer.dispose();
 
