@@ -23,7 +23,9 @@ export type UnaryOp =
   /** power-propagation x|x|^(s-1) = sign(x)|x|^s, and its derivative s|x|^(s-1) */
   | 'powerProp' | 'powerPropGrad'
   /** x + s, x * s, s - x, s / x, x ^ s (sign-aware for integer s) */
-  | 'addScalar' | 'mulScalar' | 'rsubScalar' | 'rdivScalar' | 'powScalar';
+  | 'addScalar' | 'mulScalar' | 'rsubScalar' | 'rdivScalar' | 'powScalar'
+  /** max(x, s) */
+  | 'maxScalar';
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'

@@ -50,6 +50,7 @@ export const unaryFns: Record<UnaryOp, (x: number, s: number) => number> = {
   rsubScalar: (x, s) => s - x,
   rdivScalar: (x, s) => s / x,
   powScalar: signedPow,
+  maxScalar: (x, s) => (x >= s ? x : s),
 };
 
 export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {

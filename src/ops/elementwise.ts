@@ -75,9 +75,9 @@ export function pow(a: Tensor, b: Tensor | number): Tensor {
 
 /** Elementwise maximum; at ties the gradient goes to `b`. */
 export function maximum(a: Tensor, b: Tensor | number): Tensor {
-  const bt = typeof b === 'number' ? scalarLike(a, b) : b;
-  return binaryOp(a, bt, 'maximum', (g) => {
-    const aWins = binaryNoGrad(a, bt, 'gt');
+  if (typeof b === 'number') return unaryOp(a, 'maxScalar', b, (g) => mul(g, step(add(a, -b))));
+  return binaryOp(a, b, 'maximum', (g) => {
+    const aWins = binaryNoGrad(a, b, 'gt');
     return [mul(g, aWins), mul(g, rsub(aWins, 1))];
   });
 }
@@ -88,11 +88,6 @@ export function binaryNoGrad(a: Tensor, b: Tensor, op: 'gt' | 'eq' | 'powGradBas
   const shape = broadcastShapes(a.shape, b.shape, op);
   const storage = a.backend.binary(op, a.storage, broadcastStrides(a.shape, shape), b.storage, broadcastStrides(b.shape, shape), shape);
   return new Tensor(storage, shape, a.backend);
-}
-
-function scalarLike(a: Tensor, value: number): Tensor {
-  const s = a.backend.upload(Float32Array.of(value));
-  return new Tensor(s, [], a.backend);
 }
 
 /** s - x */

@@ -13,11 +13,12 @@ import { shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { abs, div, mul, sign, unaryOp } from './elementwise.js';
 import { sum } from './reduce.js';
+import { reshape } from './shape.js';
 
 /** Power-propagation S = s|s|^(alpha-1), gradient alpha|s|^(alpha-1) (Eq. 1), alpha >= 1. */
 export function powerProp(s: Tensor, alpha: number): Tensor {
   if (!(alpha >= 1)) throw new Error(`powerProp: alpha must be >= 1, got ${alpha}`);
-  if (alpha === 1) return unaryOp(s, 'mulScalar', 1, (g) => g);
+  if (alpha === 1) return reshape(s, s.shape);
   return unaryOp(s, 'powerProp', alpha, (g) => mul(g, unaryOp(s, 'powerPropGrad', alpha, () => null)));
 }
 

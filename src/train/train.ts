@@ -170,7 +170,7 @@ async function evaluate(model: Module, ds: Dataset, batchSize: number): Promise<
     for (const b of batches(ds, batchSize)) {
       scope(() => {
         const logits = model.forward(tensor(b.images, [b.size, ...ds.shape]));
-        correct.assign(add(correct, correctCount(logits, b.labels)));
+        correct.assign(add(correct, correctCount(logits, tensor(b.labels))));
       });
     }
   });
@@ -252,13 +252,15 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
         }
         scope(() => {
           const logits = model.forward(tensor(b.images, [b.size, ...data.train.shape]));
-          const loss = crossEntropy(logits, b.labels);
+          // Dataset labels are valid class indices: one upload serves the loss and the count.
+          const labels = tensor(b.labels);
+          const loss = crossEntropy(logits, labels);
           loss.backward();
           optimizer.step();
           optimizer.zeroGrad();
           noGrad(() => {
             lossSum.assign(add(lossSum, mul(loss, b.size)));
-            correct.assign(add(correct, correctCount(logits, b.labels)));
+            correct.assign(add(correct, correctCount(logits, labels)));
           });
         });
         seen += b.size;

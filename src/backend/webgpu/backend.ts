@@ -55,6 +55,7 @@ const UNARY_WGSL: Record<UnaryOp, string> = {
   rsubScalar: 's - v',
   rdivScalar: 's / v',
   powScalar: 'signed_pow(v, s)',
+  maxScalar: 'select(s, v, v >= s)',
 };
 
 const BINARY_WGSL: Record<BinaryOp, string> = {
