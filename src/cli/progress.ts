@@ -81,7 +81,7 @@ function formatInfo(info: ProgressInfo): string {
 }
 
 /** m:ss, or h:mm:ss from an hour on. */
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);

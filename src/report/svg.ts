@@ -7,6 +7,8 @@
 export interface LineSeries {
   name: string;
   points: [number, number][];
+  /** Vertical bars [x, low, high] in the series' colour, e.g. the min-max spread over repeated runs. */
+  ranges?: [number, number, number][];
 }
 
 export interface LineChartOptions {
@@ -61,17 +63,23 @@ const MAX_MARKED_POINTS = 40;
 
 export function lineChart({ title, xLabel, yLabel, series, width = 640, height = 400 }: LineChartOptions): string {
   const finite = series.map((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
+  const ranges = series.map((s) => (s.ranges ?? []).filter((r) => r.every(Number.isFinite)));
   const all = finite.flat();
   const plot = plotArea(width, height);
-  const xAxis = niceAxis(all.map(([x]) => x));
-  const yAxis = niceAxis(all.map(([, y]) => y));
+  const xAxis = niceAxis([...all.map(([x]) => x), ...ranges.flat().map(([x]) => x)]);
+  const yAxis = niceAxis([...all.map(([, y]) => y), ...ranges.flat().flatMap(([, low, high]) => [low, high])]);
   const toX = scale(xAxis, plot.left, plot.right);
   const toY = scale(yAxis, plot.bottom, plot.top);
   const body = finite.map((points, i) => {
     const colour = PALETTE[i % PALETTE.length];
     const line = `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([x, y]) => `${num(toX(x))},${num(toY(y))}`).join(' ')}"/>`;
     const dots = points.length <= MAX_MARKED_POINTS ? points.map(([x, y]) => `<circle cx="${num(toX(x))}" cy="${num(toY(y))}" r="2.5" fill="${colour}"/>`) : [];
-    return [line, ...dots].join('\n');
+    // An I-beam: the vertical bar with short caps at both ends.
+    const bars = ranges[i].map(([x, low, high]) => {
+      const [cx, y0, y1] = [toX(x), num(toY(low)), num(toY(high))];
+      return `<path fill="none" stroke="${colour}" d="M${num(cx - 4)} ${y0}H${num(cx + 4)}M${num(cx)} ${y0}V${y1}M${num(cx - 4)} ${y1}H${num(cx + 4)}"/>`;
+    });
+    return [line, ...dots, ...bars].join('\n');
   });
   return svgDocument(width, height, title, [
     axes(plot, xAxis, yAxis, toX, toY, xLabel, yLabel),

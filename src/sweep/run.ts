@@ -1,0 +1,172 @@
+// Running a sweep, or one shard of it, and merging sweep directories into one result set.
+//
+// OUT/sweep.json        the definition (axes and fixed train flags): resume and merge read it
+// OUT/cells/NAME/       each cell's run directory (report.json, ...) and its sweep-cell.json
+// OUT/results.{json,csv}, accuracy.svg, epoch-time.svg    the whole grid's results (unsharded)
+// OUT/results.shard-I-of-N.json                           one shard's rows (sharded)
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { formatDuration } from '../cli/progress.js';
+import type { TrainOptions } from '../train/train.js';
+import { cellArgs, checkDefinition, expandGrid, type GridCell, type SweepDefinition } from './grid.js';
+import { sweepPlots } from './plots.js';
+import { completeRows, resultColumns, type ResultRow, resultRow, toCsv } from './results.js';
+import { type Shard, shardItems } from './shard.js';
+import { type CellState, comparableOptions, readCellState, writeCellRecord, writeFileAtomic, writeJsonAtomic } from './state.js';
+
+export const DEFINITION_FILE = 'sweep.json';
+
+export interface PlannedCell extends GridCell {
+  /** Parsed train options; `out` is the cell's directory. */
+  options: TrainOptions;
+}
+
+/** The train CLI's parser (parseTrainArgs), passed in so that this module does not depend on the CLI. */
+export type ParseTrainArgs = (args: string[]) => TrainOptions;
+
+/** Runs one cell; a thrown exception marks the cell failed. */
+export type RunCell = (options: TrainOptions) => Promise<{ testAccuracy: number }>;
+
+export const cellDir = (out: string, name: string): string => join(out, 'cells', name);
+
+/** Every cell of the grid, its options parsed and so validated before anything runs; errors name the cell. */
+export function planCells(definition: SweepDefinition, out: string, parse: ParseTrainArgs): PlannedCell[] {
+  checkDefinition(definition);
+  return expandGrid(definition.axes).map((cell) => {
+    try {
+      return { ...cell, options: parse([...cellArgs(definition, cell), `--out=${cellDir(out, cell.name)}`]) };
+    } catch (e) {
+      throw new Error(`cell ${cell.name}: ${(e as Error).message}`);
+    }
+  });
+}
+
+export function readDefinition(dir: string): SweepDefinition {
+  const path = join(dir, DEFINITION_FILE);
+  if (!existsSync(path)) throw new Error(`${path} not found: ${dir} is not a sweep directory`);
+  const { axes, fixed } = JSON.parse(readFileSync(path, 'utf8')) as Partial<SweepDefinition>;
+  const valid = Array.isArray(axes) && axes.every((a) => typeof a?.name === 'string' && Array.isArray(a.values)) && Array.isArray(fixed);
+  if (!valid) throw new Error(`${path}: not a sweep definition (expected "axes" and "fixed")`);
+  return { axes, fixed };
+}
+
+const definitionText = ({ axes, fixed }: SweepDefinition): string => JSON.stringify({ axes, fixed });
+
+function writeDefinition(dir: string, definition: SweepDefinition): void {
+  writeJsonAtomic(join(dir, DEFINITION_FILE), { version: 1, axes: definition.axes, fixed: definition.fixed });
+}
+
+/** The whole grid's results.json, results.csv and plots (shard: just results.shard-I-of-N.json). */
+function writeResults(out: string, definition: SweepDefinition, rows: ResultRow[], shard?: Shard): void {
+  const columns = resultColumns(definition.axes, rows);
+  const complete = completeRows(columns, rows);
+  const grid = { axes: definition.axes, fixed: definition.fixed };
+  if (shard && shard.count > 1) {
+    writeJsonAtomic(join(out, `results.shard-${shard.index}-of-${shard.count}.json`), { grid, shard: { index: shard.index, count: shard.count }, columns, rows: complete });
+    return;
+  }
+  writeJsonAtomic(join(out, 'results.json'), { grid, columns, rows: complete });
+  writeFileAtomic(join(out, 'results.csv'), toCsv(columns, complete));
+  for (const [file, svg] of Object.entries(sweepPlots(definition.axes, complete))) writeFileAtomic(join(out, file), svg);
+}
+
+export interface SweepSummary {
+  /** Cells in the grid and in this shard. */
+  cells: number;
+  inShard: number;
+  /** Cells of this shard already finished before this run. */
+  skipped: number;
+  finished: number;
+  failed: number;
+}
+
+export interface RunSweepOptions {
+  out: string;
+  definition: SweepDefinition;
+  cells: PlannedCell[];
+  shard: Shard;
+  runCell: RunCell;
+  log: (line: string) => void;
+  /** Milliseconds clock (default performance.now). */
+  now?: () => number;
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+/**
+ * Runs the shard's cells that are not finished, one after another, recording each cell's
+ * outcome and rewriting the shard's results after each one, so an interrupted sweep loses at
+ * most the cell in progress. Refuses (CellConflictError, before running anything) when any
+ * finished cell of the grid was run with other options.
+ */
+export async function runSweep({ out, definition, cells, shard, runCell, log, now = () => performance.now() }: RunSweepOptions): Promise<SweepSummary> {
+  const states = cells.map((cell) => readCellState(cell.options.out, cell.options));
+  mkdirSync(out, { recursive: true });
+  writeDefinition(out, definition);
+  const mine = shardItems(cells.map((cell, i) => ({ cell, state: states[i] })), shard);
+  const toRun = mine.filter(({ state }) => state.status !== 'finished').map(({ cell }) => cell);
+  const shardRows = (): ResultRow[] => mine.map(({ cell }) => resultRow(cell, definition.axes, readCellState(cell.options.out, cell.options), relative(out, cell.options.out)));
+  const where = shard.count > 1 ? `shard ${shard.index}/${shard.count} (${shard.source}) has ${mine.length}` : 'unsharded';
+  log(`sweep ${out}: ${cells.length} cells, ${where}; ${mine.length - toRun.length} finished before, ${toRun.length} to run`);
+
+  const seconds: number[] = [];
+  let failed = 0;
+  for (const [i, cell] of toRun.entries()) {
+    const tag = `[${i + 1}/${toRun.length}] ${cell.name}`;
+    log(`${tag}: started`);
+    mkdirSync(cell.options.out, { recursive: true });
+    const record = { cell: cell.name, options: comparableOptions(cell.options) };
+    writeCellRecord(cell.options.out, { ...record, status: 'running' });
+    const started = now();
+    let result: { testAccuracy: number } | { error: string };
+    try {
+      result = await runCell(cell.options);
+    } catch (e) {
+      result = { error: e instanceof Error ? e.message : String(e) };
+    }
+    const elapsed = (now() - started) / 1000;
+    seconds.push(elapsed);
+    if ('error' in result) {
+      failed++;
+      writeCellRecord(cell.options.out, { ...record, status: 'failed', seconds: elapsed, error: result.error });
+    } else writeCellRecord(cell.options.out, { ...record, status: 'finished', seconds: elapsed });
+    const outcome = 'error' in result ? `FAILED after ${formatDuration(1000 * elapsed)}: ${result.error}` : `finished in ${formatDuration(1000 * elapsed)}, test accuracy ${percent(result.testAccuracy)}`;
+    const left = toRun.length - i - 1;
+    const eta = left ? `; ${left} to go, ETA ${formatDuration((1000 * left * seconds.reduce((a, s) => a + s, 0)) / seconds.length)}` : '';
+    log(`${tag}: ${outcome}${eta}`);
+    writeResults(out, definition, shardRows(), shard);
+  }
+  writeResults(out, definition, shardRows(), shard);
+  return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length, finished: toRun.length - failed, failed };
+}
+
+export interface MergeSummary {
+  cells: number;
+  finished: number;
+  failed: number;
+  pending: number;
+}
+
+/**
+ * Joins sweep directories of the same grid (shards run on different machines, or one shared
+ * directory) into one result set in `out`: for every cell, the first directory (in the order
+ * given) where it finished, else where it failed. The results' `dir` column points to it.
+ */
+export function mergeSweeps(inputs: string[], out: string, parse: ParseTrainArgs): MergeSummary {
+  const definition = readDefinition(inputs[0]);
+  for (const input of inputs.slice(1)) {
+    if (definitionText(readDefinition(input)) !== definitionText(definition)) throw new Error(`${input} has another grid than ${inputs[0]} (compare their ${DEFINITION_FILE})`);
+  }
+  const cells = planCells(definition, inputs[0], parse);
+  const rank: Record<CellState['status'], number> = { finished: 0, failed: 1, pending: 2 };
+  const rows = cells.map((cell) => {
+    const found = inputs.map((input) => ({ dir: cellDir(input, cell.name), state: readCellState(cellDir(input, cell.name), cell.options) }));
+    const best = found.reduce((a, b) => (rank[b.state.status] < rank[a.state.status] ? b : a));
+    return resultRow(cell, definition.axes, best.state, relative(out, best.dir));
+  });
+  mkdirSync(out, { recursive: true });
+  writeResults(out, definition, rows);
+  const count = (status: CellState['status']): number => rows.filter((r) => r.status === status).length;
+  return { cells: cells.length, finished: count('finished'), failed: count('failed'), pending: count('pending') };
+}
