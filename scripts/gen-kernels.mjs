@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes the register-blocked kernels shaders/matmul.wgsl and shaders/conv2d_*.wgsl.
+// Writes the register-blocked kernels shaders/matmul.wgsl, shaders/conv2d_*.wgsl and shaders/binary_conv2d.wgsl.
 //
 // Each invocation of these kernels keeps an 8x8 block of outputs in registers. WGSL has no
 // macros, and loop overhead measured up to 2x on SwiftShader, so the blocks are written out
@@ -30,13 +30,29 @@ function unrolledLoop(L, ind, v, lo, hi, KU, bodyFn) {
     L.push(`${ind}for (var ${v} = ${lo}; ${v} < ${hi}; ${v} = ${v} + 1u) {`); bodyFn(v, ind + '  '); L.push(`${ind}}`);
   }
 }
-// forward: TO out channels x TP pixels
-function genFwd({ TO = 8, TP = 8, WG = 64, KU = 2 }) {
-  const L = [HDR,
-    `@group(0) @binding(0) var<storage, read> x: array<f32>;`,
-    `@group(0) @binding(1) var<storage, read> w: array<f32>;`,
-    `@group(0) @binding(2) var<storage, read_write> y: array<f32>;`,
-    `@group(0) @binding(3) var<uniform> p: ConvParams;`,
+// The TP output pixels of an invocation (flattened over n, oy, ox; lane l of SIMD group g owns
+// g*4*TP + l + 4*j): batch offset into x and the top-left input coordinate of each.
+function outputPixels(L, TP) {
+  for (let j = 0; j < TP; j++) {
+    L.push(`  let q${j} = min(qs + ${4 * j}u, P - 1u); let n${j} = q${j} / OHW; let r${j} = q${j} - n${j} * OHW; let oy${j} = r${j} / p.outW; let ox${j} = r${j} - oy${j} * p.outW;`);
+    L.push(`  let xb${j} = n${j} * C * HW; let iy${j} = i32(oy${j} * p.strideH) - i32(p.padH); let ix${j} = i32(ox${j} * p.strideW) - i32(p.padW);`);
+  }
+}
+// Inside the (ky, kx) loops: each pixel's input offset at this tap and whether it is inside the image.
+function tapOffsets(L, TP) {
+  for (let j = 0; j < TP; j++) {
+    L.push(`    let yy${j} = iy${j} + i32(ky); let xx${j} = ix${j} + i32(kx);`);
+    L.push(`    let v${j} = (u32(yy${j}) < H) & (u32(xx${j}) < W);`);
+    L.push(`    let off${j} = select(0u, xb${j} + u32(yy${j}) * W + u32(xx${j}), v${j});`);
+  }
+}
+// A forward conv kernel: TO output channels x TP pixels per invocation, loops over the taps (ky, kx) with each
+// pixel's offsets computed once per tap, then `inner` (the reduction over input channels), then the guarded stores
+// of `scale`acc. `bindings` precede the uniform block `p`; `setup` and `tapHead` add lines before the loops and at
+// the top of each tap.
+function genConvForward({ TO, TP, WG, header, bindings, setup = () => {}, tapHead, inner, scale = '' }) {
+  const L = [header, ...bindings.map((b, i) => `@group(0) @binding(${i}) var<storage, ${b};`),
+    `@group(0) @binding(${bindings.length}) var<uniform> p: ${header.match(/struct (\w+)/)[1]};`,
     `@compute @workgroup_size(${WG}, 1, 1)`,
     `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {`,
     `  let C = p.inC; let H = p.inH; let W = p.inW; let O = p.outC; let KW = p.kW; let KK = p.kH * p.kW;`,
@@ -45,34 +61,37 @@ function genFwd({ TO = 8, TP = 8, WG = 64, KU = 2 }) {
     `  let qs = (g >> 2u) * ${4 * TP}u + (g & 3u);`,
     `  if (qs >= P) { return; }`,
     `  let o0 = wid.y * ${TO}u;`];
-  for (let j = 0; j < TP; j++) {
-    L.push(`  let q${j} = min(qs + ${4 * j}u, P - 1u); let n${j} = q${j} / OHW; let r${j} = q${j} - n${j} * OHW; let oy${j} = r${j} / p.outW; let ox${j} = r${j} - oy${j} * p.outW;`);
-    L.push(`  let xb${j} = n${j} * C * HW; let iy${j} = i32(oy${j} * p.strideH) - i32(p.padH); let ix${j} = i32(ox${j} * p.strideW) - i32(p.padW);`);
-  }
-  for (let i = 0; i < TO; i++) L.push(`  let wb${i} = min(o0 + ${i}u, O - 1u) * C * KK;`);
+  outputPixels(L, TP);
+  setup(L);
   for (let i = 0; i < TO; i++) for (let j = 0; j < TP; j++) L.push(`  var acc${i}_${j} = 0.0;`);
   L.push(`  for (var ky = 0u; ky < p.kH; ky = ky + 1u) {`);
   L.push(`  for (var kx = 0u; kx < KW; kx = kx + 1u) {`);
-  L.push(`    let kk = ky * KW + kx;`);
-  for (let j = 0; j < TP; j++) {
-    L.push(`    let yy${j} = iy${j} + i32(ky); let xx${j} = ix${j} + i32(kx);`);
-    L.push(`    let v${j} = (u32(yy${j}) < H) & (u32(xx${j}) < W);`);
-    L.push(`    let off${j} = select(0u, xb${j} + u32(yy${j}) * W + u32(xx${j}), v${j});`);
-  }
-  unrolledLoop(L, '    ', 'c', '0u', 'C', KU, (c, ind) => {
-    L.push(`${ind}let cx = ${c} * HW; let cw = ${c} * KK + kk;`);
-    for (let j = 0; j < TP; j++) L.push(`${ind}let xv${j} = select(0.0, x[off${j} + cx], v${j});`);
-    for (let i = 0; i < TO; i++) { L.push(`${ind}let wv${i} = w[wb${i} + cw];`); for (let j = 0; j < TP; j++) L.push(`${ind}acc${i}_${j} = ${F(`wv${i}`, `xv${j}`, `acc${i}_${j}`)};`); }
-  });
+  L.push(`    ${tapHead}`);
+  tapOffsets(L, TP);
+  inner(L);
   L.push(`  }`, `  }`);
   for (let j = 0; j < TP; j++) {
     L.push(`  if (qs + ${4 * j}u < P) {`);
     L.push(`    let yb = n${j} * O * OHW + r${j};`);
-    for (let i = 0; i < TO; i++) L.push(`    if (o0 + ${i}u < O) { y[yb + (o0 + ${i}u) * OHW] = acc${i}_${j}; }`);
+    for (let i = 0; i < TO; i++) L.push(`    if (o0 + ${i}u < O) { y[yb + (o0 + ${i}u) * OHW] = ${scale}acc${i}_${j}; }`);
     L.push(`  }`);
   }
   L.push(`}`);
   return L.join('\n');
+}
+// forward: TO out channels x TP pixels, dense weights w[o, c, ky, kx]
+function genFwd({ TO = 8, TP = 8, WG = 64, KU = 2 }) {
+  return genConvForward({
+    TO, TP, WG, header: HDR,
+    bindings: ['read> x: array<f32>', 'read> w: array<f32>', 'read_write> y: array<f32>'],
+    setup: (L) => { for (let i = 0; i < TO; i++) L.push(`  let wb${i} = min(o0 + ${i}u, O - 1u) * C * KK;`); },
+    tapHead: 'let kk = ky * KW + kx;',
+    inner: (L) => unrolledLoop(L, '    ', 'c', '0u', 'C', KU, (c, ind) => {
+      L.push(`${ind}let cx = ${c} * HW; let cw = ${c} * KK + kk;`);
+      for (let j = 0; j < TP; j++) L.push(`${ind}let xv${j} = select(0.0, x[off${j} + cx], v${j});`);
+      for (let i = 0; i < TO; i++) { L.push(`${ind}let wv${i} = w[wb${i} + cw];`); for (let j = 0; j < TP; j++) L.push(`${ind}acc${i}_${j} = ${F(`wv${i}`, `xv${j}`, `acc${i}_${j}`)};`); }
+    }),
+  });
 }
 // backward input: TC in channels x TP input pixels
 function genBwdIn({ TC = 8, TP = 8, WG = 64, KU = 2 }) {
@@ -204,6 +223,28 @@ function genMatmul({ TM, TN, WGX, WGY, KU }) {
   return L.join('\n');
 }
 
+// binary sparse forward: 8 output channels x TP pixels; only (c, tap) entries with a nonzero weight among the 8
+function genBinary({ TP = 8, WG = 64, KU = 1 }) {
+  const TO = 8;
+  return genConvForward({
+    TO, TP, WG,
+    header: `struct BinaryConvParams { batch: u32, inC: u32, inH: u32, inW: u32, outC: u32, kH: u32, kW: u32, outH: u32, outW: u32, strideH: u32, strideW: u32, padH: u32, padW: u32, _p0: u32, _p1: u32, alpha: f32 };`,
+    bindings: ['read> x: array<f32>', 'read> segments: array<u32>', 'read> entries: array<u32>', 'read_write> y: array<f32>'],
+    tapHead: 'let seg = wid.y * KK + ky * KW + kx;',
+    inner: (L) => unrolledLoop(L, '    ', 'e', 'segments[seg]', 'segments[seg + 1u]', KU, (e, ind) => {
+      L.push(`${ind}let cx = entries[3u * ${e}] * HW;`);
+      for (let j = 0; j < TP; j++) L.push(`${ind}let xv${j} = select(0.0, x[off${j} + cx], v${j});`);
+      // The block's 8 weights as signed bytes (+127, -127 or 0): unpack4x8snorm gives +1, -1, 0.
+      L.push(`${ind}let wlo = unpack4x8snorm(entries[3u * ${e} + 1u]); let whi = unpack4x8snorm(entries[3u * ${e} + 2u]);`);
+      for (let i = 0; i < TO; i++) {
+        L.push(`${ind}let wv${i} = ${i < 4 ? 'wlo' : 'whi'}.${'xyzw'[i % 4]};`);
+        for (let j = 0; j < TP; j++) L.push(`${ind}acc${i}_${j} = ${F(`wv${i}`, `xv${j}`, `acc${i}_${j}`)};`);
+      }
+    }),
+    scale: 'p.alpha * ',
+  });
+}
+
 const mmHdr = `// Batched row-major matmul: C[bi*strideC + m*N + n] = sum_k A[bi*strideA + m*K + k] * B[bi*strideB + k*N + n]
 // (strides in elements, 0 = broadcast). Any M, N, K >= 1. Every C element of each batch is overwritten.
 // Workgroup size (8, 4, 1) = 32 invocations. One invocation computes an 8 x 8 block of C: 8 consecutive rows
@@ -244,6 +285,16 @@ const bwHdr = `// conv2d backward w.r.t. weight, NCHW: dw[o,c,ky,kx] = sum_{n,oy
 //           dispatchWorkgroups(65535, ceil(outC / 8), ceil(gx / 65535))). No template placeholders.
 `;
 
+const binHdr = `// Binary sparse conv2d forward (inference), NCHW, no bias: y[n,o,oy,ox] = alpha * sum of +-x over the nonzero
+// weights (each +1 or -1), scaled once by alpha. Weights come as index lists (BinaryConvWeights in
+// src/backend/backend.ts): for the block of 8 output channels b and tap t = ky*kW + kx, entries e in
+// [segments[b*KK+t], segments[b*KK+t+1]) are 3 u32 each: input channel c, then the block's 8 weights as signed bytes
+// (unpack4x8snorm: +1, -1 or 0). (c, tap) pairs where all 8 weights are zero have no entry and cost nothing.
+// Workgroup size 64 (1-D). One invocation computes 8 output channels x 8 output pixels (the layout of
+// conv2d_forward). Dispatch: gx = ceil(P / 512); if gx <= 65535: dispatchWorkgroups(gx, ceil(outC / 8), 1)
+//           else dispatchWorkgroups(65535, ceil(outC / 8), ceil(gx / 65535)). No template placeholders.
+`;
+
 // Block sizes and unrolling per kernel; src/backend/webgpu/programs.ts launches them.
 const GENERATED = '// Generated by scripts/gen-kernels.mjs: edit that script, not this file.\n';
 const kernels = {
@@ -251,6 +302,7 @@ const kernels = {
   conv2d_forward: fwdHdr + genFwd({ TO: 8, TP: 8, WG: 64, KU: 2 }),
   conv2d_backward_input: biHdr + genBwdIn({ TC: 8, TP: 8, WG: 64, KU: 1 }),
   conv2d_backward_weight: bwHdr + genBwdW({ TO: 8, TC: 8, WG: 16, KU: 1 }),
+  binary_conv2d: binHdr + genBinary({ TP: 8, WG: 64, KU: 1 }),
 };
 
 const check = process.argv.includes('--check');

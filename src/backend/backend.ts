@@ -81,6 +81,23 @@ export interface PoolParams {
   padW: number;
 }
 
+/**
+ * A binary sparse conv layer laid out for inference (built by src/sparse/ticket.ts): the
+ * weights are alpha * {-1, 0, +1}. Output channels go in blocks of 8 (BINARY_CONV_BLOCK); for
+ * block b and kernel tap t = ky*kW + kx, entries `segments[b*kH*kW + t] .. segments[b*kH*kW + t + 1]`
+ * each describe one input channel c with a nonzero weight in the block, as 3 u32 words:
+ * c, then the block's 8 weights as signed bytes (+127 for +1, -127 for -1, 0; weight i in
+ * byte i % 4 of word 1 + i / 4). (c, tap) pairs whose 8 weights are all zero have no entry.
+ * Both are u32 storages (see `uploadIndices`).
+ */
+export interface BinaryConvWeights {
+  segments: Storage;
+  entries: Storage;
+  alpha: number;
+}
+
+export const BINARY_CONV_BLOCK = 8;
+
 export interface MemoryInfo {
   liveBuffers: number;
   liveBytes: number;
@@ -93,6 +110,8 @@ export interface Backend {
   readonly adapter: string;
 
   upload(data: Float32Array): Storage;
+  /** Uploads unsigned 32-bit integers (index lists for kernels that read them as u32). */
+  uploadIndices(data: Uint32Array): Storage;
   zeros(size: number): Storage;
   /** Resolves with a copy of the storage's contents. Submits pending GPU work. */
   read(s: Storage): Promise<Float32Array>;
@@ -112,6 +131,8 @@ export interface Backend {
   /** Max pooling also returns, per output, the flat index (within its plane) of the chosen input. */
   pool2d(mode: PoolMode, x: Storage, p: PoolParams): { out: Storage; argmax: Storage | null };
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage;
+  /** Inference conv with binary weight-sparse weights (no gradient); same output as conv2d with the dense weights. */
+  binaryConv2d(x: Storage, w: BinaryConvWeights, p: ConvParams): Storage;
 
   /**
    * 0/1 masks keeping exactly `k` elements of all `segments` together (one segment: layer

@@ -1,7 +1,7 @@
 // The pure-TypeScript reference backend: every kernel written as the plainest correct loop.
 // The WebGPU kernels are tested against these.
 
-import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from './backend.js';
+import { type Backend, BINARY_CONV_BLOCK, type BinaryConvWeights, type BinaryOp, type ConvParams, type MatmulParams, type MemoryInfo, type PoolMode, type PoolParams, type ReduceOp, type Storage, type TopkMethod, type UnaryOp } from './backend.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 
 let liveStorages = 0;
@@ -90,6 +90,10 @@ export class CpuBackend implements Backend {
 
   upload(values: Float32Array): Storage {
     return new CpuStorage(Float32Array.from(values));
+  }
+  uploadIndices(values: Uint32Array): Storage {
+    // Bit patterns travel in a Float32Array and are only ever read back through a Uint32Array view.
+    return new CpuStorage(new Float32Array(Uint32Array.from(values).buffer));
   }
   zeros(size: number): Storage {
     return new CpuStorage(new Float32Array(size));
@@ -328,5 +332,35 @@ export class CpuBackend implements Backend {
           }
         }
     return new CpuStorage(dx);
+  }
+
+  binaryConv2d(x: Storage, w: BinaryConvWeights, p: ConvParams): Storage {
+    const X = data(x);
+    const u32 = (s: Storage): Uint32Array => new Uint32Array(data(s).buffer, data(s).byteOffset, s.size);
+    const segments = u32(w.segments), entries = u32(w.entries);
+    const taps = p.kH * p.kW;
+    const acc = new Float64Array(p.batch * p.outC * p.outH * p.outW);
+    for (let b = 0; b * BINARY_CONV_BLOCK < p.outC; b++)
+      for (let t = 0; t < taps; t++)
+        for (let e = segments[b * taps + t]; e < segments[b * taps + t + 1]; e++) {
+          const c = entries[3 * e];
+          for (let i = 0; i < BINARY_CONV_BLOCK; i++) {
+            const byte = (entries[3 * e + 1 + (i >> 2)] >>> (8 * (i & 3))) & 0xff;
+            if (byte === 0) continue;
+            const sign = byte === 0x7f ? 1 : -1;
+            const o = b * BINARY_CONV_BLOCK + i;
+            for (let n = 0; n < p.batch; n++)
+              for (let oy = 0; oy < p.outH; oy++) {
+                const iy = oy * p.strideH - p.padH + Math.floor(t / p.kW);
+                if (iy < 0 || iy >= p.inH) continue;
+                for (let ox = 0; ox < p.outW; ox++) {
+                  const ix = ox * p.strideW - p.padW + (t % p.kW);
+                  if (ix >= 0 && ix < p.inW) acc[((n * p.outC + o) * p.outH + oy) * p.outW + ox] += sign * X[((n * p.inC + c) * p.inH + iy) * p.inW + ix];
+                }
+              }
+          }
+        }
+    const y = acc.map((v) => w.alpha * v);
+    return new CpuStorage(Float32Array.from(y));
   }
 }

@@ -26,22 +26,28 @@ function outSize(inSize: number, k: number, stride: number, pad: number): number
   return Math.floor((inSize + 2 * pad - k) / stride) + 1;
 }
 
-/** 2-D convolution, x [N,C,H,W] with w [O,C,KH,KW] -> [N,O,OH,OW]; no bias. */
-export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
-  const [strideH, strideW] = pair(options.stride, 1, 'stride', 'conv2d', 1);
-  const [padH, padW] = pair(options.padding, 0, 'padding', 'conv2d', 0);
-  if (x.rank !== 4 || w.rank !== 4 || x.shape[1] !== w.shape[1]) {
-    throw new Error(`conv2d: input ${shapeStr(x.shape)} and weight ${shapeStr(w.shape)} do not fit (want x [N,C,H,W] and w [O,C,KH,KW] with the same C)`);
-  }
-  if (x.backend !== w.backend) throw new Error('conv2d: input and weight live on different backends');
+/** The kernel parameters of a convolution of x [N,C,H,W] with an [outC, C, kH, kW] weight; throws when they do not fit. */
+export function convParams(op: string, x: Tensor, outC: number, kH: number, kW: number, options: Conv2dOptions): ConvParams {
+  const [strideH, strideW] = pair(options.stride, 1, 'stride', op, 1);
+  const [padH, padW] = pair(options.padding, 0, 'padding', op, 0);
   const [batch, inC, inH, inW] = x.shape;
-  const [outC, , kH, kW] = w.shape;
   const p: ConvParams = {
     batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW,
     outH: outSize(inH, kH, strideH, padH),
     outW: outSize(inW, kW, strideW, padW),
   };
-  if (p.outH < 1 || p.outW < 1) throw new Error(`conv2d: kernel ${kH}x${kW} does not fit input ${inH}x${inW} with padding ${padH},${padW}`);
+  if (p.outH < 1 || p.outW < 1) throw new Error(`${op}: kernel ${kH}x${kW} does not fit input ${inH}x${inW} with padding ${padH},${padW}`);
+  return p;
+}
+
+/** 2-D convolution, x [N,C,H,W] with w [O,C,KH,KW] -> [N,O,OH,OW]; no bias. */
+export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  if (x.rank !== 4 || w.rank !== 4 || x.shape[1] !== w.shape[1]) {
+    throw new Error(`conv2d: input ${shapeStr(x.shape)} and weight ${shapeStr(w.shape)} do not fit (want x [N,C,H,W] and w [O,C,KH,KW] with the same C)`);
+  }
+  if (x.backend !== w.backend) throw new Error('conv2d: input and weight live on different backends');
+  const [batch, outC] = [x.shape[0], w.shape[0]];
+  const p = convParams('conv2d', x, outC, w.shape[2], w.shape[3], options);
   const out = x.backend.conv2d(x.storage, w.storage, p);
   return Tensor.fromOp(out, [batch, outC, p.outH, p.outW], [x, w], 'conv2d', (g) => [
     x.requiresGrad ? new Tensor(x.backend.conv2dBackwardInput(g.storage, w.storage, p), x.shape, x.backend) : null,

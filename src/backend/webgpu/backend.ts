@@ -13,7 +13,7 @@
 // - Errors: WGSL compile/validation errors name the kernel and surface on the next read;
 //   device loss is reported on every call after it instead of hanging.
 
-import type { Backend, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
+import type { Backend, BinaryConvWeights, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
 import { type Shape, MAX_RANK, sizeOf, stridesOf } from '../../shape.js';
 import { shaderSource } from './shaders.js';
 import { matmulProgram, convPrograms, type Program } from './programs.js';
@@ -234,6 +234,10 @@ export class WebGpuBackend implements Backend {
     const s = this.acquire(data.length, true);
     if (data.length) this.device.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return s;
+  }
+
+  uploadIndices(data: Uint32Array): Storage {
+    return this.upload(new Float32Array(data.buffer, data.byteOffset, data.length));
   }
 
   zeros(size: number): Storage {
@@ -470,6 +474,13 @@ export class WebGpuBackend implements Backend {
 
   topkMask(segments: readonly Storage[], k: number, method: TopkMethod): Storage[] {
     return topkMaskGpu(this, segments, k, method);
+  }
+
+  binaryConv2d(x: Storage, w: BinaryConvWeights, p: ConvParams): Storage {
+    const out = this.output(p.batch * p.outC * p.outH * p.outW);
+    const u = new Uniforms().u32(p.batch, p.inC, p.inH, p.inW, p.outC, p.kH, p.kW, p.outH, p.outW, p.strideH, p.strideW, p.padH, p.padW, 0, 0).f32(w.alpha);
+    this.runProgram(convPrograms.binaryForward(p), [buf(x), buf(w.segments), buf(w.entries), out.buffer], u);
+    return out;
   }
 
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {

@@ -1,0 +1,187 @@
+// The compact-ticket commands: `analyze` (zero kernels and the acceleration rate of Eq. 4),
+// `export` (the .tgt file) and `infer` (accuracy and images per second from a .tgt file).
+
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { init } from '../init.js';
+import { getBackend, noGrad } from '../engine.js';
+import { tensor } from '../tensor.js';
+import type { Module } from '../nn/module.js';
+import { evaluate } from '../train/train.js';
+import { readSafetensors, type SafetensorsContents } from '../io/safetensors.js';
+import { readTgt, writeTgt } from '../io/tgt.js';
+import { analyzeTicket, type TicketAnalysis } from '../sparse/analyze.js';
+import { checkpointKernelCounts, checkpointTicket } from '../sparse/checkpoint.js';
+import { inferenceModel } from '../sparse/compact-model.js';
+import { batches, type Dataset } from '../data/dataset.js';
+import { loadMnist } from '../data/mnist.js';
+import { loadCifar10 } from '../data/cifar10.js';
+import { barChart } from '../report/svg.js';
+import { UsageError } from './main.js';
+
+export const ANALYZE_HELP = `ticketgrad analyze: all-zero kernels and the acceleration rate (Eq. 4) of a ticket
+
+Usage: ticketgrad analyze RUN_DIR | FILE.safetensors [--svg FILE]
+
+Prints, per prunable layer, the kernels, the all-zero kernels and the layer's acceleration rate,
+and for the network the zero-kernel fraction of the conv layers and AR = sum(N M D^2 k^2) /
+sum(P D^2 k^2). For a run directory it also writes zeroKernelFraction and accelerationRate into
+report.json and the bar chart of zero kernels per layer to zero-kernels.svg.
+  --svg FILE    where the bar chart goes (default RUN_DIR/zero-kernels.svg, or FILE.zero-kernels.svg)
+`;
+
+export const EXPORT_HELP = `ticketgrad export: write the compact binary form of an mpt ticket
+
+Usage: ticketgrad export RUN_DIR | FILE.safetensors --out MODEL.tgt
+
+The .tgt file holds, per layer, one bit per kernel (kept or all zero), the tap mask of each
+kept kernel, one sign bit per kept weight and alpha, plus the model's other tensors (README:
+"The .tgt format"). Only mpt (binary) tickets can be exported.
+`;
+
+export const INFER_HELP = `ticketgrad infer: evaluate a compact ticket
+
+Usage: ticketgrad infer MODEL.tgt --data mnist|cifar10 [--data-dir DIR] [--batch N] [--dense] [--backend auto|webgpu|cpu]
+
+Prints the test accuracy and the images per second of the binary sparse kernel.
+  --dense       also run the same ticket with dense weights through the ordinary kernels, for comparison
+  --batch N     images per batch (default 500)
+`;
+
+function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+}
+
+function onePath(positionals: string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command}: expected one run directory or file, got ${positionals.length}`);
+  if (!existsSync(positionals[0])) throw new UsageError(`${command}: ${positionals[0]} does not exist`);
+  return positionals[0];
+}
+
+/** A run directory's model.safetensors, or a .safetensors file itself. */
+function readCheckpoint(path: string): { contents: SafetensorsContents; runDir: string | null } {
+  const runDir = statSync(path).isDirectory() ? path : null;
+  const file = runDir ? join(runDir, 'model.safetensors') : path;
+  if (!existsSync(file)) throw new Error(`${path}: no model.safetensors in this run directory`);
+  try {
+    return { contents: readSafetensors(readFileSync(file)), runDir };
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+}
+
+const fixed = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.toFixed(digits));
+
+function printAnalysis(a: TicketAnalysis): void {
+  console.log('layer                 kind    kernels   zero      zero %   out size  AR');
+  for (const l of a.layers) {
+    console.log(`${l.name.padEnd(22)}${l.kind.padEnd(8)}${`${l.kernels}`.padStart(7)}${`${l.zeroKernels}`.padStart(9)}${`${(100 * l.zeroKernelFraction).toFixed(1)}%`.padStart(9)}${`${l.outputSize[0]}x${l.outputSize[1]}`.padStart(10)}  ${fixed(l.accelerationRate, 2)}x`);
+  }
+  console.log(`\nzero-kernel fraction (conv layers)  ${a.zeroKernelFraction === null ? 'n/a (no conv layers)' : `${(100 * a.zeroKernelFraction).toFixed(2)}%`}`);
+  console.log(`acceleration rate (Eq. 4)           ${fixed(a.accelerationRate, 3)}x`);
+}
+
+export function analyzeCommand(argv: string[]): number {
+  const { values, positionals } = parse(argv, { svg: { type: 'string' } });
+  if (values.help) {
+    console.log(ANALYZE_HELP);
+    return 0;
+  }
+  const path = onePath(positionals, 'analyze');
+  const { contents, runDir } = readCheckpoint(path);
+  const analysis = analyzeTicket(checkpointKernelCounts(contents, path));
+  printAnalysis(analysis);
+  const svg = (values.svg as string | undefined) ?? (runDir ? join(runDir, 'zero-kernels.svg') : join(dirname(path), `${basename(path, '.safetensors')}.zero-kernels.svg`));
+  const conv = analysis.layers.filter((l) => l.kernelSize > 1);
+  const shown = conv.length ? conv : analysis.layers;
+  writeFileSync(svg, barChart({
+    title: `All-zero ${conv.length ? 'k x k kernels' : 'weights'} per layer (AR ${fixed(analysis.accelerationRate, 2)}x)`,
+    xLabel: 'layer', yLabel: 'zero kernels (%)',
+    bars: shown.map((l) => ({ label: l.name, value: 100 * l.zeroKernelFraction })),
+  }));
+  if (runDir) {
+    const reportFile = join(runDir, 'report.json');
+    if (existsSync(reportFile)) {
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Record<string, unknown>;
+      report.zeroKernelFraction = analysis.zeroKernelFraction;
+      report.accelerationRate = analysis.accelerationRate;
+      writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+    }
+  }
+  console.log(`chart                               ${svg}${runDir ? `\nreport.json                         updated` : ''}`);
+  return 0;
+}
+
+export function exportCommand(argv: string[]): number {
+  const { values, positionals } = parse(argv, { out: { type: 'string' } });
+  if (values.help) {
+    console.log(EXPORT_HELP);
+    return 0;
+  }
+  const path = onePath(positionals, 'export');
+  const out = values.out as string | undefined;
+  if (!out) throw new UsageError('export: --out MODEL.tgt is required');
+  const { contents, runDir } = readCheckpoint(path);
+  const ticket = checkpointTicket(contents, path);
+  const bytes = writeTgt(ticket);
+  writeFileSync(out, bytes);
+  const weightBytes = 4 * ticket.layers.reduce((a, l) => a + l.outChannels * l.inChannels * l.kernelSize ** 2, 0);
+  const checkpointBytes = statSync(runDir ? join(runDir, 'model.safetensors') : path).size;
+  console.log(`wrote ${out}: ${bytes.length} bytes; float32 weights ${weightBytes} bytes (${(weightBytes / bytes.length).toFixed(1)}x smaller), the whole checkpoint ${checkpointBytes} bytes (${(checkpointBytes / bytes.length).toFixed(1)}x)`);
+  return 0;
+}
+
+function loadTestSet(data: string, dataDir: string | undefined): Dataset {
+  if (data === 'mnist') return loadMnist({ seed: 1 }).test;
+  if (data === 'cifar10') {
+    if (!dataDir) throw new UsageError('infer: --data cifar10 needs --data-dir DIR');
+    return loadCifar10(dataDir).test;
+  }
+  throw new UsageError(`infer: --data: expected mnist or cifar10, got '${data}'`);
+}
+
+export async function inferCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, 'data-dir': { type: 'string' }, batch: { type: 'string' }, dense: { type: 'boolean' }, backend: { type: 'string' } });
+  if (values.help) {
+    console.log(INFER_HELP);
+    return 0;
+  }
+  const path = onePath(positionals, 'infer');
+  const batch = Number(values.batch ?? '500');
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`infer: --batch: expected an integer >= 1, got '${String(values.batch)}'`);
+  const backendName = (values.backend as string | undefined) ?? 'auto';
+  if (!['auto', 'webgpu', 'cpu'].includes(backendName)) throw new UsageError(`infer: --backend: expected one of auto, webgpu, cpu, got '${backendName}'`);
+  const ticket = readTgt(readFileSync(path), path);
+  const test = loadTestSet((values.data as string | undefined) ?? 'mnist', values['data-dir'] as string | undefined);
+  if (test.shape.join() !== ticket.spec.input.join()) throw new Error(`${path} takes inputs [${ticket.spec.input.join(', ')}]; the data set has [${test.shape.join(', ')}]`);
+  const { backend, adapter } = await init({ backend: backendName as 'auto' | 'webgpu' | 'cpu' });
+  console.log(`${path}: ${ticket.spec.model} (width ${ticket.spec.width}), ${ticket.layers.length} binary layers; ${test.count} test images; ${backend} (${adapter})`);
+  for (const kind of values.dense ? (['compact', 'dense'] as const) : (['compact'] as const)) {
+    const model = inferenceModel(ticket, kind);
+    const { accuracy, seconds } = await timedEvaluate(model, test, batch);
+    console.log(`${kind.padEnd(8)} accuracy ${(100 * accuracy).toFixed(2)}%   ${(test.count / seconds).toFixed(1)} images/s (${seconds.toFixed(2)} s)`);
+    model.dispose();
+  }
+  return 0;
+}
+
+/** Accuracy and wall-clock seconds over the data set; one warm-up batch first (pipeline compilation). */
+async function timedEvaluate(model: Module, ds: Dataset, batchSize: number): Promise<{ accuracy: number; seconds: number }> {
+  const first = batches(ds, batchSize).next().value;
+  if (first) {
+    const x = tensor(first.images, [first.size, ...ds.shape]);
+    const y = noGrad(() => model.forward(x));
+    await y.data();
+    [x, y].forEach((t) => t.dispose());
+  }
+  const started = performance.now();
+  const accuracy = await evaluate(model, ds, batchSize);
+  await getBackend().sync();
+  return { accuracy, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,98 @@
+// From a trained model or its model.safetensors checkpoint to what the sparse tools need: the
+// kernel counts of `analyze` (any method) and the compact ticket of `export` (mpt only).
+// A checkpoint carries its architecture in the metadata (keys `spec` and `layers`, JSON) so
+// that a lone .safetensors file is enough.
+
+import type { Module } from '../nn/module.js';
+import { prunableLayers } from '../nn/models.js';
+import type { SafetensorsContents } from '../io/safetensors.js';
+import { type KernelCounts, keptKernelCount } from './analyze.js';
+import type { CompactTicket, ModelSpec } from './compact-model.js';
+import { type BinaryLayer, type BinaryLayerShape, kernelTaps, packBinaryLayer, transposeLinear } from './ticket.js';
+
+/** The prunable layers of a model that has run a forward pass, as (1x1 for linear) convolutions. */
+export function describeLayers(model: Module): BinaryLayerShape[] {
+  return prunableLayers(model).map(([name, l]) => l.describe(name));
+}
+
+/** Checkpoint metadata entries that make the file self-describing. */
+export function ticketMetadata(spec: ModelSpec, layers: BinaryLayerShape[]): Record<string, string> {
+  return { spec: JSON.stringify(spec), layers: JSON.stringify(layers) };
+}
+
+/**
+ * Every tensor of a model (weights, scores, masks, alphas, BatchNorm statistics) with the
+ * metadata that makes the checkpoint self-describing. The model must have run a forward pass.
+ */
+export async function modelCheckpoint(model: Module, spec: ModelSpec, method: string): Promise<SafetensorsContents> {
+  const tensors: SafetensorsContents['tensors'] = {};
+  for (const [name, t] of model.namedTensors()) tensors[name] = { shape: [...t.shape], data: await t.data() };
+  return { tensors, metadata: { format: 'ticketgrad', model: spec.model, method, ...ticketMetadata(spec, describeLayers(model)) } };
+}
+
+/** Kept-kernel counts of a model's current masks (every kernel counts as kept without a mask). */
+export async function modelKernelCounts(model: Module): Promise<KernelCounts[]> {
+  const out: KernelCounts[] = [];
+  for (const [name, l] of prunableLayers(model)) {
+    const shape = l.describe(name);
+    out.push({ ...shape, keptKernels: l.mask ? keptKernelCount(await l.mask.data(), kernelTaps(shape)) : shape.outChannels * shape.inChannels });
+  }
+  return out;
+}
+
+interface CheckpointLayers {
+  spec: ModelSpec;
+  layers: BinaryLayerShape[];
+  method: string;
+}
+
+function parseMetadata(contents: SafetensorsContents, what: string): CheckpointLayers {
+  const { spec, layers, method } = contents.metadata;
+  if (spec === undefined || layers === undefined) {
+    throw new Error(`${what}: the checkpoint has no 'spec'/'layers' metadata (written by an older ticketgrad?); train it again`);
+  }
+  try {
+    return { spec: JSON.parse(spec) as ModelSpec, layers: JSON.parse(layers) as BinaryLayerShape[], method: method ?? 'unknown' };
+  } catch (e) {
+    throw new Error(`${what}: malformed metadata: ${(e as Error).message}`);
+  }
+}
+
+function tensorOf(contents: SafetensorsContents, name: string, size: number, what: string): Float32Array {
+  const t = contents.tensors[name];
+  if (!t) throw new Error(`${what}: the checkpoint has no tensor '${name}'`);
+  if (t.data.length !== size) throw new Error(`${what}: tensor '${name}' has ${t.data.length} values, expected ${size}`);
+  return t.data;
+}
+
+export function checkpointKernelCounts(contents: SafetensorsContents, what: string): KernelCounts[] {
+  return parseMetadata(contents, what).layers.map((shape) => {
+    const taps = kernelTaps(shape);
+    const kernels = shape.outChannels * shape.inChannels;
+    const mask = contents.tensors[`${shape.name}.mask`];
+    return { ...shape, keptKernels: mask ? keptKernelCount(tensorOf(contents, `${shape.name}.mask`, kernels * taps, what), taps) : kernels };
+  });
+}
+
+/** The compact binary ticket of an mpt checkpoint. */
+export function checkpointTicket(contents: SafetensorsContents, what: string): CompactTicket {
+  const { spec, layers, method } = parseMetadata(contents, what);
+  if (method !== 'mpt') throw new Error(`${what}: a compact ticket needs binary weights (--method mpt); this checkpoint is '${method}'`);
+  const packed: BinaryLayer[] = layers.map((shape) => {
+    const size = shape.outChannels * shape.inChannels * kernelTaps(shape);
+    let weight = tensorOf(contents, `${shape.name}.weight`, size, what);
+    let mask = tensorOf(contents, `${shape.name}.mask`, size, what);
+    const alpha = tensorOf(contents, `${shape.name}.alpha`, 1, what)[0];
+    if (shape.kind === 'linear') {
+      weight = transposeLinear(weight, shape.inChannels, shape.outChannels);
+      mask = transposeLinear(mask, shape.inChannels, shape.outChannels);
+    }
+    return packBinaryLayer(shape, weight, mask, alpha);
+  });
+  const prefixes = layers.map((l) => `${l.name}.`);
+  const extras: CompactTicket['extras'] = {};
+  for (const [name, t] of Object.entries(contents.tensors)) {
+    if (!prefixes.some((p) => name.startsWith(p))) extras[name] = { shape: t.shape, data: t.data };
+  }
+  return { spec, layers: packed, extras };
+}
