@@ -1,6 +1,7 @@
 // `npm run bench:mask`: time to compute one exact top-k mask (layer scope, one segment,
 // density 0.1) for n = 266,200 (LeNet-300-100's weights), 1,000,000 and 11,000,000 (ResNet-18):
-// - webgpu threshold: radix select on the GPU, no readback inside (the training-step path);
+// - webgpu threshold: sample-bracketed selection on the GPU, no readback inside (the
+//   training-step path);
 // - webgpu bitonic: the sort-based baseline;
 // - cpu quickselect: a plain-JS Floyd-Rivest select of the k-th largest |v| on a Float32Array,
 //   then a mask pass (ties to the lower index): the CPU baseline to beat;
@@ -10,7 +11,8 @@
 // the time of that readback alone is measured too, and "x10" rows record ten masks back to
 // back before one readback (ms per mask), which is how a training step uses them.
 //
-// Options: --quick (fewer iterations), --sizes=266200,1000000 (a subset), --json=FILE.
+// Options: --quick (fewer iterations), --sizes=266200,1000000 (a subset), --density=0.5,
+// --no-peers (leave out tfjs), --json=FILE.
 
 import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
@@ -23,7 +25,8 @@ const quick = args.includes('--quick');
 const sizesArg = args.find((a) => a.startsWith('--sizes='))?.slice(8);
 const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
 const SIZES = sizesArg ? sizesArg.split(',').map(Number) : [266_200, 1_000_000, 11_000_000];
-const DENSITY = 0.1;
+const DENSITY = Number(args.find((a) => a.startsWith('--density='))?.slice(10) ?? 0.1);
+const peers = !args.includes('--no-peers');
 const BATCH = 10;
 
 // ---- the CPU baseline: Floyd-Rivest select on |v| ----
@@ -137,9 +140,11 @@ const { adapter } = await tg.init({ backend: 'webgpu' });
 const gpu = tg.getBackend('webgpu');
 const cpu = tg.getBackend('cpu');
 // The peer: tfjs's top-k on the same Dawn adapter (jax-js took 128 s for 1M here: left out).
-const { create } = await import('webgpu');
-await tfjsPeer.setup(create([]));
-const tf = await import('@tensorflow/tfjs');
+const tf = peers ? await (async () => {
+  const { create } = await import('webgpu');
+  await tfjsPeer.setup(create([]));
+  return import('@tensorflow/tfjs');
+})() : null;
 
 const rows: Row[] = [];
 for (const n of SIZES) {
@@ -166,7 +171,7 @@ for (const n of SIZES) {
   rows.push(await time('webgpu threshold', n, it(heavy ? 8 : 20), () => gpuMask(gpu, s, k, 'threshold', 1)));
   rows.push(await time(`webgpu threshold x${BATCH}, 1 readback`, n, it(heavy ? 2 : 5), () => gpuMask(gpu, s, k, 'threshold', BATCH), BATCH));
   rows.push(await time('webgpu bitonic', n, heavy ? 1 : it(4), () => gpuMask(gpu, s, k, 'bitonic', 1)));
-  if (!heavy) {
+  if (tf && !heavy) {
     const x = tf.abs(tf.tensor1d(v));
     rows.push(await time('tfjs topk (webgpu)', n, 1, async () => {
       const { values, indices } = tf.topk(x, k);

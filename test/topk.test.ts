@@ -1,14 +1,18 @@
 // Exact top-k masks (tg.topkMask) and fixed-threshold masks (tg.thresholdMask): on random
 // sizes (1, odd, non-powers of two), values with many exact ties (a few distinct values, both
-// signs, -0 and 0) or none, every k from 0 to n, one segment (layer scope) or several (global
-// scope), both methods, both backends:
+// signs, -0 and 0), NaN and infinities, or none, every k from 0 to n, one segment (layer
+// scope) or several (global scope), both methods, both backends:
 // - exactly k kept; every kept |s| >= every dropped |s|; among equal |s| the lower positions
 //   (segment order, then index) are kept;
 // - bitonic == threshold bit for bit, and webgpu == cpu bit for bit.
+// The WebGPU threshold method brackets the k-th |s| from a sample: inputs large enough to be
+// sampled (sorted, periodic, all equal, heavy ties), and adversarial ones on which the bracket
+// misses (the sampled positions hold small values, all others large), take its other paths.
 
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
+import { thresholdSamplePositions } from '../src/backend/webgpu/topk.js';
 import { type Device, forEachDevice, gpuTest } from './devices.js';
 import { runs } from './helpers.js';
 
@@ -31,6 +35,7 @@ const segmentArb = (maxSize: number): fc.Arbitrary<Float32Array> =>
       fc.array(fc.constantFrom(...TIE_VALUES), { minLength: n, maxLength: n }),
       fc.array(fc.float({ noNaN: true, min: -4, max: 4 }), { minLength: n, maxLength: n }),
       fc.array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n }),
+      fc.array(fc.constantFrom(...TIE_VALUES, NaN, Infinity, -Infinity), { minLength: n, maxLength: n }),
     ).map((a) => Float32Array.from(a)),
   );
 
@@ -127,7 +132,7 @@ gpuTest('topkMask threshold: ties decided on the position bits of a large global
   same(gpu, await masksOn('cpu', c, 'threshold'), 'webgpu vs cpu');
 });
 
-gpuTest('topkMask threshold: beyond 65535 * 256 elements (folded grid)', async () => {
+gpuTest('topkMask threshold: 16.8M elements with many ties', async () => {
   const n = 65535 * 256 + 1000;
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = ((i * 2654435761) % 1000) - 500; // many ties
@@ -135,6 +140,58 @@ gpuTest('topkMask threshold: beyond 65535 * 256 elements (folded grid)', async (
   const gpu = await masksOn('webgpu', c, 'threshold');
   assertExactTopk(c, gpu, 'webgpu threshold');
   same(gpu, await masksOn('cpu', c, 'threshold'), 'webgpu vs cpu');
+});
+
+/** Splits `flat` into segments of these lengths. */
+function segmentsOf(flat: Float32Array, lengths: readonly number[]): Float32Array[] {
+  let at = 0;
+  return lengths.map((len) => flat.slice(at, (at += len)));
+}
+
+gpuTest('topkMask threshold: inputs large enough to be sampled (spread, sorted, periodic, all equal, heavy ties, non-finite)', async () => {
+  const lengthsArb = fc.oneof(
+    fc.integer({ min: 2000, max: 300_000 }).map((n) => [n]),
+    fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 2, maxLength: 5 }),
+  );
+  const values: Record<string, (i: number, n: number) => number> = {
+    spread: (i) => Math.sin(i * 12.9898) * 43758.5453 % 1,
+    ascending: (i, n) => i / n - 0.5,
+    descending: (i, n) => (n - i) / n,
+    periodic: (i) => ((i % 97) - 48) / 7,
+    equal: () => -0.25,
+    ties: (i) => [0, -0, 1, -1, 2][(i * 7919) % 5],
+    tiny: (i) => (Math.cos(i) * 1e-38),
+    nonFinite: (i) => [NaN, Infinity, -Infinity, 1, -0][i % 5],
+  };
+  await fc.assert(
+    fc.asyncProperty(lengthsArb, fc.constantFrom(...Object.keys(values)), fc.double({ min: 0, max: 1, noNaN: true }), async (lengths, kind, density) => {
+      const total = lengths.reduce((a, b) => a + b, 0);
+      const flat = Float32Array.from({ length: total }, (_, i) => values[kind](i, total));
+      const c: Case = { segments: segmentsOf(flat, lengths), k: Math.round(density * total) };
+      const gpu = await masksOn('webgpu', c, 'threshold');
+      assertExactTopk(c, gpu, `webgpu threshold ${kind} k=${c.k} sizes [${lengths.join(', ')}]`);
+      same(gpu, await masksOn('cpu', c, 'threshold'), `${kind}: webgpu vs cpu`);
+    }),
+    { ...runs(12), examples: [[[250_000], 'equal', 0.3], [[100_000, 3, 77_777], 'ties', 0.5], [[300_000], 'spread', 1], [[4097], 'nonFinite', 0.9]] },
+  );
+});
+
+gpuTest('topkMask threshold: the sampled bracket misses (adversarial data), layer and global scope', async () => {
+  // The sampled positions hold |s| = 1, every other position |s| = 2: the bracket around 1
+  // holds no k-th value below the count of 2s, so the fallback pass redoes the selection.
+  for (const lengths of [[5000], [200_000], [70_000, 3, 123_457], [1, 30_000]]) {
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const flat = Float32Array.from({ length: total }, (_, i) => (i % 3 ? 2 : -2));
+    const sampled = thresholdSamplePositions(lengths);
+    for (const p of sampled) flat[p] = p % 2 ? 1 : -1;
+    const large = total - sampled.length;
+    for (const k of [1, Math.floor(large / 2), large - 1, large, large + 1, large + 5, total]) {
+      const c: Case = { segments: segmentsOf(flat, lengths), k };
+      const gpu = await masksOn('webgpu', c, 'threshold');
+      assertExactTopk(c, gpu, `webgpu threshold k=${k} sizes [${lengths.join(', ')}]`);
+      same(gpu, await masksOn('cpu', c, 'threshold'), `webgpu vs cpu, k=${k} sizes [${lengths.join(', ')}]`);
+    }
+  }
 });
 
 forEachDevice('tg.topkMask: k = round(density * n), shapes kept, layer and global scope, no gradient', async () => {

@@ -1,4 +1,4 @@
-// Exact top-k masks on the GPU: bitonic sort or parallel threshold (radix) selection.
+// Exact top-k masks on the GPU: bitonic sort or parallel threshold selection.
 //
 // Both methods rank elements by the key `bits(v) & 0x7fffffff` (the float bits without the
 // sign: monotone in |v|, -0 equals 0, NaN above Infinity) descending, then by global position
@@ -9,28 +9,49 @@
 //   buffers padded to a power of two (pads: key 0 and a position past the end, so they rank
 //   last), a bitonic sort of log2(N)(log2(N)+1)/2 compare-exchange dispatches puts them in
 //   rank order, and the first k positions are scattered into the zeroed masks.
-// - 'threshold' (no sort, O(n)): a radix select of the k-th largest composite key (key, then
-//   inverted position; unique, so `composite >= kth` keeps exactly k), all on the GPU with no
-//   readback (the state buffer carries the fixed digits and the remaining rank from kernel to
-//   kernel; topk_radix_scan.wgsl). Only three passes read every element, one dispatch per
-//   segment each (global scope never copies the segments: each dispatch carries its global
-//   offset): a 65536-bin histogram of the top 16 key bits; after a tiny scan, a compaction of
-//   the elements of the chosen bin into candidate lists; after the candidate passes (8 + 7 low
-//   key bits, then 8-bit position digits while ties remain, each a 256-bin histogram and a
-//   single-invocation scan; "decided" as soon as a whole bin is kept, and later passes return
-//   at once), the mask pass.
+// - 'threshold' (no sort, O(n), one pass over the elements): sample-based bracketing, then an
+//   exact radix select among the few candidates. All on the GPU in one command stream, with no
+//   readback: the small `work` buffer carries the state from kernel to kernel
+//   (shaders/topk_common.wgsl). Global scope never copies the segments: the per-element
+//   kernels run once per segment with its global offset. The costs that matter on SwiftShader
+//   (CPU-emulated, where barriers, contended atomics and dispatches are dear) shaped it.
+//   1. `sample` + `bracket`: a stratified random sample of m ~ 1.6 n^(2/3) keys (vec4 units at
+//      hashed offsets) and its two-level histogram give the sample's order statistics at ranks
+//      k m / n -+ 4 standard deviations of that rank: the bracket [LO, HI], which holds the
+//      k-th key unless the sample was unlucky (about 1 in 10^4) or the data adversarial.
+//   2. `split`, the only pass over every element: the provisional mask `key > HI`, the count
+//      of those keys (one atomic per invocation), and flags for the vec4s holding candidates
+//      (LO <= key <= HI, typically 1-3% of n); `append` then copies those candidates to the
+//      region of their chunk of 16384 elements (per-chunk counters: no contention).
+//   3. `check`: if the k-th key is in the bracket, rank REST = k - #(key > HI) remains to
+//      find among the candidates; otherwise (a miss) the bracket becomes every key, and the
+//      `fallback` dispatch (recorded always, returning at once after a hit) makes every
+//      element a candidate and the mask 0.
+//   4. `select`, one workgroup: radix select among the candidates, digits (11 bits, then 8) of
+//      the key bits below the common prefix of LO and HI, then (only while ties remain) of the
+//      global position, with barriers between digits instead of a dispatch per digit.
+//   5. `scatter` sets the mask of the kept candidates.
 
 import type { Storage, TopkMethod } from '../backend.js';
 import { type GpuStorage, Uniforms, WebGpuBackend } from './backend.js';
 
-/** The first pass histograms the top 16 bits of the key (bits 30..15; bit 31 is always 0). */
-const WIDE_BINS = 65536;
-const WIDE_FIXED = 0x7fff8000;
-/** The remaining key digits, [shift, width], on the candidates. */
-const LOW_KEY_DIGITS: readonly [number, number][] = [[7, 8], [0, 7]];
-/** Workgroups of the candidate passes (grid-stride loops; the count is known only on the GPU). */
-const CPU_LIKE_CANDIDATE_GROUPS = 2;
-const MAX_CANDIDATE_GROUPS = 256;
+/** Sample size m = clamp(SAMPLE_SCALE * n^(2/3)) keys, in vec4 units; at most 16384 keeps the stratum arithmetic in u32. */
+const SAMPLE_SCALE = 1.6;
+const SAMPLE_MIN_UNITS = 256;
+const SAMPLE_MAX_UNITS = 16384;
+/** Half-width of the bracket in standard deviations of the k-th key's rank in the sample. */
+const BRACKET_SD = 4;
+/** Words of `work` before the per-chunk candidate counts (COUNTS in topk_common.wgsl). */
+const WORK_COUNTS = 6416;
+/**
+ * vec4s per invocation of the split (chunks of 16384 elements per workgroup): CPU-emulated GPUs
+ * pay per workgroup; a real GPU still gets 672 workgroups at ResNet-18's 11M.
+ */
+const PER = 16;
+const CPU_LIKE_FALLBACK_GROUPS = 8;
+/** Workgroups of the scatter (grid-stride; the candidate count is known only on the GPU). */
+const CPU_LIKE_SCATTER_GROUPS = 2;
+const MAX_SCATTER_GROUPS = 256;
 
 const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
 
@@ -42,7 +63,7 @@ export function topkMaskGpu(gpu: WebGpuBackend, segments: readonly Storage[], k:
   return method === 'bitonic' ? bitonic(gpu, segments, k, total) : threshold(gpu, segments, k, total);
 }
 
-function offsetsOf(segments: readonly Storage[]): number[] {
+function offsetsOf(segments: readonly { size: number }[]): number[] {
   let at = 0;
   return segments.map((s) => {
     const o = at;
@@ -80,59 +101,112 @@ function bitonic(gpu: WebGpuBackend, segments: readonly Storage[], k: number, to
   return masks;
 }
 
+/**
+ * How many vec4 units (4 consecutive keys: one cache line serves them) the sample of n elements
+ * takes, given `units` whole vec4s in all: about SAMPLE_SCALE n^(2/3) / 4.
+ */
+function sampleUnits(n: number, units: number): number {
+  return Math.min(units, SAMPLE_MAX_UNITS, Math.max(SAMPLE_MIN_UNITS, Math.round((SAMPLE_SCALE * n ** (2 / 3)) / 4)));
+}
+
+/** Each segment's share of the sample: units [first, first + count), in proportion to its whole vec4s. */
+function sampleSplit(lengths: readonly number[]): { first: number; count: number }[] {
+  const units = lengths.map((len) => Math.floor(len / 4));
+  const all = units.reduce((a, b) => a + b, 0);
+  const m = sampleUnits(lengths.reduce((a, b) => a + b, 0), all);
+  let at = 0;
+  return units.map((u) => {
+    if (m === 0) return { first: 0, count: 0 };
+    const first = Math.floor((m * at) / all);
+    at += u;
+    return { first, count: Math.floor((m * at) / all) - first };
+  });
+}
+
+/** lowbias32, as in topk_sample.wgsl. */
+function hash32(v: number): number {
+  let h = v >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * @internal The global positions the threshold method samples for segments of these lengths
+ * (what topk_sample.wgsl reads): sampled unit j of a segment is a vec4 at a hashed offset
+ * inside the j-th of equal strata of its whole vec4s. Tests use it to build data on which the
+ * bracket misses.
+ */
+export function thresholdSamplePositions(lengths: readonly number[]): number[] {
+  const positions: number[] = [];
+  let offset = 0;
+  sampleSplit(lengths).forEach(({ first, count }, i) => {
+    const units = Math.floor(lengths[i] / 4);
+    const stratum = (j: number): number => Math.floor((j * units) / count);
+    for (let j = 0; j < count; j++) {
+      const unit = stratum(j) + (hash32(first + j) % (stratum(j + 1) - stratum(j)));
+      for (let e = 0; e < 4; e++) positions.push(offset + 4 * unit + e);
+    }
+    offset += lengths[i];
+  });
+  return positions;
+}
+
 function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, total: number): Storage[] {
-  const wide = gpu.output(WIDE_BINS + 256);
-  const hist = gpu.output(256 + 1);
-  const state = gpu.output(4);
+  const cpuLike = gpu.cpuLike;
+  const offsets = offsetsOf(segments);
+  // The split's chunks (1024 * PER elements) each own a candidate region and count.
+  const chunkLength = 1024 * PER;
+  const chunks = segments.map((s) => Math.ceil(s.size / chunkLength));
+  const chunk0 = offsetsOf(chunks.map((size) => ({ size })));
+  const starts = segments.flatMap((_, i) => Array.from({ length: chunks[i] }, (_, c) => offsets[i] + c * chunkLength));
+  const split = sampleSplit(segments.map((s) => s.size));
+  const m = 4 * split.reduce((a, { count }) => a + count, 0);
+  const work = gpu.zeros(WORK_COUNTS + starts.length) as GpuStorage;
+  const samples = gpu.output(Math.max(4, m));
   const candKey = gpu.output(total);
   const candPos = gpu.output(total);
-  const offsets = offsetsOf(segments);
-  const small = [wide.buffer, hist.buffer, state.buffer];
-  const scanUniforms = (byPosition: number, shift: number, digit: number, last: number): Uniforms => new Uniforms().u32(k, byPosition, shift, digit, last, 0, 0, 0);
-  gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(0, 0, 0, 0), [1, 1, 1], 'init');
+  const regions = gpu.upload(new Float32Array(Uint32Array.from(starts).buffer)) as GpuStorage;
+  const flags = gpu.output(Math.max(...chunks) * 256);
+  const masks = segments.map((s) => gpu.output(s.size) as GpuStorage);
 
-  // Full pass 1: the top 16 key bits.
-  const full = [state.buffer, wide.buffer, hist.buffer, candKey.buffer, candPos.buffer];
-  const live = segments.map((s, i) => ({ s, offset: offsets[i] })).filter(({ s }) => s.size > 0);
-  for (const { s, offset } of live) {
-    gpu.dispatch('topk_radix', {}, [buf(s), ...full], new Uniforms().u32(s.size, offset, 0, 0), WebGpuBackend.fold(Math.ceil(s.size / 1024)), 'main_wide');
-  }
-  gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(0, 0, 0, 0), [1, 1, 1], 'sums');
-  gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(0, 0, 0, 0), [1, 1, 1], 'pick_wide');
-  // Full pass 2: the elements of the chosen bin become the candidates.
-  for (const { s, offset } of live) {
-    gpu.dispatch('topk_radix', {}, [buf(s), ...full], new Uniforms().u32(s.size, offset, 0, 0), WebGpuBackend.fold(Math.ceil(s.size / 1024)), 'main_compact');
-  }
+  // 1. The sample (m keys) and the bracket: sample ranks k m / n -+ spread.
+  split.forEach(({ first, count }, i) => {
+    gpu.dispatch('topk_sample', {}, [buf(segments[i]), samples.buffer, work.buffer], new Uniforms().u32(Math.floor(segments[i].size / 4), first, count, 0), [Math.ceil(count / 256), 1, 1], 'sample');
+  });
+  const q = k / total;
+  const spread = BRACKET_SD * Math.sqrt(m * q * (1 - q)) + 1;
+  const rHi = Math.floor((k * m) / total - spread);
+  const rLo = Math.ceil((k * m) / total + spread);
+  const bracket = new Uniforms().u32(m / 4, rHi >= 1 ? rHi : 0, rLo <= m ? rLo : 0, 0);
+  gpu.dispatch('topk_sample', {}, [buf(segments[0]), samples.buffer, work.buffer], bracket, [1, 1, 1], 'bracket');
 
-  // Candidate passes: the low key bits, then (only while ties remain) the position bits.
+  // 2-3. The pass over every element, the check, and the fallback pass (a no-op after a hit;
+  // on CPU-like devices idle workgroups cost, so it runs few that loop over the chunks).
+  const bindings = (i: number): GPUBuffer[] => [buf(segments[i]), masks[i].buffer, candKey.buffer, candPos.buffer, work.buffer, flags.buffer];
+  const segmentUniforms = segments.map((s, i) => new Uniforms().u32(s.size, offsets[i], chunk0[i], PER, 0, 0, 0, 0));
+  segments.forEach((_, i) => {
+    gpu.dispatch('topk_split', {}, bindings(i), segmentUniforms[i], WebGpuBackend.fold(chunks[i]), 'split');
+    gpu.dispatch('topk_split', {}, bindings(i), segmentUniforms[i], WebGpuBackend.fold(chunks[i]), 'append');
+  });
+  gpu.dispatch('topk_split', {}, bindings(0), new Uniforms().u32(0, 0, 0, PER, 0, k, starts.length, 0), [1, 1, 1], 'check');
+  segments.forEach((_, i) => {
+    gpu.dispatch('topk_split', {}, bindings(i), segmentUniforms[i], WebGpuBackend.fold(cpuLike ? Math.min(chunks[i], CPU_LIKE_FALLBACK_GROUPS) : chunks[i]), 'fallback');
+  });
+
+  // 4. Radix select among the candidates.
   const posBits = Math.max(1, 32 - Math.clz32(total - 1));
-  const passes: { byPosition: number; shift: number; width: number; fixed: number }[] = [];
-  let fixed = WIDE_FIXED;
-  for (const [shift, width] of LOW_KEY_DIGITS) {
-    passes.push({ byPosition: 0, shift, width, fixed });
-    fixed = (fixed | (((1 << width) - 1) << shift)) >>> 0;
-  }
-  fixed = 0;
-  for (let top = posBits; top > 0; top -= 8) {
-    const width = Math.min(8, top);
-    const shift = top - width;
-    passes.push({ byPosition: 1, shift, width, fixed });
-    fixed = (fixed | (((1 << width) - 1) << shift)) >>> 0;
-  }
-  const groups = gpu.cpuLike ? CPU_LIKE_CANDIDATE_GROUPS : Math.max(1, Math.min(MAX_CANDIDATE_GROUPS, Math.ceil(total / (256 * 64))));
-  passes.forEach((pass, pi) => {
-    const digit = (1 << pass.width) - 1;
-    const u = new Uniforms().u32(pass.byPosition, pass.shift, digit, pass.fixed, groups * 256, 0, 0, 0);
-    gpu.dispatch('topk_radix_cand', {}, [candKey.buffer, candPos.buffer, state.buffer, hist.buffer], u, [groups, 1, 1]);
-    gpu.dispatch('topk_radix_scan', {}, small, scanUniforms(pass.byPosition, pass.shift, digit, pi === passes.length - 1 ? 1 : 0), [1, 1, 1], 'scan');
-  });
+  gpu.dispatch('topk_select', {}, [candKey.buffer, candPos.buffer, regions.buffer, work.buffer], new Uniforms().u32(starts.length, posBits, 0, 0), [1, 1, 1]);
 
-  // Full pass 3: the masks.
-  const masks = segments.map((s, i) => {
-    const out = gpu.output(s.size);
-    gpu.dispatch('topk_mask', {}, [buf(s), state.buffer, out.buffer], new Uniforms().u32(s.size, offsets[i], 0, 0), WebGpuBackend.fold(Math.ceil(s.size / 1024)));
-    return out;
+  // 5. The kept candidates.
+  const groups = cpuLike ? CPU_LIKE_SCATTER_GROUPS : Math.max(1, Math.min(MAX_SCATTER_GROUPS, Math.ceil(total / (256 * 64))));
+  segments.forEach((s, i) => {
+    const u = new Uniforms().u32(s.size, offsets[i], chunk0[i], PER, 0, 0, 0, groups * 256);
+    gpu.dispatch('topk_split', {}, bindings(i), u, [groups, 1, 1], 'scatter');
   });
-  for (const scratch of [wide, hist, state, candKey, candPos]) gpu.release(scratch);
+  for (const scratch of [work, samples, candKey, candPos, regions, flags]) gpu.release(scratch);
   return masks;
 }

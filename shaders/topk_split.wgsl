@@ -1,0 +1,185 @@
+// Threshold top-k: the one pass over every element, the candidates, the check of the bracket,
+// and the final fix-up of the candidates' mask.
+// - `split` (one dispatch per segment): writes the provisional mask key > HI, counts those keys
+//   into ABOVE (one atomic per invocation), and flags, per chunk and invocation, the vec4s
+//   that hold candidates (LO <= key <= HI). Chunks of 256 * per vec4s, grid-stride;
+//   invocation `lid` takes every 256th vec4 of a chunk (buffers are 256-byte padded, so the
+//   partial last vec4 stays in bounds; its lanes past `len` are ignored).
+//   Dispatch: up to fold(ceil(ceil(len / 4) / (256 * per))).
+// - `append` (one dispatch per segment, right after its `split`: same grid): appends the
+//   flagged vec4s' candidates to their chunk's region of the candidate lists (it starts at the
+//   chunk's global position and has room for all of it), one atomic per vec4 on the chunk's
+//   own counter (no two cores contend for it). A kernel of its own: in the streaming loop's
+//   kernel this rarely run code slowed SwiftShader down 2-3x.
+// - `fallback` (one dispatch per segment, after `check`): nothing unless `check` found a MISS;
+//   then the mask is all 0 and every element is a candidate. Dispatch: any grid (grid-stride).
+// - `check` (one invocation; the bindings of segment 0): whether the k-th key lies in
+//   [LO, HI], so that REST = k - ABOVE candidates remain to rank; otherwise MISS, the bracket
+//   becomes every key and the counts restart. Dispatch: [1, 1, 1].
+// - `scatter` (one dispatch per segment): sets the mask of the candidates the selection keeps.
+//   Grid-stride over each chunk's region. Dispatch: [g, 1, 1] with stride = g * 256.
+// SwiftShader runs both sides of every `if` (masked) and skips only loops that no lane enters,
+// so rare work sits in loops.
+#include "topk_common"
+
+struct Params {
+  len: u32,
+  /** The segment's global position. */
+  offset: u32,
+  /** The global index of the segment's first chunk (its candidate count is COUNTS + chunk0). */
+  chunk0: u32,
+  /** vec4s per invocation and chunk (<= 32): chunks of 1024 * per elements. */
+  per: u32,
+  _p0: u32,
+  /** `check`: k and the number of chunks of all segments. */
+  k: u32,
+  chunks: u32,
+  /** `scatter`: the grid stride. */
+  stride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> cand_key: array<u32>;
+@group(0) @binding(3) var<storage, read_write> cand_pos: array<u32>;
+@group(0) @binding(4) var<storage, read_write> work: array<atomic<u32>>;
+/** Per chunk and invocation of `split`: which of its vec4s hold candidates (bit t: the t-th). */
+@group(0) @binding(5) var<storage, read_write> flags: array<u32>;
+@group(0) @binding(6) var<uniform> p: Params;
+
+/** The mask of vec4 i (lanes outside `valid` are 0); returns its keys > hi and whether it holds a candidate. */
+fn visit(i: u32, valid: vec4<bool>, lo: u32, hi: u32) -> vec2<u32> {
+  let a = x[i] & vec4(0x7fffffffu);
+  let up = (a > vec4(hi)) & valid;
+  out[i] = select(vec4(0.0), vec4(1.0), up);
+  let n = select(vec4(0u), vec4(1u), up);
+  return vec2(n.x + n.y + n.z + n.w, select(0u, 1u, any((a >= vec4(lo)) & !up & valid)));
+}
+
+/** Appends the keys `a` (positions `pos` in the segment) where n is 1 to the region of chunk c; one atomic reserves their slots. */
+fn put(c: u32, a: vec4<u32>, pos: vec4<u32>, n: vec4<u32>) {
+  var j = p.offset + c * 1024u * p.per + atomicAdd(&work[COUNTS + p.chunk0 + c], n.x + n.y + n.z + n.w);
+  if (n.x != 0u) { cand_key[j] = a.x; cand_pos[j] = p.offset + pos.x; }
+  j += n.x;
+  if (n.y != 0u) { cand_key[j] = a.y; cand_pos[j] = p.offset + pos.y; }
+  j += n.y;
+  if (n.z != 0u) { cand_key[j] = a.z; cand_pos[j] = p.offset + pos.z; }
+  j += n.z;
+  if (n.w != 0u) { cand_key[j] = a.w; cand_pos[j] = p.offset + pos.w; }
+}
+
+@compute @workgroup_size(256)
+fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+         @builtin(local_invocation_index) lid: u32) {
+  _ = &cand_key;
+  _ = &cand_pos;
+  let hi = atomicLoad(&work[HI]);
+  let lo = atomicLoad(&work[LO]);
+  let full = p.len / 4u; // whole vec4s; a partial one follows when len % 4 != 0
+  let size = 256u * p.per;
+  let chunks = (p.len + 4u * size - 1u) / (4u * size);
+  var above = 0u;
+  for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
+    let first = c * size + lid;
+    let end = min(c * size + size, full);
+    var flagged = 0u; // bit t: the t-th vec4 of this invocation in the chunk holds a candidate
+    var t = 0u;
+    for (var i = first; i < end; i += 256u) {
+      let r = visit(i, vec4(true), lo, hi);
+      above += r.x;
+      flagged |= r.y << t;
+      t++;
+    }
+    // The partial vec4, in a loop that the SIMD groups without it skip.
+    let owner = full * 4u != p.len && full >= first && full < c * size + size && (full - first) % 256u == 0u;
+    for (var i = full; owner && i == full; i++) {
+      let r = visit(i, vec4(i * 4u) + vec4(0u, 1u, 2u, 3u) < vec4(p.len), lo, hi);
+      above += r.x;
+      flagged |= r.y << ((i - first) / 256u);
+    }
+    flags[c * 256u + lid] = flagged;
+  }
+  if (above > 0u) { atomicAdd(&work[ABOVE], above); }
+}
+
+@compute @workgroup_size(256)
+fn append(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  _ = &out;
+  let hi = atomicLoad(&work[HI]);
+  let lo = atomicLoad(&work[LO]);
+  let size = 256u * p.per;
+  let chunks = (p.len + 4u * size - 1u) / (4u * size);
+  for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
+    let first = c * size + lid;
+    var flagged = flags[c * 256u + lid];
+    while (flagged != 0u) {
+      let i = first + 256u * firstTrailingBit(flagged);
+      flagged &= flagged - 1u;
+      let a = x[i] & vec4(0x7fffffffu);
+      let pos = vec4(i * 4u) + vec4(0u, 1u, 2u, 3u);
+      put(c, a, pos, select(vec4(0u), vec4(1u), (a >= vec4(lo)) & (a <= vec4(hi)) & (pos < vec4(p.len))));
+    }
+  }
+}
+
+@compute @workgroup_size(256)
+fn fallback(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  _ = &flags;
+  if (atomicLoad(&work[MISS]) == 0u) { return; }
+  let size = 256u * p.per;
+  let vecs = (p.len + 3u) / 4u;
+  let chunks = (vecs + size - 1u) / size;
+  for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
+    for (var i = c * size + lid; i < min(c * size + size, vecs); i += 256u) {
+      out[i] = vec4(0.0);
+      let pos = vec4(i * 4u) + vec4(0u, 1u, 2u, 3u);
+      put(c, x[i] & vec4(0x7fffffffu), pos, select(vec4(0u), vec4(1u), pos < vec4(p.len)));
+    }
+  }
+}
+
+@compute @workgroup_size(1)
+fn check() {
+  _ = x[0];
+  _ = &out;
+  _ = &flags;
+  _ = &cand_key;
+  _ = &cand_pos;
+  var candidates = 0u;
+  for (var c = 0u; c < p.chunks; c++) { candidates += atomicLoad(&work[COUNTS + c]); }
+  let above = atomicLoad(&work[ABOVE]);
+  if (above >= p.k || p.k - above > candidates) {
+    atomicStore(&work[MISS], 1u);
+    atomicStore(&work[HI], 0x7fffffffu);
+    atomicStore(&work[LO], 0u);
+    atomicStore(&work[ABOVE], 0u);
+    atomicStore(&work[KEY_BITS], 31u);
+    atomicStore(&work[T_KEY], 0u);
+    for (var c = 0u; c < p.chunks; c++) { atomicStore(&work[COUNTS + c], 0u); }
+  }
+  atomicStore(&work[REST], p.k - atomicLoad(&work[ABOVE]));
+}
+
+@compute @workgroup_size(256)
+fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  _ = x[0];
+  _ = &flags;
+  let t_key = atomicLoad(&work[T_KEY]);
+  let t_pos = atomicLoad(&work[T_POS]);
+  let size = 256u * p.per;
+  let chunks = (p.len + 4u * size - 1u) / (4u * size);
+  for (var c = 0u; c < chunks; c++) {
+    let base = p.offset + c * size * 4u;
+    let count = atomicLoad(&work[COUNTS + p.chunk0 + c]);
+    for (var j = wid.x * 256u + lid; j < count; j += p.stride) {
+      let key = cand_key[base + j];
+      let pos = cand_pos[base + j];
+      if (key > t_key || (key == t_key && pos <= t_pos)) {
+        let i = pos - p.offset;
+        out[i / 4u][i % 4u] = 1.0;
+      }
+    }
+  }
+}
