@@ -9,6 +9,8 @@ export { cosineSchedule, multiStepSchedule, constantSchedule, type Schedule } fr
 export type { Backend, MemoryInfo } from './backend/backend.js';
 export * as nn from './nn/index.js';
 export { computeMasks, rampedDensity, type MaskConfig, type MaskMethod, type Scope } from './prune/masks.js';
+export * as prune from './prune/index.js';
+export * as sparse from './sparse/index.js';
 
 import { getBackend } from './engine.js';
 import type { MemoryInfo } from './backend/backend.js';

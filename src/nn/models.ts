@@ -1,8 +1,9 @@
 // The models of the lottery-ticket papers, built from prunable layers (no biases; the plain
-// Conv-2/4/6/8 have no BatchNorm; ResNet-18 has non-affine BatchNorm so that nothing but the
-// scores trains in mask mode).
+// Conv-2/4/6/8 have no BatchNorm unless asked (`batchNorm`, Early-Bird needs it); BatchNorm is
+// affine only in the modes that train weights, so that nothing but the scores trains in the
+// score modes).
 
-import { BatchNorm2d, Flatten, GlobalAvgPool, MaxPool2d, type Module, ReLU, Residual, Sequential } from './module.js';
+import { BatchNorm1d, BatchNorm2d, Flatten, GlobalAvgPool, MaxPool2d, type Module, ReLU, Residual, Sequential } from './module.js';
 import { type MaskMode, PrunableConv2d, PrunableLayer, PrunableLinear } from './prunable.js';
 
 export const MODEL_NAMES = ['lenet300', 'conv2', 'conv4', 'conv6', 'conv8', 'resnet18'] as const;
@@ -17,7 +18,15 @@ export interface ModelOptions {
   width?: number;
   scoreAlpha?: number;
   seed?: number;
+  /**
+   * BatchNorm after every hidden layer of lenet300 and every conv of Conv-2/4/6/8 (before the
+   * ReLU), default false; ResNet-18 always has it.
+   */
+  batchNorm?: boolean;
 }
+
+/** BatchNorm learns its scale and shift only where the weights train too. */
+const affineNorm = (mode: MaskMode): boolean => mode === 'dense' || mode === 'masked';
 
 /** Hands out distinct seeds to the layers of one model. */
 function seeds(base: number): () => number {
@@ -34,11 +43,14 @@ function lenet300(o: Required<ModelOptions>): Module {
   const [c, h, w] = o.input;
   const hidden = [300, 100].map((n) => scaled(n, o.width));
   const p = { mode: o.mode, scoreAlpha: o.scoreAlpha };
+  const norm = (n: number): Module[] => (o.batchNorm ? [new BatchNorm1d(n, affineNorm(o.mode))] : []);
   return new Sequential(
     new Flatten(),
     new PrunableLinear(c * h * w, hidden[0], { ...p, seed: seed() }),
+    ...norm(hidden[0]),
     new ReLU(),
     new PrunableLinear(hidden[0], hidden[1], { ...p, seed: seed() }),
+    ...norm(hidden[1]),
     new ReLU(),
     new PrunableLinear(hidden[1], o.classes, { ...p, seed: seed() }),
   );
@@ -52,12 +64,13 @@ function lenet300(o: Required<ModelOptions>): Module {
 function convNet(blocks: number, o: Required<ModelOptions>): Module {
   const seed = seeds(o.seed);
   const p = { mode: o.mode, scoreAlpha: o.scoreAlpha };
+  const norm = (n: number): Module[] => (o.batchNorm ? [new BatchNorm2d(n, affineNorm(o.mode))] : []);
   const layers: Module[] = [];
   let [channels, h, w] = o.input;
   for (let b = 0; b < blocks; b++) {
     const out = scaled(64 * 2 ** b, o.width);
-    layers.push(new PrunableConv2d(channels, out, 3, { ...p, seed: seed(), padding: 1 }), new ReLU());
-    layers.push(new PrunableConv2d(out, out, 3, { ...p, seed: seed(), padding: 1 }), new ReLU(), new MaxPool2d(2));
+    layers.push(new PrunableConv2d(channels, out, 3, { ...p, seed: seed(), padding: 1 }), ...norm(out), new ReLU());
+    layers.push(new PrunableConv2d(out, out, 3, { ...p, seed: seed(), padding: 1 }), ...norm(out), new ReLU(), new MaxPool2d(2));
     channels = out;
     h = Math.floor(h / 2);
     w = Math.floor(w / 2);
@@ -78,7 +91,7 @@ function convNet(blocks: number, o: Required<ModelOptions>): Module {
 function resnet18(o: Required<ModelOptions>): Module {
   const seed = seeds(o.seed);
   const p = { mode: o.mode, scoreAlpha: o.scoreAlpha };
-  const affine = o.mode === 'dense';
+  const affine = affineNorm(o.mode);
   const conv = (inC: number, outC: number, k: number, stride: number): PrunableConv2d =>
     new PrunableConv2d(inC, outC, k, { ...p, seed: seed(), stride, padding: k === 3 ? 1 : 0 });
   const stemChannels = scaled(64, o.width);
@@ -99,7 +112,7 @@ function resnet18(o: Required<ModelOptions>): Module {
 }
 
 export function createModel(name: ModelName, options: ModelOptions): Module {
-  const o: Required<ModelOptions> = { width: 1, scoreAlpha: 1, seed: 1, ...options };
+  const o: Required<ModelOptions> = { width: 1, scoreAlpha: 1, seed: 1, batchNorm: false, ...options };
   if (!(o.width > 0)) throw new Error(`createModel: width must be > 0, got ${o.width}`);
   switch (name) {
     case 'lenet300':

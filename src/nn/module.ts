@@ -6,7 +6,7 @@ import { add, relu } from '../ops/elementwise.js';
 import { avgPool2d, conv2d, maxPool2d } from '../ops/conv.js';
 import { batchNorm2d } from '../ops/norm.js';
 import { matmul } from '../ops/matmul.js';
-import { flatten } from '../ops/shape.js';
+import { flatten, reshape } from '../ops/shape.js';
 
 export abstract class Module {
   training = true;
@@ -149,6 +149,14 @@ export class BatchNorm2d extends Module {
     const own: [string, Tensor][] = [['running_mean', this.runningMean], ['running_var', this.runningVar]];
     if (this.weight && this.bias) own.push(['weight', this.weight], ['bias', this.bias]);
     return own;
+  }
+}
+
+/** Batch normalisation of [N, C] features (one channel per feature), as BatchNorm2d over [N, C, 1, 1]. */
+export class BatchNorm1d extends BatchNorm2d {
+  override forward(x: Tensor): Tensor {
+    if (x.rank !== 2) throw new Error(`BatchNorm1d: input must be [N, C], got [${x.shape.join(', ')}]`);
+    return reshape(super.forward(reshape(x, [x.shape[0], x.shape[1], 1, 1])), [x.shape[0], x.shape[1]]);
   }
 }
 

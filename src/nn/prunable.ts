@@ -3,20 +3,29 @@
 //   dense      W is trained (the baseline), no scores
 //   edgepopup  W_eff = W * M,                   M = top-k of |S|
 //   mpt        W_eff = alpha * sign(W) * M      (multi-prize tickets / biprop)
+//   masked     W_eff = W * M, W trained, M fixed by a pruning method (IMP, SynFlow, SNIP, ...);
+//              starts all ones, and `applyMask()` after each optimizer step keeps pruned W at 0
+//   gemminer   W_eff = W * M, M = p > 0.5 with a straight-through gradient to the scores p in
+//              [0, 1] (Gem-Miner); W frozen
 //
 // S = powerProp(s, scoreAlpha). The mask is set from outside (see src/prune/masks.ts) so that
 // global scope can select over all layers at once. After score training, `freezeMask()` keeps
 // M fixed and makes W trainable for fine-tuning; the binarized forward stays.
 
-import { keep } from '../engine.js';
-import { Tensor, rand } from '../tensor.js';
+import { keep, noGrad } from '../engine.js';
+import { Tensor, ones, rand } from '../tensor.js';
 import { mul } from '../ops/elementwise.js';
 import { conv2d } from '../ops/conv.js';
 import { matmul } from '../ops/matmul.js';
-import { binarize, powerProp, powerPropInit, scoreMask } from '../ops/mpt.js';
+import { binarize, powerProp, powerPropInit, scoreMask, straightThrough } from '../ops/mpt.js';
+import { thresholdMask } from '../ops/topk.js';
 import { Module, kaimingNormal } from './module.js';
+import type { BinaryLayerShape } from '../sparse/ticket.js';
 
-export type MaskMode = 'dense' | 'edgepopup' | 'mpt';
+export type MaskMode = 'dense' | 'edgepopup' | 'mpt' | 'masked' | 'gemminer';
+
+/** Gem-Miner keeps the weights whose score p is above this. */
+export const GEMMINER_THRESHOLD = 0.5;
 
 export interface PrunableOptions {
   mode: MaskMode;
@@ -29,7 +38,7 @@ export abstract class PrunableLayer extends Module {
   readonly mode: MaskMode;
   readonly scoreAlpha: number;
   readonly weight: Tensor;
-  /** Trainable scores s (null in dense mode). */
+  /** Trainable scores s (null in dense and masked modes). */
   readonly scores: Tensor | null;
   /** The current 0/1 mask (null until set; dense mode has none). */
   mask: Tensor | null = null;
@@ -41,10 +50,16 @@ export abstract class PrunableLayer extends Module {
     super();
     this.mode = options.mode;
     this.scoreAlpha = options.scoreAlpha ?? 1;
-    const dense = this.mode === 'dense';
-    this.weight = kaimingNormal(shape, fanIn, options.seed, dense);
-    if (dense) {
+    const trainsWeight = this.mode === 'dense' || this.mode === 'masked';
+    this.weight = kaimingNormal(shape, fanIn, options.seed, trainsWeight);
+    if (trainsWeight) {
       this.scores = null;
+      if (this.mode === 'masked') this.mask = keep(ones(shape));
+      return;
+    }
+    if (this.mode === 'gemminer') {
+      // Gem-Miner's scores are probabilities-like values in [0, 1], initialised U[0, 1].
+      this.scores = keep(rand(shape, { seed: options.seed + 7919, requiresGrad: true }));
       return;
     }
     const bound = 1 / Math.sqrt(fanIn);
@@ -54,8 +69,9 @@ export abstract class PrunableLayer extends Module {
     u.dispose();
   }
 
+  /** True when the layer has scores to choose its mask from (computeMasks). */
   get prunable(): boolean {
-    return this.mode !== 'dense';
+    return this.scores !== null;
   }
 
   /** |S| = |s|^alpha, the ranking the mask is chosen by (same order as |s|). */
@@ -79,10 +95,30 @@ export abstract class PrunableLayer extends Module {
     this.weight.requiresGrad = trainWeight;
   }
 
+  /**
+   * W <- W * M in place (masked mode): called after every optimizer step so that momentum and
+   * weight decay never revive a pruned weight, and after rewinding W.
+   */
+  applyMask(): void {
+    if (this.mode !== 'masked') throw new Error(`applyMask: only masked layers train their weights under a fixed mask (mode ${this.mode})`);
+    const mask = this.mask!;
+    noGrad(() => {
+      const masked = mul(this.weight, mask);
+      this.weight.assign(masked);
+      masked.dispose();
+    });
+  }
+
   /** The weight the forward uses. */
   effectiveWeight(): Tensor {
     if (this.mode === 'dense') return this.weight;
+    if (this.mode === 'gemminer' && !this.maskFrozen) {
+      const mask = thresholdMask(this.scores!, GEMMINER_THRESHOLD);
+      this.setMask(mask);
+      return mul(this.weight, straightThrough(this.scores!, mask));
+    }
     if (!this.mask) throw new Error('effectiveWeight: set a mask first (see computeMasks)');
+    if (this.mode === 'masked' || this.mode === 'gemminer') return mul(this.weight, this.mask);
     const m = this.maskFrozen ? this.mask : scoreMask(powerProp(this.scores!, this.scoreAlpha), this.mask);
     if (this.mode === 'edgepopup') return mul(this.weight, m);
     const { weight, alpha } = binarize(this.weight, m);
@@ -90,6 +126,9 @@ export abstract class PrunableLayer extends Module {
     this.binaryAlpha = keep(alpha.detach());
     return weight;
   }
+
+  /** The layer as a (1x1 for linear) convolution, for the compact form and its analysis. */
+  abstract describe(name: string): BinaryLayerShape;
 
   override ownTensors(): [string, Tensor][] {
     const own: [string, Tensor][] = [['weight', this.weight]];
@@ -107,6 +146,9 @@ export class PrunableLinear extends PrunableLayer {
   forward(x: Tensor): Tensor {
     return matmul(x, this.effectiveWeight());
   }
+  describe(name: string): BinaryLayerShape {
+    return { name, kind: 'linear', outChannels: this.outFeatures, inChannels: this.inFeatures, kernelSize: 1, stride: 1, padding: 0, outputSize: [1, 1] };
+  }
 }
 
 export class PrunableConv2d extends PrunableLayer {
@@ -122,7 +164,18 @@ export class PrunableConv2d extends PrunableLayer {
   }
   readonly stride: number;
   readonly padding: number;
+  /** Output feature-map size [H, W] of the last forward (null before one). */
+  private outputSize: [number, number] | null = null;
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.effectiveWeight(), { stride: this.stride, padding: this.padding });
+    const y = conv2d(x, this.effectiveWeight(), { stride: this.stride, padding: this.padding });
+    this.outputSize = [y.shape[2], y.shape[3]];
+    return y;
+  }
+  describe(name: string): BinaryLayerShape {
+    if (!this.outputSize) throw new Error(`${name}: the output size is known after a forward pass`);
+    return {
+      name, kind: 'conv', outChannels: this.outChannels, inChannels: this.inChannels, kernelSize: this.kernelSize,
+      stride: this.stride, padding: this.padding, outputSize: this.outputSize,
+    };
   }
 }

@@ -35,6 +35,15 @@ export function scoreMask(scores: Tensor, mask: Tensor): Tensor {
 }
 
 /**
+ * The 0/1 `mask` in the graph of `scores` with the plain straight-through gradient g
+ * (Gem-Miner: a score at 0 still gets a gradient, unlike scoreMask's g * sign(S)).
+ */
+export function straightThrough(scores: Tensor, mask: Tensor): Tensor {
+  if (scores.size !== mask.size) throw new Error(`straightThrough: scores ${shapeStr(scores.shape)} and mask ${shapeStr(mask.shape)} differ`);
+  return Tensor.fromOp(mask.storage, mask.shape, [scores], 'straightThrough', (g) => [g]);
+}
+
+/**
  * Binarized weights of a multi-prize ticket: alpha * sign(w) * mask with
  * alpha = ||mask * w||_1 / ||mask||_1 (a scalar per layer, held constant in the backward).
  * Gradients: to `mask`, g * w (= g * sign(w) * |w|, biprop); to `w`, g * mask (straight through

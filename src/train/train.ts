@@ -1,6 +1,8 @@
 // Training a lottery ticket end to end: score training over frozen random weights (mpt,
 // edgepopup) or plain weight training (dense), optional fine-tuning with the mask fixed, then
 // evaluation and the run directory (report.json, metrics.jsonl, model.safetensors, SVG plots).
+// The other pruning methods (IMP, SynFlow, SNIP, ..., src/train/pruning-methods.ts) run on the
+// same epoch loop (runPhase) and report through the same files.
 
 import { mkdirSync, appendFileSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,9 +19,17 @@ import { loadCifar10 } from '../data/cifar10.js';
 import { loadSynthetic } from '../data/synthetic.js';
 import { createModel, type ModelName, prunableLayers } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
-import type { MaskMode, PrunableLayer } from '../nn/prunable.js';
+import type { PrunableLayer } from '../nn/prunable.js';
 import { computeMasks, type MaskConfig, type MaskMethod, rampedDensity, type Scope } from '../prune/masks.js';
+import { collapseWarning } from '../prune/select.js';
+import {
+  type MethodOutcome, type PhaseHooks, type TrainMethod, defaultPruningLearningRate, isPruningMethod, modeOf, resolveMethodOptions, runPruningMethod,
+} from './pruning-methods.js';
 import { writeSafetensors } from '../io/safetensors.js';
+import { defaultLearningRate, scoreLearningRateScales } from './learning-rates.js';
+import { analyzeTicket } from '../sparse/analyze.js';
+import { modelCheckpoint, modelKernelCounts } from '../sparse/checkpoint.js';
+import type { ModelSpec } from '../sparse/compact-model.js';
 import { histogram, lineChart } from '../report/svg.js';
 import { Progress } from '../cli/progress.js';
 
@@ -31,7 +41,7 @@ export interface TrainOptions {
   data: DataName;
   /** Directory of the CIFAR-10 binary files. */
   dataDir?: string;
-  method: MaskMode;
+  method: TrainMethod;
   sparsity: number;
   scope: Scope;
   mask: MaskMethod;
@@ -60,16 +70,37 @@ export interface TrainOptions {
   denseRun?: string;
   /** Print progress (default true). */
   verbose?: boolean;
+  /** IMP: rewind the survivors to their values after this many steps of the first round (0: init). */
+  rewind?: number;
+  /** IMP: rounds of pruning (default ceil(log(density) / log(0.8)), 20% per round). */
+  rounds?: number;
+  /** IMP: the output layer's pruning rate per round as a fraction of the others' (0.5). */
+  outputRate?: number;
+  /** SynFlow, SNIP, magnitude: pruning rounds with the exponential schedule (synflow 100, others 1). */
+  pruneRounds?: number;
+  /** SNIP: batches of --batch examples its gradients are summed over (1). */
+  pruneBatches?: number;
+  /** Gem-Miner: lambda of the L2 penalty lambda * ||p||^2 on the scores (3e-5). */
+  gmLambda?: number;
+  /** Early-Bird: strength of the L1 penalty on BatchNorm scales (1e-4). */
+  ebL1?: number;
+  /** BatchNorm after every hidden layer (lenet300) or conv (conv2..conv8); always on for earlybird. */
+  batchNorm?: boolean;
+  /** Receives each warning (e.g. layer collapse) once; default: one `ticketgrad: warning:` line on stderr. */
+  onWarning?: (message: string) => void;
 }
 
 export const DEFAULT_OPTIONS: Omit<TrainOptions, 'out'> = {
   model: 'lenet300', data: 'mnist', method: 'mpt', sparsity: 0.5, scope: 'layer', mask: 'threshold', alpha: 1,
   epochs: 10, batch: 128, optimizer: 'sgd', schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, rampEpochs: 10,
   finetune: 'none', finetuneEpochs: 5, finetuneLr: 0.001, width: 1, seed: 1, backend: 'auto',
+  rewind: 0, outputRate: 0.5, pruneBatches: 1, gmLambda: 3e-5, ebL1: 1e-4, batchNorm: false,
 };
 
 export interface EpochMetrics {
   phase: 'train' | 'finetune';
+  /** IMP's round (0 = dense). */
+  round?: number;
   epoch: number;
   lr: number;
   density: number;
@@ -84,9 +115,13 @@ export interface LayerReport {
   name: string;
   shape: number[];
   density: number;
-  /** k x k kernels (one per output-input channel pair) that are entirely zero. */
+  /** k x k kernels (one per output-input channel pair; single weights in linear layers) that are entirely zero. */
   zeroKernels: number;
   kernels: number;
+  /** Output feature-map size [H, W] ([1, 1] for linear layers). */
+  outputSize: [number, number];
+  /** This layer's acceleration rate (Eq. 4); null when all its kernels are zero. */
+  accelerationRate: number | null;
   binaryAlpha?: number;
 }
 
@@ -95,52 +130,23 @@ export interface TrainReport {
   denseTestAccuracy?: number;
   sparsity: number;
   layers: LayerReport[];
+  /** All-zero kernels over all kernels of the conv layers (k > 1); null without conv layers. */
+  zeroKernelFraction: number | null;
+  /** The acceleration rate of Eq. 4 over all prunable layers (src/sparse/analyze.ts). */
+  accelerationRate: number | null;
   epochSeconds: number[];
+  /** Device time of mask computation: per-step masks, and the pruning steps of the other methods. */
   maskSeconds: number;
   backend: string;
   adapter: string;
   options: TrainOptions & { lr: number };
+  /** Problems found on the way, e.g. a layer pruned entirely (layer collapse). */
+  warnings: string[];
   metrics: EpochMetrics[];
 }
 
-/** Mean |S| of a layer's fresh scores: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)) has 1/(2 sqrt(fanIn)). */
-const initialScoreMagnitude = (l: PrunableLayer): number => 1 / (2 * Math.sqrt(l.fanIn));
-
-/** The same over all layers, weighted by their sizes. */
-function meanInitialScoreMagnitude(layers: PrunableLayer[]): number {
-  const total = layers.reduce((n, l) => n + l.weight.size, 0);
-  return layers.reduce((a, l) => a + l.weight.size * initialScoreMagnitude(l), 0) / total;
-}
-
-/** (dS/ds)^2 at the initial |S| = m: the factor power-propagation puts on the step of S. */
-const powerPropStepFactor = (alpha: number, m: number): number => alpha * alpha * m ** ((2 * (alpha - 1)) / alpha);
-
-/**
- * Default learning rates. dense: 0.05; score training with alpha = 1: 0.1 (the calibration in
- * ALGORITHMS.md). With power-propagation the step on S is lr * (dS/ds)^2 * g, and
- * dS/ds = alpha|s|^(alpha-1) is small where |S| is small, so the rate is scaled to give S the
- * same initial step as alpha = 1: lr = 0.1 / (alpha^2 m^(2(alpha-1)/alpha)), m = mean initial |S|
- * over the model (LeNet-300-100: about 1.3 for alpha 2, 2.2 for alpha 3), and each layer's
- * scores get the same rule with their own m, relative to that (scoreLearningRateScales).
- */
-export function defaultLearningRate(method: MaskMode, alpha: number, layers: PrunableLayer[]): number {
-  if (method === 'dense') return 0.05;
-  return 0.1 / powerPropStepFactor(alpha, meanInitialScoreMagnitude(layers));
-}
-
-/**
- * Per-parameter multipliers of the learning rate: the same rule per layer, relative to the
- * model-wide rate, so that layers with larger initial scores (small fan-in, e.g. the last one)
- * do not take larger steps on S (with one rate for all, power-propagation let a few of their
- * scores run away to ~1e7). 1 for alpha 1 and for everything that is not a score.
- */
-function scoreLearningRateScales(params: Tensor[], layers: PrunableLayer[], alpha: number): number[] {
-  const mean = powerPropStepFactor(alpha, meanInitialScoreMagnitude(layers));
-  return params.map((p) => {
-    const layer = layers.find((l) => l.scores === p);
-    return layer ? mean / powerPropStepFactor(alpha, initialScoreMagnitude(layer)) : 1;
-  });
-}
+/** report.json: the fields above and what the method adds (IMP's rounds, Early-Bird's epoch, ...). */
+export type TrainReportWithMethod = TrainReport & Omit<MethodOutcome, 'testAccuracy'>;
 
 function loadData(o: TrainOptions): Split {
   let split: Split;
@@ -163,7 +169,7 @@ function makeOptimizer(kind: TrainOptions['optimizer'], params: Tensor[], lr: nu
   return kind === 'adam' ? new Adam(params, { lr, lrScale, weightDecay: o.weightDecay }) : new SGD(params, { lr, lrScale, momentum: o.momentum, weightDecay: o.weightDecay });
 }
 
-async function evaluate(model: Module, ds: Dataset, batchSize: number): Promise<number> {
+export async function evaluate(model: Module, ds: Dataset, batchSize: number): Promise<number> {
   model.eval();
   const correct = keep(zeros([]));
   noGrad(() => {
@@ -180,27 +186,19 @@ async function evaluate(model: Module, ds: Dataset, batchSize: number): Promise<
   return value / ds.count;
 }
 
-async function layerReports(model: Module): Promise<LayerReport[]> {
-  const out: LayerReport[] = [];
-  for (const [name, layer] of prunableLayers(model)) {
-    const shape = [...layer.weight.shape];
-    const mask = layer.mask ? await layer.mask.data() : null;
-    const kernelArea = shape.length === 4 ? shape[2] * shape[3] : 1;
-    const kernels = shape.length === 4 ? shape[0] * shape[1] : 0;
-    let zeroKernels = 0;
-    if (mask && kernels) {
-      for (let k = 0; k < kernels; k++) {
-        let any = false;
-        for (let j = 0; j < kernelArea && !any; j++) any = mask[k * kernelArea + j] !== 0;
-        if (!any) zeroKernels++;
-      }
-    }
-    const kept = mask ? mask.reduce((a, v) => a + v, 0) : layer.weight.size;
-    const report: LayerReport = { name, shape, density: kept / layer.weight.size, zeroKernels, kernels };
+async function layerReports(model: Module): Promise<{ layers: LayerReport[]; zeroKernelFraction: number | null; accelerationRate: number | null }> {
+  const analysis = analyzeTicket(await modelKernelCounts(model));
+  const layers: LayerReport[] = [];
+  for (const [[name, layer], a] of prunableLayers(model).map((e, i) => [e, analysis.layers[i]] as const)) {
+    const kept = layer.mask ? (await layer.mask.data()).reduce((n, v) => n + v, 0) : layer.weight.size;
+    const report: LayerReport = {
+      name, shape: [...layer.weight.shape], density: kept / layer.weight.size, zeroKernels: a.zeroKernels, kernels: a.kernels,
+      outputSize: a.outputSize, accelerationRate: a.accelerationRate,
+    };
     if (layer.binaryAlpha) report.binaryAlpha = await layer.binaryAlpha.item();
-    out.push(report);
+    layers.push(report);
   }
-  return out;
+  return { layers, zeroKernelFraction: analysis.zeroKernelFraction, accelerationRate: analysis.accelerationRate };
 }
 
 function selectFinetuneLayers(layers: PrunableLayer[], which: FinetuneLayers): PrunableLayer[] {
@@ -210,16 +208,22 @@ function selectFinetuneLayers(layers: PrunableLayer[], which: FinetuneLayers): P
   return [];
 }
 
-export async function train(o: TrainOptions): Promise<TrainReport> {
+export async function train(options: TrainOptions): Promise<TrainReportWithMethod> {
+  const o = resolveMethodOptions(options);
   const log = (line: string): void => {
     if (o.verbose !== false) console.log(line);
   };
-  if (o.method === 'dense' && o.finetune !== 'none') throw new Error('--finetune applies to mask methods (mpt, edgepopup), not to dense training');
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    if (warnings.includes(message)) return;
+    warnings.push(message);
+    (o.onWarning ?? ((m: string) => console.error(`ticketgrad: warning: ${m}`)))(message);
+  };
   const { backend, adapter } = await init({ backend: o.backend });
   const data = loadData(o);
-  const model = createModel(o.model, { mode: o.method, input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed });
+  const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm });
   const layers = prunableLayers(model).map(([, l]) => l);
-  const lr = o.lr ?? defaultLearningRate(o.method, o.alpha, layers);
+  const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method) : defaultLearningRate(o.method, o.alpha, layers));
   const density = 1 - o.sparsity;
   log(`ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend} (${adapter})`);
 
@@ -229,7 +233,9 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
   const metrics: EpochMetrics[] = [];
   const interactive = o.verbose !== false && !!process.stderr.isTTY;
 
-  async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, maskConfig: ((epoch: number) => MaskConfig) | null): Promise<void> {
+  async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks): Promise<EpochMetrics[]> {
+    const { maskConfig, extraLoss, afterStep } = hooks;
+    const phaseMetrics: EpochMetrics[] = [];
     for (let epoch = 0; epoch < epochs; epoch++) {
       optimizer.lr = schedule(epoch);
       const started = performance.now();
@@ -255,9 +261,10 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
           // Dataset labels are valid class indices: one upload serves the loss and the count.
           const labels = tensor(b.labels);
           const loss = crossEntropy(logits, labels);
-          loss.backward();
+          (extraLoss ? add(loss, extraLoss()) : loss).backward();
           optimizer.step();
           optimizer.zeroGrad();
+          afterStep?.();
           noGrad(() => {
             lossSum.assign(add(lossSum, mul(loss, b.size)));
             correct.assign(add(correct, correctCount(logits, labels)));
@@ -278,41 +285,72 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
       // Evaluate with the mask of the scores after the last update.
       if (maskConfig) computeMasks(model, maskConfig(epoch));
       const testAccuracy = await evaluate(model, data.test, 500);
-      const m: EpochMetrics = { phase, epoch: epoch + 1, lr: optimizer.lr, density: epochDensity, trainLoss, trainAccuracy, testAccuracy, seconds, maskSeconds: maskMs / 1000 };
+      const m: EpochMetrics = {
+        phase, ...(hooks.round !== undefined ? { round: hooks.round } : {}), epoch: epoch + 1, lr: optimizer.lr,
+        density: hooks.density ? await hooks.density() : epochDensity, trainLoss, trainAccuracy, testAccuracy, seconds, maskSeconds: maskMs / 1000,
+      };
       metrics.push(m);
+      phaseMetrics.push(m);
       appendFileSync(metricsFile, JSON.stringify(m) + '\n');
       progress.finish({ loss: trainLoss.toFixed(3), acc: `${(100 * trainAccuracy).toFixed(1)}%`, test: `${(100 * testAccuracy).toFixed(1)}%`, s: seconds.toFixed(1) });
+      if (await hooks.afterEpoch?.(epoch + 1)) break;
+    }
+    return phaseMetrics;
+  }
+
+  let pruneMs = 0;
+  let outcome: MethodOutcome = {};
+  if (isPruningMethod(o.method)) {
+    outcome = await runPruningMethod({
+      options: o, model, layers, data, lr, density, log, warn, runPhase,
+      optimizer: (params, rate, weightDecay) => makeOptimizer(o.optimizer, params, rate, weightDecay === undefined ? o : { ...o, weightDecay }),
+      schedule: (rate, epochs) => makeSchedule(o.schedule, rate, epochs),
+      evaluate: () => evaluate(model, data.test, 500),
+      timeMasks: async (fn) => {
+        await getBackend().sync();
+        const t0 = performance.now();
+        const result = await fn();
+        await getBackend().sync();
+        pruneMs += performance.now() - t0;
+        return result;
+      },
+    });
+  } else {
+    const maskSchedule = o.method === 'dense' ? undefined : (epoch: number): MaskConfig => ({
+      density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
+    });
+    const params = model.parameters();
+    const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
+    await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
+    optimizer.dispose();
+
+    if (o.finetune !== 'none' && o.finetuneEpochs > 0) {
+      const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
+      for (const l of layers) l.freezeMask(chosen.has(l));
+      const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
+      await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {});
+      ft.dispose();
     }
   }
 
-  const maskSchedule = o.method === 'dense' ? null : (epoch: number): MaskConfig => ({
-    density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
-  });
-  const params = model.parameters();
-  const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
-  await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), maskSchedule);
-  optimizer.dispose();
-
-  if (o.finetune !== 'none' && o.finetuneEpochs > 0) {
-    const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
-    for (const l of layers) l.freezeMask(chosen.has(l));
-    const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
-    await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), null);
-    ft.dispose();
-  }
-
-  const layerInfo = await layerReports(model);
+  const { layers: layerInfo, zeroKernelFraction, accelerationRate } = await layerReports(model);
   const prunable = layerInfo.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
   const kept = layerInfo.reduce((a, l) => a + l.density * l.shape.reduce((x, y) => x * y, 1), 0);
-  const report: TrainReport = {
-    testAccuracy: metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, 500)),
+  for (const l of layerInfo) if (l.density === 0) warn(collapseWarning(l.name));
+  const { testAccuracy: methodTestAccuracy, ...methodFields } = outcome;
+  const report: TrainReportWithMethod = {
+    testAccuracy: methodTestAccuracy ?? metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, 500)),
     sparsity: 1 - kept / prunable,
     layers: layerInfo,
+    zeroKernelFraction,
+    accelerationRate,
     epochSeconds: metrics.map((m) => m.seconds),
-    maskSeconds: metrics.reduce((a, m) => a + m.maskSeconds, 0),
+    maskSeconds: metrics.reduce((a, m) => a + m.maskSeconds, 0) + pruneMs / 1000,
     backend,
     adapter,
     options: { ...o, lr },
+    warnings,
+    ...methodFields,
     metrics,
   };
   if (o.denseRun) {
@@ -320,18 +358,17 @@ export async function train(o: TrainOptions): Promise<TrainReport> {
     if (typeof dense.testAccuracy !== 'number') throw new Error(`--dense-run ${o.denseRun}: report.json has no testAccuracy`);
     report.denseTestAccuracy = dense.testAccuracy;
   }
-  await writeRunFiles(o.out, model, report);
+  await writeRunFiles(o.out, model, report, { model: o.model, width: o.width, input: data.train.shape, classes: data.train.classes });
   model.dispose();
   return report;
 }
 
-async function writeRunFiles(dir: string, model: Module, report: TrainReport): Promise<void> {
+async function writeRunFiles(dir: string, model: Module, report: TrainReport, spec: ModelSpec): Promise<void> {
   const { metrics, ...summary } = report;
   writeFileSync(join(dir, 'report.json'), JSON.stringify(summary, null, 2) + '\n');
 
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [name, t] of model.namedTensors()) tensors[name] = { shape: [...t.shape], data: await t.data() };
-  writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'ticketgrad', model: report.options.model, method: report.options.method }));
+  const checkpoint = await modelCheckpoint(model, spec, report.options.method);
+  writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(checkpoint.tensors, checkpoint.metadata));
 
   // Epochs numbered through score training and then fine-tuning.
   const series = (key: 'trainLoss' | 'trainAccuracy' | 'testAccuracy'): [number, number][] => metrics.map((m, i) => [i + 1, m[key]]);

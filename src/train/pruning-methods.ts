@@ -1,0 +1,307 @@
+// The training procedures of the pruning methods of ALGORITHMS.md 3 (`ticketgrad train
+// --method imp|synflow|snip|magnitude|random|erk|gemminer|earlybird`), on top of the epoch loop
+// that train.ts runs for every method (runPhase). Each procedure returns what it adds to
+// report.json.
+
+import { keep } from '../engine.js';
+import { type Tensor, tensor } from '../tensor.js';
+import type { TopkMethod } from '../backend/backend.js';
+import type { Adam, SGD } from '../optim/optimizers.js';
+import type { Schedule } from '../optim/schedules.js';
+import { type Split, batches } from '../data/dataset.js';
+import type { Module } from '../nn/module.js';
+import type { MaskMode, PrunableLayer } from '../nn/prunable.js';
+import type { MaskConfig, MaskMethod } from '../prune/masks.js';
+import { collapseWarnings, layerDensities, reapplyMasks } from '../prune/select.js';
+import { INIT_PRUNE_METHODS, type InitPruneMethod, type LabelledBatch, pruneAtInit } from '../prune/at-init.js';
+import { Snapshot, impPrune, impRoundCount, impSchedule } from '../prune/imp.js';
+import { GemMinerSearch } from '../prune/gemminer.js';
+import { EarlyBirdDetector, applyChannelMasks, channelGroups, channelMasks, gammaPenalty, pruneChannels } from '../prune/earlybird.js';
+import type { EpochMetrics, TrainOptions } from './train.js';
+
+export const TRAIN_METHODS = ['mpt', 'edgepopup', 'dense', 'imp', 'synflow', 'snip', 'magnitude', 'random', 'erk', 'gemminer', 'earlybird'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+/** The methods of this file (the others are score training and the dense baseline). */
+export type PruningMethod = Exclude<TrainMethod, 'mpt' | 'edgepopup' | 'dense'>;
+
+export function isPruningMethod(method: TrainMethod): method is PruningMethod {
+  return method !== 'mpt' && method !== 'edgepopup' && method !== 'dense';
+}
+
+/** The prunable-layer mode a method trains in. */
+export function modeOf(method: TrainMethod): MaskMode {
+  if (!isPruningMethod(method)) return method;
+  return method === 'gemminer' ? 'gemminer' : 'masked';
+}
+
+/** Gem-Miner's L2 strength on the scores (its CIFAR-10 configurations use 3e-5). */
+export const DEFAULT_GM_LAMBDA = 3e-5;
+/** Early-Bird's L1 strength on the BatchNorm scales. */
+export const DEFAULT_EB_L1 = 1e-4;
+
+/**
+ * Gem-Miner's default learning rate. Its scores span [0, 1] but get gradients g * W of order
+ * 1e-4, so its own recipe (SGD 0.1 for 150 epochs) barely moves them in a run of a few epochs.
+ * Measured here (lenet300, 2,000 MNIST digits, 6 epochs, density 0.1, before fine-tuning):
+ * ticket 74.0% at lr 3, 87.6% at lr 10.
+ */
+export const GEMMINER_LR = 10;
+
+/** Default learning rates: weights train as in the dense baseline (0.05); Gem-Miner's scores at GEMMINER_LR. */
+export function defaultPruningLearningRate(method: PruningMethod): number {
+  return method === 'gemminer' ? GEMMINER_LR : 0.05;
+}
+
+/**
+ * The CLI's default --finetune-lr per method: Gem-Miner fine-tunes at 0.01 (its recipe),
+ * Early-Bird's retraining is ordinary weight training (0.05, as dense); 0.001 otherwise (the
+ * fine-tuning of binarized MPT weights). Measured (lenet300, 2,000 digits, 2 epochs, density
+ * 0.1): Gem-Miner 81.9% after fine-tuning at 0.001, 87.5% at 0.01; Early-Bird 68.3% at 0.001,
+ * 89.6% at 0.05.
+ */
+export function defaultFinetuneLr(method: TrainMethod, otherwise: number): number {
+  if (method === 'gemminer') return 0.01;
+  if (method === 'earlybird') return 0.05;
+  return otherwise;
+}
+
+/** The options a method fixes: Gem-Miner and Early-Bird select globally; Early-Bird needs BatchNorm. */
+export function resolveMethodOptions<T extends TrainOptions>(o: T): T {
+  if (o.finetune !== 'none' && o.method !== 'mpt' && o.method !== 'edgepopup') {
+    throw new Error(`--finetune applies to mpt and edgepopup, not to ${o.method}${o.method === 'gemminer' || o.method === 'earlybird' ? ` (${o.method} always retrains every layer: see --finetune-epochs)` : ''}`);
+  }
+  if (o.tau !== undefined && o.method !== 'mpt' && o.method !== 'edgepopup') throw new Error(`--tau applies to mpt and edgepopup, not to ${o.method}`);
+  if (o.method === 'gemminer' && o.alpha !== 1) throw new Error('--alpha applies to mpt and edgepopup scores, not to gemminer');
+  if (o.method === 'earlybird') return { ...o, scope: 'global', batchNorm: true };
+  if (o.method === 'gemminer') return { ...o, scope: 'global' };
+  return o;
+}
+
+export interface PhaseHooks {
+  /** Masks recomputed from the scores before every step (mpt, edgepopup). */
+  maskConfig?: (epoch: number) => MaskConfig;
+  /** The density metrics.jsonl records, after each epoch (default: the mask schedule's). */
+  density?: () => Promise<number>;
+  /** IMP's round, recorded in the metrics. */
+  round?: number;
+  /** Added to the cross-entropy before backward (the reported loss stays the cross-entropy). */
+  extraLoss?: () => Tensor;
+  afterStep?: () => void;
+  /** After each epoch's evaluation (epoch 1-based); true ends the phase. */
+  afterEpoch?: (epoch: number) => Promise<boolean | void> | boolean | void;
+}
+
+export type PhaseRunner = (phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks) => Promise<EpochMetrics[]>;
+
+/** What train.ts hands a method. */
+export interface MethodContext {
+  options: TrainOptions;
+  model: Module;
+  layers: PrunableLayer[];
+  data: Split;
+  lr: number;
+  /** 1 - sparsity. */
+  density: number;
+  log(line: string): void;
+  /** Reports a problem once: one stderr line (or options.onWarning) and report.warnings. */
+  warn(message: string): void;
+  optimizer(params: Tensor[], lr: number, weightDecay?: number): SGD | Adam;
+  schedule(lr: number, epochs: number): Schedule;
+  runPhase: PhaseRunner;
+  evaluate(): Promise<number>;
+  /** Runs `fn` between device syncs; its time counts in report.maskSeconds. */
+  timeMasks<T>(fn: () => T | Promise<T>): Promise<T>;
+}
+
+export interface RoundReport {
+  round: number;
+  /** Density of all prunable weights while this round trained. */
+  density: number;
+  testAccuracy: number;
+  seconds: number;
+}
+
+/** What a method adds to report.json. */
+export interface MethodOutcome {
+  /** IMP: one entry per training round (round 0 is dense). */
+  rounds?: RoundReport[];
+  /** Early-Bird: the epoch (1-based) whose mask drew the ticket; null when none did. */
+  earlyBirdEpoch?: number | null;
+  /** Early-Bird: per epoch, the largest mask distance to the previous epochs (null before the window fills). */
+  earlyBirdDistances?: (number | null)[];
+  /** Gem-Miner, Early-Bird: test accuracy of the ticket right after it was found, before retraining. */
+  ticketTestAccuracy?: number;
+  /** The final accuracy when no epoch measured it last (no retraining). */
+  testAccuracy?: number;
+}
+
+const topkOf = (mask: MaskMethod): TopkMethod => (mask === 'sort' ? 'bitonic' : 'threshold');
+
+/** Kept fraction of all prunable weights (reads the masks back). */
+async function overallDensity(model: Module): Promise<number> {
+  const layers = await layerDensities(model);
+  return layers.reduce((a, l) => a + l.kept, 0) / layers.reduce((a, l) => a + l.size, 0);
+}
+
+async function warnCollapsed(ctx: MethodContext): Promise<void> {
+  for (const message of await collapseWarnings(ctx.model)) ctx.warn(message);
+}
+
+const sumSeconds = (metrics: EpochMetrics[]): number => metrics.reduce((a, m) => a + m.seconds, 0);
+
+export async function runPruningMethod(ctx: MethodContext): Promise<MethodOutcome> {
+  const method = ctx.options.method;
+  if (method === 'imp') return trainImp(ctx);
+  if (method === 'gemminer') return trainGemMiner(ctx);
+  if (method === 'earlybird') return trainEarlyBird(ctx);
+  if ((INIT_PRUNE_METHODS as readonly string[]).includes(method)) return trainPrunedAtInit(ctx, method as InitPruneMethod);
+  throw new Error(`unknown pruning method '${method}'`);
+}
+
+/** Trains the weights of a masked model with the masks fixed (re-applied after every step). */
+async function trainMasked(ctx: MethodContext, phase: EpochMetrics['phase'], epochs: number, lr: number, hooks: PhaseHooks = {}): Promise<EpochMetrics[]> {
+  const density = await overallDensity(ctx.model);
+  const optimizer = ctx.optimizer(ctx.model.parameters(), lr);
+  const afterStep = hooks.afterStep;
+  const metrics = await ctx.runPhase(phase, epochs, optimizer, ctx.schedule(lr, epochs), {
+    density: async () => density,
+    ...hooks,
+    afterStep: () => {
+      reapplyMasks(ctx.layers);
+      afterStep?.();
+    },
+  });
+  optimizer.dispose();
+  return metrics;
+}
+
+/** magnitude, snip, synflow, random, erk: prune at init, then train the kept weights. */
+async function trainPrunedAtInit(ctx: MethodContext, method: InitPruneMethod): Promise<MethodOutcome> {
+  const o = ctx.options;
+  let snipBatches: LabelledBatch[] | undefined;
+  if (method === 'snip') {
+    snipBatches = [];
+    for (const b of batches(ctx.data.train, o.batch)) {
+      if (snipBatches.length === (o.pruneBatches ?? 1)) break;
+      snipBatches.push({ inputs: keep(tensor(b.images, [b.size, ...ctx.data.train.shape])), labels: b.labels });
+    }
+  }
+  await ctx.timeMasks(() =>
+    pruneAtInit(ctx.model, {
+      method, density: ctx.density, scope: o.scope, rounds: o.pruneRounds, input: ctx.data.train.shape, batches: snipBatches, seed: o.seed, topk: topkOf(o.mask),
+    }),
+  );
+  snipBatches?.forEach((b) => b.inputs.dispose());
+  await warnCollapsed(ctx);
+  await trainMasked(ctx, 'train', o.epochs, ctx.lr);
+  return {};
+}
+
+/** IMP with rewinding: rounds of train / prune / rewind; round 0 trains the dense network. */
+async function trainImp(ctx: MethodContext): Promise<MethodOutcome> {
+  const o = ctx.options;
+  const rounds = o.rounds ?? impRoundCount(ctx.density);
+  const schedule = impSchedule(ctx.density, rounds, o.outputRate ?? 0.5);
+  const rewind = o.rewind ?? 0;
+  const stepsPerRound = Math.ceil(ctx.data.train.count / o.batch) * o.epochs;
+  if (rewind > stepsPerRound) throw new Error(`--rewind ${rewind}: a round has only ${stepsPerRound} steps (${o.epochs} epochs of ${Math.ceil(ctx.data.train.count / o.batch)})`);
+  let rewindPoint = rewind === 0 ? new Snapshot(ctx.model) : null;
+  const report: RoundReport[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    if (round > 0) {
+      await ctx.timeMasks(() => impPrune(ctx.layers, { density: schedule.density[round], outputDensity: schedule.outputDensity[round], scope: o.scope, topk: topkOf(o.mask) }));
+      rewindPoint!.restore();
+      await warnCollapsed(ctx);
+    }
+    const density = await overallDensity(ctx.model);
+    ctx.log(`imp: round ${round} of ${rounds}, density ${density.toFixed(4)}`);
+    let steps = 0;
+    const metrics = await trainMasked(ctx, 'train', o.epochs, ctx.lr, {
+      round,
+      afterStep: () => {
+        steps++;
+        if (!rewindPoint && steps === rewind) rewindPoint = new Snapshot(ctx.model);
+      },
+    });
+    report.push({ round, density, testAccuracy: metrics[metrics.length - 1]?.testAccuracy ?? (await ctx.evaluate()), seconds: sumSeconds(metrics) });
+  }
+  rewindPoint?.dispose();
+  return { rounds: report };
+}
+
+/** Gem-Miner: score search with the weights frozen, then fine-tuning of the ticket's weights. */
+async function trainGemMiner(ctx: MethodContext): Promise<MethodOutcome> {
+  const o = ctx.options;
+  const search = new GemMinerSearch(ctx.layers, { density: ctx.density, epochs: o.epochs, topk: topkOf(o.mask) });
+  // lambda * ||p||^2 enters through its gradient 2 lambda p, i.e. as weight decay on the scores.
+  const optimizer = ctx.optimizer(ctx.model.parameters(), ctx.lr, o.weightDecay + 2 * (o.gmLambda ?? DEFAULT_GM_LAMBDA));
+  await ctx.runPhase('train', o.epochs, optimizer, ctx.schedule(ctx.lr, o.epochs), {
+    density: () => overallDensity(ctx.model),
+    afterStep: () => search.afterStep(),
+    afterEpoch: (epoch) => {
+      const active = search.afterEpoch(epoch);
+      if (active !== null) ctx.log(`gem-miner: after epoch ${epoch}, scores frozen off down to ${(100 * active).toFixed(2)}% active`);
+    },
+  });
+  optimizer.dispose();
+  await ctx.timeMasks(() => search.finish());
+  await warnCollapsed(ctx);
+  const ticketTestAccuracy = await ctx.evaluate();
+  ctx.log(`gem-miner: ticket test accuracy ${(100 * ticketTestAccuracy).toFixed(2)}% before fine-tuning`);
+  let finetune: EpochMetrics[] = [];
+  if (o.finetuneEpochs > 0) {
+    const density = await overallDensity(ctx.model);
+    const ft = ctx.optimizer(ctx.model.parameters(), o.finetuneLr);
+    finetune = await ctx.runPhase('finetune', o.finetuneEpochs, ft, ctx.schedule(o.finetuneLr, o.finetuneEpochs), { density: async () => density });
+    ft.dispose();
+  }
+  return { ticketTestAccuracy, testAccuracy: finetune[finetune.length - 1]?.testAccuracy ?? ticketTestAccuracy };
+}
+
+/**
+ * Early-Bird: train with L1 on the BatchNorm scales until the channel mask stops moving (or
+ * for --epochs), prune those channels, and retrain for --finetune-epochs at --finetune-lr.
+ * --sparsity is the fraction of channels removed.
+ */
+async function trainEarlyBird(ctx: MethodContext): Promise<MethodOutcome> {
+  const o = ctx.options;
+  const groups = channelGroups(ctx.model);
+  if (groups.length === 0) throw new Error(`earlybird: ${o.model} has no affine BatchNorm to read channel scales from`);
+  const detector = new EarlyBirdDetector();
+  const l1 = o.ebL1 ?? DEFAULT_EB_L1;
+  const distances: (number | null)[] = [];
+  // Set inside the epoch hook.
+  const found: { masks: Tensor[] | null; epoch: number | null } = { masks: null, epoch: null };
+  const drawMasks = async (): Promise<Float32Array> => {
+    found.masks?.forEach((m) => m.dispose());
+    const masks = channelMasks(groups, ctx.density, topkOf(o.mask)).map((m) => keep(m));
+    found.masks = masks;
+    const parts = await Promise.all(masks.map((m) => m.data()));
+    const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+    return all;
+  };
+  const optimizer = ctx.optimizer(ctx.model.parameters(), ctx.lr);
+  await ctx.runPhase('train', o.epochs, optimizer, ctx.schedule(ctx.lr, o.epochs), {
+    density: async () => 1,
+    extraLoss: () => gammaPenalty(groups, l1),
+    afterEpoch: async (epoch) => {
+      const { distance, emerged } = detector.push(await drawMasks());
+      distances.push(distance);
+      ctx.log(`early-bird: epoch ${epoch}, channel-mask distance ${distance === null ? '-' : distance.toFixed(3)}${emerged ? ': the ticket has emerged' : ''}`);
+      if (emerged) found.epoch = epoch;
+      return emerged;
+    },
+  });
+  optimizer.dispose();
+  if (found.epoch === null) ctx.log(`early-bird: no ticket emerged in ${o.epochs} epochs; pruning the channels of the last mask`);
+  if (!found.masks) await drawMasks();
+  const channels = found.masks!;
+  await ctx.timeMasks(() => pruneChannels(groups, channels));
+  await warnCollapsed(ctx);
+  const ticketTestAccuracy = await ctx.evaluate();
+  ctx.log(`early-bird: pruned-channel ticket test accuracy ${(100 * ticketTestAccuracy).toFixed(2)}% before retraining`);
+  const retrain = await trainMasked(ctx, 'finetune', o.finetuneEpochs, o.finetuneLr, { afterStep: () => applyChannelMasks(groups, channels) });
+  channels.forEach((m) => m.dispose());
+  return { earlyBirdEpoch: found.epoch, earlyBirdDistances: distances, ticketTestAccuracy, testAccuracy: retrain[retrain.length - 1]?.testAccuracy ?? ticketTestAccuracy };
+}
