@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { shutdown } from '../engine.js';
 import { MODEL_NAMES } from '../nn/models.js';
 import { DEFAULT_OPTIONS, type TrainOptions, train } from '../train/train.js';
-import { DEFAULT_EB_L1, DEFAULT_GM_LAMBDA, TRAIN_METHODS, type TrainMethod, defaultFinetuneLr, resolveMethodOptions } from '../train/pruning-methods.js';
+import { TRAIN_METHODS, type TrainMethod, defaultFinetuneLr, resolveMethodOptions } from '../train/pruning-methods.js';
 import type { Scope } from '../prune/masks.js';
 import { INIT_PRUNE_METHODS, type InitPruneMethod, defaultPruneScope } from '../prune/at-init.js';
 
@@ -66,10 +66,10 @@ Other pruning methods (weights trained under a fixed mask, re-applied after ever
     --prune-batches N   snip: batches of --batch examples (default ${D.pruneBatches})
   gemminer              scores p in [0, 1] over frozen weights, mask p > 0.5, freeze-off every 5
                         epochs, then fine-tuning
-    --gm-lambda X       L2 strength on the scores (default ${DEFAULT_GM_LAMBDA})
+    --gm-lambda X       L2 strength on the scores (default ${D.gmLambda})
   earlybird             BatchNorm-gamma L1, channel mask per epoch, stops when it settles, prunes
                         channels, retrains (BatchNorm added to lenet300 and conv2..conv8)
-    --eb-l1 X           L1 strength on the BatchNorm scales (default ${DEFAULT_EB_L1})
+    --eb-l1 X           L1 strength on the BatchNorm scales (default ${D.ebL1})
   --batchnorm           BatchNorm after every hidden layer / conv for any method
 
 Run

@@ -25,7 +25,7 @@ import type { BinaryLayerShape } from '../sparse/ticket.js';
 export type MaskMode = 'dense' | 'edgepopup' | 'mpt' | 'masked' | 'gemminer';
 
 /** Gem-Miner keeps the weights whose score p is above this. */
-export const GEMMINER_THRESHOLD = 0.5;
+const GEMMINER_THRESHOLD = 0.5;
 
 export interface PrunableOptions {
   mode: MaskMode;

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { keep } from '../engine.js';
 import { shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { binaryNoGrad, exp, log, mul, sub } from './elementwise.js';
+import { add, binaryNoGrad, exp, log, mul, neg, sub } from './elementwise.js';
 import { max, sum } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -55,9 +55,17 @@ function oneHotOf(logits: Tensor, labels: Tensor): Tensor {
   return binaryNoGrad(reshape(labels, [logits.shape[0], 1]), classIndices(logits.backend, logits.shape[1]), 'eq');
 }
 
-/** How many rows of `logits` [B, C] have their maximum at the label (a scalar tensor, no readback). */
+/**
+ * How many rows of `logits` [B, C] predict their label (a scalar tensor, no readback). The
+ * prediction is the first maximum, as argmax: with ties counted for every tied class, a
+ * collapsed network (all logits equal) would score 100%.
+ */
 export function correctCount(logits: Tensor, labels: Tensor | readonly number[]): Tensor {
   const labelTensor = labels instanceof Tensor ? labels : new Tensor(logits.backend.upload(Float32Array.from(labels)), [labels.length], logits.backend);
+  const classes = logits.shape[1];
   const isMax = binaryNoGrad(logits, max(logits, 1, true), 'eq');
-  return sum(mul(isMax, oneHotOf(logits, labelTensor)));
+  // Index where a maximum, `classes` elsewhere; the row minimum is the first maximum.
+  const candidates = add(mul(isMax, sub(classIndices(logits.backend, classes), classes)), classes);
+  const predicted = neg(max(neg(candidates), 1));
+  return sum(binaryNoGrad(predicted, reshape(labelTensor, [logits.shape[0]]), 'eq'));
 }

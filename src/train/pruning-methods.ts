@@ -47,9 +47,12 @@ export const DEFAULT_EB_L1 = 1e-4;
  */
 export const GEMMINER_LR = 10;
 
-/** Default learning rates: weights train as in the dense baseline (0.05); Gem-Miner's scores at GEMMINER_LR. */
+/** Weights train at the dense baseline's default rate. */
+const WEIGHT_LR = 0.05;
+
+/** Default learning rates: weights as in the dense baseline; Gem-Miner's scores at GEMMINER_LR. */
 export function defaultPruningLearningRate(method: PruningMethod): number {
-  return method === 'gemminer' ? GEMMINER_LR : 0.05;
+  return method === 'gemminer' ? GEMMINER_LR : WEIGHT_LR;
 }
 
 /**
@@ -61,7 +64,7 @@ export function defaultPruningLearningRate(method: PruningMethod): number {
  */
 export function defaultFinetuneLr(method: TrainMethod, otherwise: number): number {
   if (method === 'gemminer') return 0.01;
-  if (method === 'earlybird') return 0.05;
+  if (method === 'earlybird') return WEIGHT_LR;
   return otherwise;
 }
 
@@ -201,7 +204,7 @@ async function trainPrunedAtInit(ctx: MethodContext, method: InitPruneMethod): P
 async function trainImp(ctx: MethodContext): Promise<MethodOutcome> {
   const o = ctx.options;
   const rounds = o.rounds ?? impRoundCount(ctx.density);
-  const schedule = impSchedule(ctx.density, rounds, o.outputRate ?? 0.5);
+  const schedule = impSchedule(ctx.density, rounds, o.outputRate);
   const rewind = o.rewind ?? 0;
   const stepsPerRound = Math.ceil(ctx.data.train.count / o.batch) * o.epochs;
   if (rewind > stepsPerRound) throw new Error(`--rewind ${rewind}: a round has only ${stepsPerRound} steps (${o.epochs} epochs of ${Math.ceil(ctx.data.train.count / o.batch)})`);

@@ -23,7 +23,8 @@ import type { PrunableLayer } from '../nn/prunable.js';
 import { computeMasks, type MaskConfig, type MaskMethod, rampedDensity, type Scope } from '../prune/masks.js';
 import { collapseWarning } from '../prune/select.js';
 import {
-  type MethodOutcome, type PhaseHooks, type TrainMethod, defaultPruningLearningRate, isPruningMethod, modeOf, resolveMethodOptions, runPruningMethod,
+  DEFAULT_EB_L1, DEFAULT_GM_LAMBDA, type MethodOutcome, type PhaseHooks, type TrainMethod, defaultPruningLearningRate, isPruningMethod, modeOf,
+  resolveMethodOptions, runPruningMethod,
 } from './pruning-methods.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { defaultLearningRate, scoreLearningRateScales } from './learning-rates.js';
@@ -94,7 +95,7 @@ export const DEFAULT_OPTIONS: Omit<TrainOptions, 'out'> = {
   model: 'lenet300', data: 'mnist', method: 'mpt', sparsity: 0.5, scope: 'layer', mask: 'threshold', alpha: 1,
   epochs: 10, batch: 128, optimizer: 'sgd', schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, rampEpochs: 10,
   finetune: 'none', finetuneEpochs: 5, finetuneLr: 0.001, width: 1, seed: 1, backend: 'auto',
-  rewind: 0, outputRate: 0.5, pruneBatches: 1, gmLambda: 3e-5, ebL1: 1e-4, batchNorm: false,
+  rewind: 0, outputRate: 0.5, pruneBatches: 1, gmLambda: DEFAULT_GM_LAMBDA, ebL1: DEFAULT_EB_L1, batchNorm: false,
 };
 
 export interface EpochMetrics {
