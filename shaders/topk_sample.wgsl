@@ -1,11 +1,12 @@
 // Threshold top-k, step 1: the bracket [LO, HI] from a stratified random sample of the keys.
-// - `sample` (one dispatch per segment, one invocation per sampled vec4 unit): unit j of this
-//   segment is the vec4 at a hashed offset inside the j-th of `count` equal strata of the
-//   segment's whole vec4s (topk.ts: thresholdSamplePositions gives the same positions); its 4
-//   keys go to samples[first + j]. 4 consecutive keys cost about one cache miss, like 1.
+// - `sample` (one dispatch per further segment, one invocation per sampled vec4 unit): unit j
+//   of this segment is the vec4 at a hashed offset inside the j-th of `count` equal strata of
+//   the segment's whole vec4s (topk.ts: thresholdSamplePositions gives the same positions);
+//   its 4 keys go to samples[first + j]. 4 consecutive keys cost about one cache miss, like 1.
 //   Dispatch: ceil(count / 256).
-// - `bracket` (one workgroup, so the histogram atomics stay on one core; `x` unused): all count
-//   the sampled keys' bits 30..20 (SAMPLE_HIST); invocation 0 walks them from the top (via
+// - `bracket` (one workgroup of WG, so the histogram atomics stay on one core; `x` is the first
+//   segment): samples the first segment as `sample` does (a dispatch fewer for layer scope);
+//   all count the sampled keys' bits 30..20 (SAMPLE_HIST); invocation 0 walks them from the top (via
 //   sums of 8 bins) to the bins holding sample ranks r_hi and r_lo (0: that end is
 //   unbounded); all count bits 19..12 of the sampled keys in those two bins (FINE_HIST);
 //   invocation 0 walks those to set HI to the top of r_hi's level-2 bin and LO to the bottom
@@ -14,14 +15,22 @@
 //   Dispatch: [1, 1, 1].
 #include "topk_common"
 
+/** Invocations of `bracket`: 4 on CPU-emulated GPUs (one SIMD group, so barriers cost no fiber switches), else 256. */
+const WG = {{WG}}u;
+
 struct Params {
-  /** `sample`: the segment's whole vec4s; `bracket`: the sampled units m / 4. */
+  /** The segment's whole vec4s. */
   len: u32,
-  /** `sample`: index of this segment's first sampled unit; `bracket`: r_hi. */
+  /** The index of the segment's first sampled unit. */
   first: u32,
-  /** `sample`: units sampled from this segment (<= len, <= 16384, so j * (len % count) fits); `bracket`: r_lo. */
+  /** Units sampled from the segment (<= len, <= 16384, so j * (len % count) fits). */
   count: u32,
+  /** `bracket`: all the sampled units, m / 4, and the ranks of the bracket ends. */
+  units: u32,
+  r_hi: u32,
+  r_lo: u32,
   _p0: u32,
+  _p1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;
@@ -45,13 +54,16 @@ fn stratum(j: u32) -> u32 {
   return j * (p.len / p.count) + (j * (p.len % p.count)) / p.count;
 }
 
+/** Stores the j-th sampled unit of the segment. */
+fn take(j: u32) {
+  let start = stratum(j);
+  samples[p.first + j] = x[start + hash(p.first + j) % (stratum(j + 1u) - start)] & vec4(0x7fffffffu);
+}
+
 @compute @workgroup_size(256)
 fn sample(@builtin(global_invocation_id) gid: vec3<u32>) {
   _ = &work;
-  let j = gid.x;
-  if (j >= p.count) { return; }
-  let start = stratum(j);
-  samples[p.first + j] = x[start + hash(p.first + j) % (stratum(j + 1u) - start)] & vec4(0x7fffffffu);
+  if (gid.x < p.count) { take(gid.x); }
 }
 
 /** Level-1 bins of the bracket ends (NONE: unbounded) and the ranks left inside them. */
@@ -81,12 +93,13 @@ fn fine_bin(base: u32, rank: u32) -> u32 {
   return b;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn bracket(@builtin(local_invocation_index) lid: u32) {
-  _ = x[0];
-  let r_hi = p.first;
-  let r_lo = p.count;
-  for (var j = lid; j < p.len; j += 256u) {
+  let r_hi = p.r_hi;
+  let r_lo = p.r_lo;
+  for (var j = lid; j < p.count; j += WG) { take(j); }
+  storageBarrier();
+  for (var j = lid; j < p.units; j += WG) {
     let b = samples[j] >> vec4(20u);
     atomicAdd(&work[SAMPLE_HIST + b.x], 1u);
     atomicAdd(&work[SAMPLE_HIST + b.y], 1u);
@@ -94,9 +107,11 @@ fn bracket(@builtin(local_invocation_index) lid: u32) {
     atomicAdd(&work[SAMPLE_HIST + b.w], 1u);
   }
   storageBarrier();
-  var sum = 0u;
-  for (var b = 0u; b < 8u; b++) { sum += atomicLoad(&work[SAMPLE_HIST + 8u * lid + b]); }
-  partial[lid] = sum;
+  for (var g = lid; g < 256u; g += WG) {
+    var sum = 0u;
+    for (var b = 0u; b < 8u; b++) { sum += atomicLoad(&work[SAMPLE_HIST + 8u * g + b]); }
+    partial[g] = sum;
+  }
   workgroupBarrier();
   if (lid == 0u) {
     var e = vec4<u32>(NONE, NONE, 0u, 0u);
@@ -112,7 +127,7 @@ fn bracket(@builtin(local_invocation_index) lid: u32) {
     ends = e;
   }
   let e = workgroupUniformLoad(&ends);
-  for (var j = lid; j < p.len; j += 256u) {
+  for (var j = lid; j < p.units; j += WG) {
     let keys = samples[j];
     for (var i = 0u; i < 4u; i++) {
       let key = keys[i];

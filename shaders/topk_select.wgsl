@@ -1,5 +1,5 @@
-// Threshold top-k: the exact radix select among the candidates, in one workgroup (there are few
-// candidates, and one dispatch with a few barriers costs less than a dispatch per digit).
+// Threshold top-k: the exact radix select among the candidates, in one workgroup of WG (there
+// are few candidates, and one dispatch with a few barriers costs less than a dispatch per digit).
 // Digits: the key bits below the common prefix of LO and HI (11 bits first, as the bracket
 // spans about 2^16..2^20 keys, then 8), then, while ties remain, 8-bit digits of the global
 // position (lower positions rank first). For each digit, all invocations count the candidates
@@ -7,22 +7,28 @@
 // the histogram in 256 groups; invocation 0 walks the groups, then the bins of one group, to
 // the bin holding the REST-th candidate, and fixes it in T_KEY / T_POS; DECIDED as soon as a
 // whole bin is kept (or on the last position digit). Each digit has its own histogram
-// (DIGIT_HIST), so none is cleared. Dispatch: [1, 1, 1].
+// (DIGIT_HIST), so none is cleared. Then it sets the first segment's mask of the kept
+// candidates (a dispatch fewer for layer scope). Dispatch: [1, 1, 1].
 #include "topk_common"
 
 struct Params {
   chunks: u32,
   pos_bits: u32,
+  /** The first segment's chunks (it starts at position 0). */
+  first_chunks: u32,
   _p0: u32,
-  _p1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> cand_key: array<u32>;
 @group(0) @binding(1) var<storage, read> cand_pos: array<u32>;
 @group(0) @binding(2) var<storage, read> regions: array<u32>;
 @group(0) @binding(3) var<storage, read_write> work: array<atomic<u32>>;
-@group(0) @binding(4) var<uniform> p: Params;
+/** The first segment's mask: its kept candidates are set here (topk_split.wgsl `scatter` does the others). */
+@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(5) var<uniform> p: Params;
 
+/** Invocations: 4 on CPU-emulated GPUs (one SIMD group, so barriers cost no fiber switches), else 256. */
+const WG = {{WG}}u;
 const FIRST_BITS = 11u;
 const BITS = 8u;
 
@@ -94,7 +100,7 @@ fn pick(by_position: u32, step: u32) -> vec4<u32> {
   return vec4(1u, by_position, step + 1u, 0u);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {
   var digit = vec4(1u, 0u, 0u, 0u); // (1, by_position, step): the key's first digit
   var t = vec2(atomicLoad(&work[T_KEY]), atomicLoad(&work[T_POS]));
@@ -106,7 +112,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     for (var c = 0u; c < p.chunks; c++) {
       let base = regions[c];
       let count = atomicLoad(&work[COUNTS + c]);
-      for (var j = lid; j < count; j += 256u) {
+      for (var j = lid; j < count; j += WG) {
         let key = cand_key[base + j];
         var v = key;
         var counted = same_above(key, t.x, r.y);
@@ -121,13 +127,25 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     storageBarrier();
     let bins = mask + 1u;
     let group = max(1u, bins / 256u);
-    var sum = 0u;
-    for (var b = lid * group; b < min(lid * group + group, bins); b++) { sum += atomicLoad(&work[h + b]); }
-    partial[lid] = sum;
+    for (var g = lid; g < 256u; g += WG) {
+      var sum = 0u;
+      for (var b = g * group; b < min(g * group + group, bins); b++) { sum += atomicLoad(&work[h + b]); }
+      partial[g] = sum;
+    }
     workgroupBarrier();
     if (lid == 0u) { next = pick(digit.y, digit.z); }
     digit = workgroupUniformLoad(&next);
     if (digit.x == 0u) { break; }
     t = fixed;
+  }
+  t = fixed;
+  for (var c = 0u; c < p.first_chunks; c++) {
+    let base = regions[c];
+    let count = atomicLoad(&work[COUNTS + c]);
+    for (var j = lid; j < count; j += WG) {
+      let key = cand_key[base + j];
+      let pos = cand_pos[base + j];
+      if (key > t.x || (key == t.x && pos <= t.y)) { out[pos / 4u][pos % 4u] = 1.0; }
+    }
   }
 }

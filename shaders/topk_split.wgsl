@@ -2,25 +2,35 @@
 // and the final fix-up of the candidates' mask.
 // - `split` (one dispatch per segment): writes the provisional mask key > HI, counts those keys
 //   into ABOVE (one atomic per invocation), and flags, per chunk and invocation, the vec4s
-//   that hold candidates (LO <= key <= HI). Chunks of 256 * per vec4s, grid-stride;
-//   invocation `lid` takes every 256th vec4 of a chunk (buffers are 256-byte padded, so the
-//   partial last vec4 stays in bounds; its lanes past `len` are ignored).
+//   that hold candidates (LO <= key <= HI). Chunks of 256 * per vec4s, grid-stride; `at` maps
+//   each invocation's per vec4s. Whole vec4s only: the rarely taken code for a partial last
+//   one slowed the loop down by about 10%, so `append` does it.
 //   Dispatch: up to fold(ceil(ceil(len / 4) / (256 * per))).
 // - `append` (one dispatch per segment, right after its `split`: same grid): appends the
 //   flagged vec4s' candidates to their chunk's region of the candidate lists (it starts at the
 //   chunk's global position and has room for all of it), one atomic per vec4 on the chunk's
-//   own counter (no two cores contend for it). A kernel of its own: in the streaming loop's
-//   kernel this rarely run code slowed SwiftShader down 2-3x.
-// - `fallback` (one dispatch per segment, after `check`): nothing unless `check` found a MISS;
-//   then the mask is all 0 and every element is a candidate. Dispatch: any grid (grid-stride).
-// - `check` (one invocation; the bindings of segment 0): whether the k-th key lies in
-//   [LO, HI], so that REST = k - ABOVE candidates remain to rank; otherwise MISS, the bracket
-//   becomes every key and the counts restart. Dispatch: [1, 1, 1].
-// - `scatter` (one dispatch per segment): sets the mask of the candidates the selection keeps.
-//   Grid-stride over each chunk's region. Dispatch: [g, 1, 1] with stride = g * 256.
+//   own counter (no two cores contend for it); and the split's work for a partial last vec4
+//   (buffers are 256-byte padded, so it stays in bounds; its lanes past `len` are ignored).
+//   A kernel of its own: inside the streaming loop's kernel this divergent code slowed the pass
+//   down by more than this dispatch costs.
+// - `check` (one workgroup of WG, the bindings of the first segment): whether the k-th key lies
+//   in [LO, HI], so that REST = k - ABOVE candidates remain to rank; otherwise MISS: the
+//   bracket becomes every key, the counts restart, and the first segment's mask becomes 0 and
+//   each of its elements a candidate. Dispatch: [1, 1, 1].
+// - `fallback` (one dispatch per further segment, after `check`): nothing unless MISS; then the
+//   same for its segment. Dispatch: any grid (grid-stride).
+// - `scatter` (one dispatch per further segment; topk_select.wgsl does the first): sets the
+//   mask of the candidates the selection keeps. Grid-stride over each chunk's region.
+//   Dispatch: [g, 1, 1] with stride = g * 256.
 // SwiftShader runs both sides of every `if` (masked) and skips only loops that no lane enters,
 // so rare work sits in loops.
 #include "topk_common"
+
+/**
+ * 4 on CPU-emulated GPUs (SwiftShader's SIMD width), else 256: the invocations of `check` (one
+ * SIMD group there, so barriers cost no fiber switches) and the grouping of `at`.
+ */
+const WG = {{WG}}u;
 
 struct Params {
   len: u32,
@@ -68,6 +78,16 @@ fn put(c: u32, a: vec4<u32>, pos: vec4<u32>, n: vec4<u32>) {
   if (n.w != 0u) { cand_key[j] = a.w; cand_pos[j] = p.offset + pos.w; }
 }
 
+/**
+ * The t-th vec4 of invocation `lid` in chunk c. Invocations in groups of WG: CPU-emulated GPUs
+ * run the 4 lanes of a SIMD group to the end before the next group, so each group streams
+ * through consecutive memory; on a real GPU (WG = 256) consecutive invocations read
+ * consecutive vec4s (coalesced).
+ */
+fn at(c: u32, lid: u32, t: u32) -> u32 {
+  return c * 256u * p.per + (lid / WG) * WG * p.per + t * WG + lid % WG;
+}
+
 @compute @workgroup_size(256)
 fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
@@ -75,27 +95,18 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   _ = &cand_pos;
   let hi = atomicLoad(&work[HI]);
   let lo = atomicLoad(&work[LO]);
-  let full = p.len / 4u; // whole vec4s; a partial one follows when len % 4 != 0
+  let full = p.len / 4u; // whole vec4s; `append` does the partial one when len % 4 != 0
   let size = 256u * p.per;
   let chunks = (p.len + 4u * size - 1u) / (4u * size);
   var above = 0u;
   for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
-    let first = c * size + lid;
-    let end = min(c * size + size, full);
     var flagged = 0u; // bit t: the t-th vec4 of this invocation in the chunk holds a candidate
-    var t = 0u;
-    for (var i = first; i < end; i += 256u) {
+    for (var t = 0u; t < p.per; t++) {
+      let i = at(c, lid, t);
+      if (i >= full) { break; }
       let r = visit(i, vec4(true), lo, hi);
       above += r.x;
       flagged |= r.y << t;
-      t++;
-    }
-    // The partial vec4, in a loop that the SIMD groups without it skip.
-    let owner = full * 4u != p.len && full >= first && full < c * size + size && (full - first) % 256u == 0u;
-    for (var i = full; owner && i == full; i++) {
-      let r = visit(i, vec4(i * 4u) + vec4(0u, 1u, 2u, 3u) < vec4(p.len), lo, hi);
-      above += r.x;
-      flagged |= r.y << ((i - first) / 256u);
     }
     flags[c * 256u + lid] = flagged;
   }
@@ -105,21 +116,42 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
 @compute @workgroup_size(256)
 fn append(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
-  _ = &out;
   let hi = atomicLoad(&work[HI]);
   let lo = atomicLoad(&work[LO]);
+  let full = p.len / 4u;
   let size = 256u * p.per;
   let chunks = (p.len + 4u * size - 1u) / (4u * size);
   for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
-    let first = c * size + lid;
     var flagged = flags[c * 256u + lid];
     while (flagged != 0u) {
-      let i = first + 256u * firstTrailingBit(flagged);
+      let i = at(c, lid, firstTrailingBit(flagged));
       flagged &= flagged - 1u;
       let a = x[i] & vec4(0x7fffffffu);
       let pos = vec4(i * 4u) + vec4(0u, 1u, 2u, 3u);
-      put(c, a, pos, select(vec4(0u), vec4(1u), (a >= vec4(lo)) & (a <= vec4(hi)) & (pos < vec4(p.len))));
+      put(c, a, pos, select(vec4(0u), vec4(1u), (a >= vec4(lo)) & (a <= vec4(hi))));
     }
+    // The partial last vec4 (the split skipped it): its mask, count and candidates, by its
+    // owner, in a loop that the SIMD groups without it skip.
+    let rel = full - c * size;
+    let owner = full * 4u != p.len && full / size == c && at(c, lid, rel % (WG * p.per) / WG) == full;
+    for (var i = full; owner && i == full; i++) {
+      let valid = vec4(i * 4u) + vec4(0u, 1u, 2u, 3u) < vec4(p.len);
+      let r = visit(i, valid, lo, hi);
+      if (r.x > 0u) { atomicAdd(&work[ABOVE], r.x); }
+      let a = x[i] & vec4(0x7fffffffu);
+      put(c, a, vec4(i * 4u) + vec4(0u, 1u, 2u, 3u), select(vec4(0u), vec4(1u), (a >= vec4(lo)) & (a <= vec4(hi)) & valid));
+    }
+  }
+}
+
+/** After a MISS: chunk c's mask is 0 and each of its elements a candidate (vec4s lane, lane + lanes, ...). */
+fn redo(c: u32, lane: u32, lanes: u32) {
+  let size = 256u * p.per;
+  let vecs = (p.len + 3u) / 4u;
+  for (var i = c * size + lane; i < min(c * size + size, vecs); i += lanes) {
+    out[i] = vec4(0.0);
+    let pos = vec4(i * 4u) + vec4(0u, 1u, 2u, 3u);
+    put(c, x[i] & vec4(0x7fffffffu), pos, select(vec4(0u), vec4(1u), pos < vec4(p.len)));
   }
 }
 
@@ -128,38 +160,39 @@ fn fallback(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
             @builtin(local_invocation_index) lid: u32) {
   _ = &flags;
   if (atomicLoad(&work[MISS]) == 0u) { return; }
-  let size = 256u * p.per;
-  let vecs = (p.len + 3u) / 4u;
-  let chunks = (vecs + size - 1u) / size;
-  for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
-    for (var i = c * size + lid; i < min(c * size + size, vecs); i += 256u) {
-      out[i] = vec4(0.0);
-      let pos = vec4(i * 4u) + vec4(0u, 1u, 2u, 3u);
-      put(c, x[i] & vec4(0x7fffffffu), pos, select(vec4(0u), vec4(1u), pos < vec4(p.len)));
-    }
-  }
+  let chunks = (p.len + 1024u * p.per - 1u) / (1024u * p.per);
+  for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) { redo(c, lid, 256u); }
 }
 
-@compute @workgroup_size(1)
-fn check() {
-  _ = x[0];
-  _ = &out;
+var<workgroup> missed: u32;
+
+@compute @workgroup_size(WG)
+fn check(@builtin(local_invocation_index) lid: u32) {
   _ = &flags;
-  _ = &cand_key;
-  _ = &cand_pos;
-  var candidates = 0u;
-  for (var c = 0u; c < p.chunks; c++) { candidates += atomicLoad(&work[COUNTS + c]); }
-  let above = atomicLoad(&work[ABOVE]);
-  if (above >= p.k || p.k - above > candidates) {
-    atomicStore(&work[MISS], 1u);
-    atomicStore(&work[HI], 0x7fffffffu);
-    atomicStore(&work[LO], 0u);
-    atomicStore(&work[ABOVE], 0u);
-    atomicStore(&work[KEY_BITS], 31u);
-    atomicStore(&work[T_KEY], 0u);
-    for (var c = 0u; c < p.chunks; c++) { atomicStore(&work[COUNTS + c], 0u); }
+  if (lid == 0u) {
+    var candidates = 0u;
+    for (var c = 0u; c < p.chunks; c++) { candidates += atomicLoad(&work[COUNTS + c]); }
+    let above = atomicLoad(&work[ABOVE]);
+    var miss = 0u;
+    if (above >= p.k || p.k - above > candidates) {
+      miss = 1u;
+      atomicStore(&work[MISS], 1u);
+      atomicStore(&work[HI], 0x7fffffffu);
+      atomicStore(&work[LO], 0u);
+      atomicStore(&work[ABOVE], 0u);
+      atomicStore(&work[KEY_BITS], 31u);
+      atomicStore(&work[T_KEY], 0u);
+      for (var c = 0u; c < p.chunks; c++) { atomicStore(&work[COUNTS + c], 0u); }
+    }
+    atomicStore(&work[REST], p.k - atomicLoad(&work[ABOVE]));
+    missed = miss;
   }
-  atomicStore(&work[REST], p.k - atomicLoad(&work[ABOVE]));
+  // The first segment's fallback pass (rare: one workgroup is enough), after the counts restart.
+  if (workgroupUniformLoad(&missed) != 0u) {
+    storageBarrier();
+    let chunks = (p.len + 1024u * p.per - 1u) / (1024u * p.per);
+    for (var c = 0u; c < chunks; c++) { redo(c, lid, WG); }
+  }
 }
 
 @compute @workgroup_size(256)

@@ -9,8 +9,8 @@ import { Tensor } from '../tensor.js';
 
 export interface TopkMaskOptions {
   /**
-   * 'threshold' (default): an O(n) radix selection of the k-th largest |s| on the device, no
-   * sort; 'bitonic': a bitonic sort (the original method). Both give the same mask.
+   * 'threshold' (default): an O(n) selection of the k-th largest |s| on the device (a sampled
+   * bracket, then an exact radix select among the candidates; no sort, no readback); 'bitonic': a bitonic sort (the original method). Both give the same mask.
    */
   method?: TopkMethod;
 }

@@ -13,24 +13,25 @@
 //   exact radix select among the few candidates. All on the GPU in one command stream, with no
 //   readback: the small `work` buffer carries the state from kernel to kernel
 //   (shaders/topk_common.wgsl). Global scope never copies the segments: the per-element
-//   kernels run once per segment with its global offset. The costs that matter on SwiftShader
-//   (CPU-emulated, where barriers, contended atomics and dispatches are dear) shaped it.
-//   1. `sample` + `bracket`: a stratified random sample of m ~ 1.6 n^(2/3) keys (vec4 units at
+//   kernels run once per segment with its global offset. What is dear on SwiftShader (a CPU
+//   emulating the GPU: barriers, contended atomics, divergent code, dispatches) shaped it;
+//   layer scope takes 5 dispatches.
+//   1. `sample`, `bracket`: a stratified random sample of m ~ 1.6 n^(2/3) keys (vec4 units at
 //      hashed offsets) and its two-level histogram give the sample's order statistics at ranks
 //      k m / n -+ 4 standard deviations of that rank: the bracket [LO, HI], which holds the
 //      k-th key unless the sample was unlucky (about 1 in 10^4) or the data adversarial.
 //   2. `split`, the only pass over every element: the provisional mask `key > HI`, the count
-//      of those keys (one atomic per invocation), and flags for the vec4s holding candidates
-//      (LO <= key <= HI, typically 1-3% of n); `append` then copies those candidates to the
-//      region of their chunk of 16384 elements (per-chunk counters: no contention).
+//      of those keys, and flags for the vec4s holding candidates (LO <= key <= HI, typically
+//      1-3% of n); `append` copies those candidates to the region of their chunk of 16384
+//      elements (per-chunk counters: no two cores contend).
 //   3. `check`: if the k-th key is in the bracket, rank REST = k - #(key > HI) remains to
 //      find among the candidates; otherwise (a miss) the bracket becomes every key, and the
-//      `fallback` dispatch (recorded always, returning at once after a hit) makes every
-//      element a candidate and the mask 0.
+//      fallback (recorded always, returning at once after a hit) makes every element a
+//      candidate and the mask 0.
 //   4. `select`, one workgroup: radix select among the candidates, digits (11 bits, then 8) of
 //      the key bits below the common prefix of LO and HI, then (only while ties remain) of the
 //      global position, with barriers between digits instead of a dispatch per digit.
-//   5. `scatter` sets the mask of the kept candidates.
+//   5. The kept candidates' masks are set (`select` for the first segment, `scatter` others).
 
 import type { Storage, TopkMethod } from '../backend.js';
 import { type GpuStorage, Uniforms, WebGpuBackend } from './backend.js';
@@ -48,6 +49,7 @@ const WORK_COUNTS = 6416;
  * pay per workgroup; a real GPU still gets 672 workgroups at ResNet-18's 11M.
  */
 const PER = 16;
+/** Workgroups of the further segments' fallback passes on CPU-emulated GPUs, where idle ones cost. */
 const CPU_LIKE_FALLBACK_GROUPS = 8;
 /** Workgroups of the scatter (grid-stride; the candidate count is known only on the GPU). */
 const CPU_LIKE_SCATTER_GROUPS = 2;
@@ -157,6 +159,9 @@ export function thresholdSamplePositions(lengths: readonly number[]): number[] {
 
 function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, total: number): Storage[] {
   const cpuLike = gpu.cpuLike;
+  // The single-workgroup kernels run one SIMD group on CPU-emulated GPUs (SwiftShader's width is
+  // 4), so that their barriers switch no fibers; the split groups its vec4s the same way.
+  const wg = { WG: cpuLike ? '4' : '256' };
   const offsets = offsetsOf(segments);
   // The split's chunks (1024 * PER elements) each own a candidate region and count.
   const chunkLength = 1024 * PER;
@@ -172,41 +177,42 @@ function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, 
   const regions = gpu.upload(new Float32Array(Uint32Array.from(starts).buffer)) as GpuStorage;
   const flags = gpu.output(Math.max(...chunks) * 256);
   const masks = segments.map((s) => gpu.output(s.size) as GpuStorage);
+  const bindings = (i: number): GPUBuffer[] => [buf(segments[i]), masks[i].buffer, candKey.buffer, candPos.buffer, work.buffer, flags.buffer];
+  const segmentUniforms = (i: number, stride = 0): Uniforms => new Uniforms().u32(segments[i].size, offsets[i], chunk0[i], PER, 0, 0, 0, stride);
+  // The first segment's sampling, fallback and scatter ride on the single-workgroup kernels
+  // (layer scope needs no dispatch for them); the others get their own dispatches.
+  const further = segments.map((_, i) => i).slice(1);
 
   // 1. The sample (m keys) and the bracket: sample ranks k m / n -+ spread.
-  split.forEach(({ first, count }, i) => {
-    gpu.dispatch('topk_sample', {}, [buf(segments[i]), samples.buffer, work.buffer], new Uniforms().u32(Math.floor(segments[i].size / 4), first, count, 0), [Math.ceil(count / 256), 1, 1], 'sample');
-  });
   const q = k / total;
   const spread = BRACKET_SD * Math.sqrt(m * q * (1 - q)) + 1;
   const rHi = Math.floor((k * m) / total - spread);
   const rLo = Math.ceil((k * m) / total + spread);
-  const bracket = new Uniforms().u32(m / 4, rHi >= 1 ? rHi : 0, rLo <= m ? rLo : 0, 0);
-  gpu.dispatch('topk_sample', {}, [buf(segments[0]), samples.buffer, work.buffer], bracket, [1, 1, 1], 'bracket');
+  const sampleUniforms = (i: number): Uniforms =>
+    new Uniforms().u32(Math.floor(segments[i].size / 4), split[i].first, split[i].count, m / 4, rHi >= 1 ? rHi : 0, rLo <= m ? rLo : 0, 0, 0);
+  for (const i of further) {
+    gpu.dispatch('topk_sample', wg, [buf(segments[i]), samples.buffer, work.buffer], sampleUniforms(i), [Math.ceil(split[i].count / 256), 1, 1], 'sample');
+  }
+  gpu.dispatch('topk_sample', wg, [buf(segments[0]), samples.buffer, work.buffer], sampleUniforms(0), [1, 1, 1], 'bracket');
 
-  // 2-3. The pass over every element, the check, and the fallback pass (a no-op after a hit;
-  // on CPU-like devices idle workgroups cost, so it runs few that loop over the chunks).
-  const bindings = (i: number): GPUBuffer[] => [buf(segments[i]), masks[i].buffer, candKey.buffer, candPos.buffer, work.buffer, flags.buffer];
-  const segmentUniforms = segments.map((s, i) => new Uniforms().u32(s.size, offsets[i], chunk0[i], PER, 0, 0, 0, 0));
+  // 2-3. The pass over every element; the check (with the first segment's fallback pass), and
+  // the other segments' fallback passes: no-ops after a hit; on CPU-like devices idle
+  // workgroups cost, so they run few that loop over the chunks.
   segments.forEach((_, i) => {
-    gpu.dispatch('topk_split', {}, bindings(i), segmentUniforms[i], WebGpuBackend.fold(chunks[i]), 'split');
-    gpu.dispatch('topk_split', {}, bindings(i), segmentUniforms[i], WebGpuBackend.fold(chunks[i]), 'append');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), WebGpuBackend.fold(chunks[i]), 'split');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), WebGpuBackend.fold(chunks[i]), 'append');
   });
-  gpu.dispatch('topk_split', {}, bindings(0), new Uniforms().u32(0, 0, 0, PER, 0, k, starts.length, 0), [1, 1, 1], 'check');
-  segments.forEach((_, i) => {
-    gpu.dispatch('topk_split', {}, bindings(i), segmentUniforms[i], WebGpuBackend.fold(cpuLike ? Math.min(chunks[i], CPU_LIKE_FALLBACK_GROUPS) : chunks[i]), 'fallback');
-  });
+  gpu.dispatch('topk_split', wg, bindings(0), new Uniforms().u32(segments[0].size, 0, 0, PER, 0, k, starts.length, 0), [1, 1, 1], 'check');
+  for (const i of further) {
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), WebGpuBackend.fold(cpuLike ? Math.min(chunks[i], CPU_LIKE_FALLBACK_GROUPS) : chunks[i]), 'fallback');
+  }
 
-  // 4. Radix select among the candidates.
+  // 4-5. Radix select among the candidates; the kept candidates' masks.
   const posBits = Math.max(1, 32 - Math.clz32(total - 1));
-  gpu.dispatch('topk_select', {}, [candKey.buffer, candPos.buffer, regions.buffer, work.buffer], new Uniforms().u32(starts.length, posBits, 0, 0), [1, 1, 1]);
-
-  // 5. The kept candidates.
+  const select = new Uniforms().u32(starts.length, posBits, chunks[0], 0);
+  gpu.dispatch('topk_select', wg, [candKey.buffer, candPos.buffer, regions.buffer, work.buffer, masks[0].buffer], select, [1, 1, 1]);
   const groups = cpuLike ? CPU_LIKE_SCATTER_GROUPS : Math.max(1, Math.min(MAX_SCATTER_GROUPS, Math.ceil(total / (256 * 64))));
-  segments.forEach((s, i) => {
-    const u = new Uniforms().u32(s.size, offsets[i], chunk0[i], PER, 0, 0, 0, groups * 256);
-    gpu.dispatch('topk_split', {}, bindings(i), u, [groups, 1, 1], 'scatter');
-  });
+  for (const i of further) gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i, groups * 256), [groups, 1, 1], 'scatter');
   for (const scratch of [work, samples, candKey, candPos, regions, flags]) gpu.release(scratch);
   return masks;
 }
