@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { assertUsageErrors, runCli } from './cli.js';
 import { DEFAULT_OPTIONS, type TrainOptions, type TrainReportWithMethod, train } from '../src/train/train.js';
 import './devices.js';
 
@@ -88,26 +88,15 @@ test('a layer pruned to density 0 gives one warning line per layer and report.wa
   assert.ok(report.testAccuracy < 0.2, `a collapsed network scores ${report.testAccuracy}`);
 });
 
-const cli = (args: string[]): { status: number | null; stderr: string; stdout: string } => {
-  const r = spawnSync(process.execPath, [join('dist', 'src', 'cli', 'bin.js'), ...args], { encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
-};
-
 test('CLI: the methods and their flags', () => {
-  for (const [args, expected] of [
+  assertUsageErrors([
     [['train', '--method', 'prune'], /--method: expected one of mpt, edgepopup, dense, imp, synflow, snip, magnitude, random, erk, gemminer, earlybird/],
     [['train', '--method', 'imp', '--prune-rounds', '3'], /--prune-rounds applies to synflow, snip, magnitude, not to imp/],
     [['train', '--method', 'synflow', '--rewind', '10'], /--rewind applies to imp, not to synflow/],
     [['train', '--method', 'imp', '--rounds', '0'], /--rounds: expected an integer >= 1, got '0'/],
     [['train', '--method', 'gemminer', '--finetune', 'last'], /--finetune applies to mpt and edgepopup, not to gemminer/],
     [['train', '--method', 'snip', '--tau', '0.1'], /--tau applies to mpt and edgepopup, not to snip/],
-  ] as const) {
-    const r = cli([...args]);
-    assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
-    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('ticketgrad:'));
-    assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], expected);
-  }
-  const help = cli(['train', '--help']).stdout;
+  ]);
+  const help = runCli(['train', '--help']).stdout;
   for (const flag of ['--rewind', '--rounds', '--output-rate', '--prune-rounds', '--prune-batches', '--gm-lambda', '--eb-l1', '--batchnorm']) assert.ok(help.includes(flag), `help mentions ${flag}`);
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { runCli } from './cli.js';
 import { parseTrainArgs } from '../src/cli/main.js';
 import type { TrainOptions } from '../src/train/train.js';
 import { cellArgs, cellName, checkDefinition, expandGrid, parseGridAxis, type SweepDefinition } from '../src/sweep/grid.js';
@@ -244,10 +244,7 @@ test('plots: a categorical grid gets bars; the seed axis is averaged over, not p
   assert.deepEqual(resultColumns(axes, rows).slice(0, 4), ['cell', 'method', 'seed', 'status']);
 });
 
-const cli = (args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } => {
-  const r = spawnSync(process.execPath, [join('dist', 'src', 'cli', 'bin.js'), 'sweep', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(['sweep', ...args], env);
 
 test('CLI: a real sweep in two shards (--shard and SLURM), resume, merge, and usage errors [cpu]', { timeout: 120_000 }, () => {
   const [a, b, merged] = [tempDir(), tempDir(), tempDir()];
@@ -266,7 +263,7 @@ test('CLI: a real sweep in two shards (--shard and SLURM), resume, merge, and us
   assert.match(resumed.stdout, /1 finished before, 0 to run/);
   assert.equal(statSync(report).mtimeMs, written, 'the finished cell was not run again');
 
-  const merge = spawnSync(process.execPath, [join('dist', 'src', 'cli', 'bin.js'), 'sweep', 'merge', a, b, '--out', merged], { encoding: 'utf8' });
+  const merge = cli(['merge', a, b, '--out', merged]);
   assert.equal(merge.status, 0, merge.stderr);
   const rows = readResults(merged).rows;
   assert.deepEqual(rows.map((r) => [r.sparsity, r.status, typeof r.testAccuracy]), [[0.3, 'finished', 'number'], [0.7, 'finished', 'number']]);

@@ -5,12 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { spawnSync } from 'node:child_process';
+import { runCli } from './cli.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [join('dist', 'src', 'cli', 'bin.js'), ...args], { encoding: 'utf8' });
+const cli = (...args: string[]) => runCli(args);
 const dir = mkdtempSync(join(tmpdir(), 'tickets-'));
 const quick = ['--width', '0.25', '--train-size', '300', '--epochs', '1', '--batch', '100', '--backend', 'cpu', '--quiet'];
 

@@ -4,9 +4,10 @@
 // Browser-safe (train.ts is not: it writes a run directory).
 
 import * as tg from '../src/index.js';
-import { type Dataset, type Split, batches } from '../src/data/dataset.js';
+import { type Split, batches } from '../src/data/dataset.js';
 import { defaultLearningRate, scoreLearningRateScales } from '../src/train/learning-rates.js';
 import { keptKernelCount } from '../src/sparse/analyze.js';
+import { evaluate } from '../src/train/evaluate.js';
 
 /** The models the page offers: the library's, at a size a browser tab trains in minutes. */
 export const PAGE_MODELS = {
@@ -130,7 +131,7 @@ export async function trainRun(split: Split, config: RunConfig, listener: RunLis
       const seconds = (performance.now() - started) / 1000;
       // Evaluate with the mask of the scores after the last update.
       if (maskConfig) tg.computeMasks(model, maskConfig);
-      testAccuracy = await accuracy(model, test);
+      testAccuracy = await evaluate(model, test, EVAL_BATCH);
       listener.onEpoch?.({ epoch, lr: optimizer.lr, trainLoss: lossSum / seen, trainAccuracy: correct / seen, testAccuracy, seconds, layers: await summarize(model) });
     }
     const summary = await summarize(model);
@@ -141,19 +142,6 @@ export async function trainRun(split: Split, config: RunConfig, listener: RunLis
     optimizer.dispose();
     model.dispose();
   }
-}
-
-/** Fraction of `ds` classified correctly (evaluation mode, no graph). */
-async function accuracy(model: tg.nn.Module, ds: Dataset): Promise<number> {
-  model.eval();
-  let correct = 0;
-  for (const b of batches(ds, EVAL_BATCH)) {
-    const right = tg.noGrad(() => tg.scope(() => tg.correctCount(model.forward(tg.tensor(b.images, [b.size, ...ds.shape])), b.labels)));
-    correct += await right.item();
-    right.dispose();
-  }
-  model.train();
-  return correct / ds.count;
 }
 
 async function summarize(model: tg.nn.Module): Promise<LayerSummary[]> {

@@ -8,7 +8,7 @@ import { init } from '../init.js';
 import { getBackend, noGrad } from '../engine.js';
 import { tensor } from '../tensor.js';
 import type { Module } from '../nn/module.js';
-import { evaluate } from '../train/train.js';
+import { evaluate } from '../train/evaluate.js';
 import { readSafetensors, type SafetensorsContents } from '../io/safetensors.js';
 import { readTgt, writeTgt } from '../io/tgt.js';
 import { analyzeTicket, type TicketAnalysis } from '../sparse/analyze.js';

@@ -15,6 +15,11 @@ export interface KernelCounts extends BinaryLayerShape {
   keptKernels: number;
 }
 
+export interface MaskCounts extends KernelCounts {
+  /** Nonzero mask entries (the layer's weights when it has no mask). */
+  keptWeights: number;
+}
+
 export interface LayerAnalysis {
   name: string;
   kind: BinaryLayerShape['kind'];
@@ -34,6 +39,13 @@ export interface TicketAnalysis {
   /** Zero kernels / kernels over the layers with k > 1; null without such layers. */
   zeroKernelFraction: number | null;
   accelerationRate: number | null;
+}
+
+/** Kept kernels and weights of a layer's mask (every one without a mask). */
+export function maskCounts(shape: BinaryLayerShape, mask: Float32Array | null): MaskCounts {
+  const taps = kernelTaps(shape);
+  if (!mask) return { ...shape, keptKernels: shape.outChannels * shape.inChannels, keptWeights: shape.outChannels * shape.inChannels * taps };
+  return { ...shape, keptKernels: keptKernelCount(mask, taps), keptWeights: mask.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0) };
 }
 
 /** Kernels (groups of `taps` consecutive mask values) with at least one nonzero. */

@@ -6,7 +6,7 @@
 import type { Module } from '../nn/module.js';
 import { prunableLayers } from '../nn/models.js';
 import type { SafetensorsContents } from '../io/safetensors.js';
-import { type KernelCounts, keptKernelCount } from './analyze.js';
+import { type MaskCounts, maskCounts } from './analyze.js';
 import type { CompactTicket, ModelSpec } from './compact-model.js';
 import { type BinaryLayer, type BinaryLayerShape, kernelTaps, packBinaryLayer, transposeLinear } from './ticket.js';
 
@@ -30,13 +30,10 @@ export async function modelCheckpoint(model: Module, spec: ModelSpec, method: st
   return { tensors, metadata: { format: 'ticketgrad', model: spec.model, method, ...ticketMetadata(spec, describeLayers(model)) } };
 }
 
-/** Kept-kernel counts of a model's current masks (every kernel counts as kept without a mask). */
-export async function modelKernelCounts(model: Module): Promise<KernelCounts[]> {
-  const out: KernelCounts[] = [];
-  for (const [name, l] of prunableLayers(model)) {
-    const shape = l.describe(name);
-    out.push({ ...shape, keptKernels: l.mask ? keptKernelCount(await l.mask.data(), kernelTaps(shape)) : shape.outChannels * shape.inChannels });
-  }
+/** Kept kernels and weights of a model's current masks (everything counts as kept without a mask). */
+export async function modelKernelCounts(model: Module): Promise<MaskCounts[]> {
+  const out: MaskCounts[] = [];
+  for (const [name, l] of prunableLayers(model)) out.push(maskCounts(l.describe(name), l.mask ? await l.mask.data() : null));
   return out;
 }
 
@@ -65,12 +62,10 @@ function tensorOf(contents: SafetensorsContents, name: string, size: number, wha
   return t.data;
 }
 
-export function checkpointKernelCounts(contents: SafetensorsContents, what: string): KernelCounts[] {
+export function checkpointKernelCounts(contents: SafetensorsContents, what: string): MaskCounts[] {
   return parseMetadata(contents, what).layers.map((shape) => {
-    const taps = kernelTaps(shape);
-    const kernels = shape.outChannels * shape.inChannels;
     const mask = contents.tensors[`${shape.name}.mask`];
-    return { ...shape, keptKernels: mask ? keptKernelCount(tensorOf(contents, `${shape.name}.mask`, kernels * taps, what), taps) : kernels };
+    return maskCounts(shape, mask ? tensorOf(contents, `${shape.name}.mask`, shape.outChannels * shape.inChannels * kernelTaps(shape), what) : null);
   });
 }
 

@@ -13,7 +13,7 @@ import { add, mul } from '../ops/elementwise.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
 import { Adam, SGD } from '../optim/optimizers.js';
 import { cosineSchedule, constantSchedule, multiStepSchedule, type Schedule } from '../optim/schedules.js';
-import { type Dataset, type Split, batches, subset } from '../data/dataset.js';
+import { type Split, batches, subset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
 import { loadCifar10 } from '../data/cifar10.js';
 import { loadSynthetic } from '../data/synthetic.js';
@@ -28,6 +28,7 @@ import {
 } from './pruning-methods.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { defaultLearningRate, scoreLearningRateScales } from './learning-rates.js';
+import { evaluate } from './evaluate.js';
 import { analyzeTicket } from '../sparse/analyze.js';
 import { modelCheckpoint, modelKernelCounts } from '../sparse/checkpoint.js';
 import type { ModelSpec } from '../sparse/compact-model.js';
@@ -170,30 +171,14 @@ function makeOptimizer(kind: TrainOptions['optimizer'], params: Tensor[], lr: nu
   return kind === 'adam' ? new Adam(params, { lr, lrScale, weightDecay: o.weightDecay }) : new SGD(params, { lr, lrScale, momentum: o.momentum, weightDecay: o.weightDecay });
 }
 
-export async function evaluate(model: Module, ds: Dataset, batchSize: number): Promise<number> {
-  model.eval();
-  const correct = keep(zeros([]));
-  noGrad(() => {
-    for (const b of batches(ds, batchSize)) {
-      scope(() => {
-        const logits = model.forward(tensor(b.images, [b.size, ...ds.shape]));
-        correct.assign(add(correct, correctCount(logits, tensor(b.labels))));
-      });
-    }
-  });
-  model.train();
-  const value = await correct.item();
-  correct.dispose();
-  return value / ds.count;
-}
-
 async function layerReports(model: Module): Promise<{ layers: LayerReport[]; zeroKernelFraction: number | null; accelerationRate: number | null }> {
-  const analysis = analyzeTicket(await modelKernelCounts(model));
+  const counts = await modelKernelCounts(model);
+  const analysis = analyzeTicket(counts);
   const layers: LayerReport[] = [];
-  for (const [[name, layer], a] of prunableLayers(model).map((e, i) => [e, analysis.layers[i]] as const)) {
-    const kept = layer.mask ? (await layer.mask.data()).reduce((n, v) => n + v, 0) : layer.weight.size;
+  for (const [i, [name, layer]] of prunableLayers(model).entries()) {
+    const a = analysis.layers[i];
     const report: LayerReport = {
-      name, shape: [...layer.weight.shape], density: kept / layer.weight.size, zeroKernels: a.zeroKernels, kernels: a.kernels,
+      name, shape: [...layer.weight.shape], density: counts[i].keptWeights / layer.weight.size, zeroKernels: a.zeroKernels, kernels: a.kernels,
       outputSize: a.outputSize, accelerationRate: a.accelerationRate,
     };
     if (layer.binaryAlpha) report.binaryAlpha = await layer.binaryAlpha.item();
