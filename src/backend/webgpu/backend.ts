@@ -5,7 +5,9 @@
 //   the host reads a result, on flush() (a step boundary), or after MAX_PENDING dispatches.
 //   Nothing inside a training step waits for the GPU.
 // - Pipelines are cached by kernel name + placeholder values; uniform blocks are cached by
-//   content (shapes repeat every step), written once at creation and never rewritten.
+//   content (shapes repeat every step), written once at creation and never rewritten; bind
+//   groups are cached by pipeline + buffers (pooled buffers come back, so a training step
+//   reuses the previous step's bind groups: createBindGroup costs tens of microseconds of JS).
 // - Buffers are pooled by size. A buffer released while recorded work may still read it can be
 //   reused at once as the output of later recorded work (same queue order), but not as the
 //   target of queue.writeBuffer, which runs before unsubmitted commands: such buffers wait
@@ -22,6 +24,7 @@ import { topkMaskGpu } from './topk.js';
 /** Tuning knobs. */
 const MAX_PENDING = 512;
 const MAX_CACHED_UNIFORMS = 4096;
+const MAX_CACHED_BIND_GROUPS = 8192;
 const MAX_WORKGROUPS_PER_DIM = 65535;
 /** Reductions use one invocation per output when there are this many outputs... */
 const SERIAL_REDUCE_MIN_OUTPUTS = 4096;
@@ -29,6 +32,14 @@ const SERIAL_REDUCE_MIN_OUTPUTS = 4096;
 const SERIAL_REDUCE_MAX_LENGTH = 256;
 
 const retiredGpuHandles: unknown[] = [];
+
+interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  /** getBindGroupLayout returns a new object per call: fetched once. */
+  layout: GPUBindGroupLayout;
+  /** Part of the bind-group cache key. */
+  id: number;
+}
 
 export class GpuStorage implements Storage {
   refs = 0;
@@ -127,8 +138,11 @@ export class WebGpuBackend implements Backend {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly uniformCache = new Map<string, GPUBuffer>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private readonly pool = new Map<number, GPUBuffer[]>();
   private recentlyFreed = new Map<number, GPUBuffer[]>();
   private readonly stagingPool = new Map<number, GPUBuffer[]>();
@@ -303,7 +317,9 @@ export class WebGpuBackend implements Backend {
       this.pool.set(key, into);
     }
     this.recentlyFreed = new Map();
-    if (this.uniformCache.size > MAX_CACHED_UNIFORMS) {
+    if (this.uniformCache.size > MAX_CACHED_UNIFORMS || this.bindGroups.size > MAX_CACHED_BIND_GROUPS) {
+      // Cached bind groups may hold the uniform buffers destroyed here.
+      this.bindGroups.clear();
       for (const b of this.uniformCache.values()) b.destroy();
       this.uniformCache.clear();
     }
@@ -315,14 +331,15 @@ export class WebGpuBackend implements Backend {
     await this.throwPendingErrors();
   }
 
-  private pipeline(kernel: string, values: Readonly<Record<string, string>>, entryPoint: string): GPUComputePipeline {
+  private pipeline(kernel: string, values: Readonly<Record<string, string>>, entryPoint: string): CachedPipeline {
     const key = `${kernel}|${entryPoint}|${JSON.stringify(values)}`;
-    let p = this.pipelines.get(key);
-    if (!p) {
+    let cached = this.pipelines.get(key);
+    if (!cached) {
       const code = shaderSource(kernel, values);
       this.device.pushErrorScope('validation');
       const module = this.device.createShaderModule({ label: kernel, code });
-      p = this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint } });
+      const pipeline = this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint } });
+      cached = { pipeline, layout: pipeline.getBindGroupLayout(0), id: this.pipelines.size };
       this.compileChecks.push(
         this.device.popErrorScope().then(async (err) => {
           if (!err) return;
@@ -331,9 +348,27 @@ export class WebGpuBackend implements Backend {
           this.compileErrors.push(`WGSL kernel '${kernel}' failed to compile: ${err.message.split('\n')[0]}${details ? `\n${details}` : ''}`);
         }),
       );
-      this.pipelines.set(key, p);
+      this.pipelines.set(key, cached);
     }
-    return p;
+    return cached;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+    return id;
+  }
+
+  /** The bind group of `buffers` at bindings 0..n-1 for `pipeline`, from the cache when it is there. */
+  private bindGroup(pipeline: CachedPipeline, buffers: GPUBuffer[]): GPUBindGroup {
+    const key = `${pipeline.id}|${buffers.map((b) => this.bufferId(b)).join(',')}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      group = this.device.createBindGroup({ layout: pipeline.layout, entries });
+      this.bindGroups.set(key, group);
+    }
+    return group;
   }
 
   private uniform(kernel: string, u: Uniforms): GPUBuffer {
@@ -355,11 +390,9 @@ export class WebGpuBackend implements Backend {
     if (groups.some((g) => g === 0)) return;
     if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
     const pipeline = this.pipeline(kernel, values, entryPoint);
-    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    entries.push({ binding: buffers.length, resource: { buffer: this.uniform(kernel, u) } });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroup(pipeline, [...buffers, this.uniform(kernel, u)]);
     this.pass ??= this.commandEncoder().beginComputePass();
-    this.pass.setPipeline(pipeline);
+    this.pass.setPipeline(pipeline.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(...groups);
     if (++this.pending >= MAX_PENDING) this.flush();
@@ -498,6 +531,7 @@ export class WebGpuBackend implements Backend {
         // A device that is going away may refuse the last submit; nothing is waiting on it.
       }
     }
+    this.bindGroups.clear();
     for (const b of this.uniformCache.values()) b.destroy();
     this.uniformCache.clear();
     if (this.lostReason === null) this.device.destroy();

@@ -35,11 +35,11 @@ export const convPrograms = {
   backwardInput: (p: ConvParams): Program => ({
     kernel: 'conv2d_backward_input', values: {}, groups: convGroups(ceilDiv(p.batch * p.inH * p.inW, 512), ceilDiv(p.inC, 8)),
   }),
-  /** 16 invocations x (8 output x 8 input channels at one kernel tap), each reducing over N*OH*OW. */
   /** binary_conv2d.wgsl: 64 invocations x (8 output channels x 8 output pixels). */
   binaryForward: (p: ConvParams): Program => ({
     kernel: 'binary_conv2d', values: {}, groups: convGroups(ceilDiv(p.batch * p.outH * p.outW, 512), ceilDiv(p.outC, 8)),
   }),
+  /** 16 invocations x (8 output x 8 input channels at one kernel tap), each reducing over N*OH*OW. */
   backwardWeight: (p: ConvParams): Program => ({
     kernel: 'conv2d_backward_weight', values: {}, groups: convGroups(ceilDiv(ceilDiv(p.inC, 8) * p.kH * p.kW, 16), ceilDiv(p.outC, 8)),
   }),
