@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertUsageErrors, runCli } from './cli.js';
@@ -12,7 +12,7 @@ import * as tg from '../src/index.js';
 import { DEFAULT_OPTIONS, train } from '../src/train/train.js';
 import { gpu } from './devices.js';
 
-const backend = gpu.available || gpu.required ? 'webgpu' : 'cpu';
+const backend: 'webgpu' | 'cpu' = gpu.available || gpu.required ? 'webgpu' : 'cpu';
 
 test(`a short MPT run on 600 MNIST digits learns well above chance [${backend}]`, { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'ticketgrad-run-'));
@@ -47,6 +47,25 @@ test('fine-tuning the last layer trains its weights only, with every mask fixed 
   const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(metrics.map((m) => [m.phase, m.density]), [['train', 0.5], ['finetune', 0.5]]);
   initial.dispose();
+});
+
+test(`a run that fails frees its model; a wrong --dense-run fails before any training [${backend}]`, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ticketgrad-fail-'));
+  const base = { ...DEFAULT_OPTIONS, backend, epochs: 1, batch: 64, trainSize: 128, verbose: false };
+  await tg.init({ backend });
+  // (The CPU backend's counts follow the garbage collector: only the device's are exact.)
+  const liveBytes = (): number | null => (backend === 'webgpu' ? tg.memory().liveBytes : null);
+  const before = liveBytes();
+  // --out is a file: the run fails after the model is built.
+  const file = join(dir, 'not-a-directory');
+  writeFileSync(file, '');
+  await assert.rejects(train({ ...base, out: join(file, 'run') }), /ENOTDIR|EEXIST/);
+  assert.equal(liveBytes(), before);
+  const started = performance.now();
+  await assert.rejects(train({ ...base, out: join(dir, 'run'), denseRun: join(dir, 'missing') }), /--dense-run .*missing: cannot read .*report\.json/);
+  assert.equal(existsSync(join(dir, 'run')), false, 'nothing written');
+  assert.ok(performance.now() - started < 5000);
+  tg.setBackend('cpu');
 });
 
 test('CLI: a bad flag or value is one clear line and exit code 2', () => {

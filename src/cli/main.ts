@@ -40,8 +40,8 @@ Method
 Optimisation
   --epochs N            (default ${D.epochs})
   --batch N             (default ${D.batch})
-  --lr X                default: 0.05 for dense and the methods that train weights, 10 for
-                        gemminer's scores, 0.1 for scores with alpha 1, scaled for alpha > 1 to
+  --lr X                default: for dense and the methods that train weights 0.05 (lenet300)
+                        or 0.01 (conv models, which diverged at 0.05), 10 for gemminer's scores, 0.1 for scores with alpha 1, scaled for alpha > 1 to
                         keep the initial step on S (about 1.3 for alpha 2 on lenet300)
   --optimizer NAME      sgd | adam (default ${D.optimizer}); sgd has momentum ${D.momentum}
   --momentum X          (default ${D.momentum})

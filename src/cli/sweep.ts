@@ -3,7 +3,8 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { train } from '../train/train.js';
+import { type TrainOptions, train } from '../train/train.js';
+import { shutdown } from '../engine.js';
 import { parseGridAxis, type SweepDefinition } from '../sweep/grid.js';
 import { DEFINITION_FILE, mergeSweeps, type ParseTrainArgs, planCells, readDefinition, runSweep } from '../sweep/run.js';
 import { resolveShard } from '../sweep/shard.js';
@@ -101,6 +102,19 @@ function merge({ out, rest, grid, shard, shards }: SweepArgs): number {
   return summary.failed + summary.pending > 0 ? 1 : 0;
 }
 
+/**
+ * One cell: a failed run may leave device memory behind (an optimizer's state, a half-built
+ * batch), so the device is released and the next cell opens a fresh one.
+ */
+async function trainCell(options: TrainOptions): Promise<{ testAccuracy: number }> {
+  try {
+    return await train(options);
+  } catch (e) {
+    shutdown();
+    throw e;
+  }
+}
+
 export async function sweepCommand(argv: string[]): Promise<number> {
   const args = parseSweepArgs(argv);
   if (args.help) {
@@ -119,7 +133,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const shard = asUsage(() => resolveShard(args, process.env));
   let summary;
   try {
-    summary = await runSweep({ out, definition, cells, shard, runCell: train, log: (line) => console.log(line) });
+    summary = await runSweep({ out, definition, cells, shard, runCell: trainCell, log: (line) => console.log(line) });
   } catch (e) {
     if (e instanceof CellConflictError) throw new UsageError(e.message);
     throw e;

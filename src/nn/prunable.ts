@@ -12,7 +12,7 @@
 // global scope can select over all layers at once. After score training, `freezeMask()` keeps
 // M fixed and makes W trainable for fine-tuning; the binarized forward stays.
 
-import { keep, noGrad } from '../engine.js';
+import { keep, noGrad, scope } from '../engine.js';
 import { Tensor, ones, rand } from '../tensor.js';
 import { mul } from '../ops/elementwise.js';
 import { conv2d } from '../ops/conv.js';
@@ -63,10 +63,9 @@ export abstract class PrunableLayer extends Module {
       return;
     }
     const bound = 1 / Math.sqrt(fanIn);
-    const u = rand(shape, { seed: options.seed + 7919, low: -bound, high: bound });
-    this.scores = keep(powerPropInit(u, this.scoreAlpha).detach());
+    // In a scope: the uniform draw and the graph node before detach() are freed.
+    this.scores = scope(() => keep(powerPropInit(rand(shape, { seed: options.seed + 7919, low: -bound, high: bound }), this.scoreAlpha).detach()));
     this.scores.requiresGrad = true;
-    u.dispose();
   }
 
   /** True when the layer has scores to choose its mask from (computeMasks). */

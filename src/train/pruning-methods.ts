@@ -18,6 +18,7 @@ import { Snapshot, impPrune, impRoundCount, impSchedule } from '../prune/imp.js'
 import { GemMinerSearch } from '../prune/gemminer.js';
 import { EarlyBirdDetector, applyChannelMasks, channelGroups, channelMasks, gammaPenalty, pruneChannels } from '../prune/earlybird.js';
 import type { EpochMetrics, TrainOptions } from './train.js';
+import { weightLearningRate } from './learning-rates.js';
 
 export const TRAIN_METHODS = ['mpt', 'edgepopup', 'dense', 'imp', 'synflow', 'snip', 'magnitude', 'random', 'erk', 'gemminer', 'earlybird'] as const;
 export type TrainMethod = (typeof TRAIN_METHODS)[number];
@@ -47,13 +48,13 @@ export const DEFAULT_EB_L1 = 1e-4;
  */
 export const GEMMINER_LR = 10;
 
-/** Weights train at the dense baseline's default rate. */
-const WEIGHT_LR = 0.05;
-
-/** Default learning rates: weights as in the dense baseline; Gem-Miner's scores at GEMMINER_LR. */
-export function defaultPruningLearningRate(method: PruningMethod): number {
-  return method === 'gemminer' ? GEMMINER_LR : WEIGHT_LR;
+/** Default learning rates: weights as in the dense baseline (weightLearningRate); Gem-Miner's scores at GEMMINER_LR. */
+export function defaultPruningLearningRate(method: PruningMethod, layers: PrunableLayer[]): number {
+  return method === 'gemminer' ? GEMMINER_LR : weightLearningRate(layers);
 }
+
+/** Early-Bird retrains a BatchNorm model: lenet300's dense rate serves every model. */
+const EARLYBIRD_RETRAIN_LR = 0.05;
 
 /**
  * The CLI's default --finetune-lr per method: Gem-Miner fine-tunes at 0.01 (its recipe),
@@ -64,7 +65,7 @@ export function defaultPruningLearningRate(method: PruningMethod): number {
  */
 export function defaultFinetuneLr(method: TrainMethod, otherwise: number): number {
   if (method === 'gemminer') return 0.01;
-  if (method === 'earlybird') return WEIGHT_LR;
+  if (method === 'earlybird') return EARLYBIRD_RETRAIN_LR;
   return otherwise;
 }
 

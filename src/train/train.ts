@@ -205,148 +205,163 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
     warnings.push(message);
     (o.onWarning ?? ((m: string) => console.error(`ticketgrad: warning: ${m}`)))(message);
   };
+  // Read first: a wrong --dense-run fails before the training, not after it.
+  const denseTestAccuracy = o.denseRun === undefined ? undefined : denseRunAccuracy(o.denseRun);
   const { backend, adapter } = await init({ backend: o.backend });
   const data = loadData(o);
   const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm });
-  const layers = prunableLayers(model).map(([, l]) => l);
-  const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method) : defaultLearningRate(o.method, o.alpha, layers));
-  const density = 1 - o.sparsity;
-  log(`ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend} (${adapter})`);
+  // Disposed also when a run fails, so a sweep's later cells get the memory back.
+  try {
+    const layers = prunableLayers(model).map(([, l]) => l);
+    const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method, layers) : defaultLearningRate(o.method, o.alpha, layers));
+    const density = 1 - o.sparsity;
+    log(`ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend} (${adapter})`);
 
-  mkdirSync(o.out, { recursive: true });
-  const metricsFile = join(o.out, 'metrics.jsonl');
-  rmSync(metricsFile, { force: true });
-  const metrics: EpochMetrics[] = [];
-  const interactive = o.verbose !== false && !!process.stderr.isTTY;
+    mkdirSync(o.out, { recursive: true });
+    const metricsFile = join(o.out, 'metrics.jsonl');
+    rmSync(metricsFile, { force: true });
+    const metrics: EpochMetrics[] = [];
+    const interactive = o.verbose !== false && !!process.stderr.isTTY;
 
-  async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks): Promise<EpochMetrics[]> {
-    const { maskConfig, extraLoss, afterStep } = hooks;
-    const phaseMetrics: EpochMetrics[] = [];
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      optimizer.lr = schedule(epoch);
-      const started = performance.now();
-      let maskMs = 0;
-      const lossSum = keep(zeros([]));
-      const correct = keep(zeros([]));
-      const total = Math.ceil(data.train.count / o.batch);
-      const progress = new Progress({ total, label: `${phase} ${epoch + 1}/${epochs}`, stream: o.verbose === false ? { isTTY: false, write: () => true } : process.stderr });
-      let seen = 0, step = 0;
-      // Fine-tuning keeps the mask of the last score-training epoch.
-      const epochDensity = maskConfig ? maskConfig(epoch).density : o.method === 'dense' ? 1 : density;
-      for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
-        if (maskConfig) {
-          // Synchronised so that maskSeconds is the device time of the mask kernels alone.
+    async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks): Promise<EpochMetrics[]> {
+      const { maskConfig, extraLoss, afterStep } = hooks;
+      const phaseMetrics: EpochMetrics[] = [];
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        optimizer.lr = schedule(epoch);
+        const started = performance.now();
+        let maskMs = 0;
+        const lossSum = keep(zeros([]));
+        const correct = keep(zeros([]));
+        const total = Math.ceil(data.train.count / o.batch);
+        const progress = new Progress({ total, label: `${phase} ${epoch + 1}/${epochs}`, stream: o.verbose === false ? { isTTY: false, write: () => true } : process.stderr });
+        let seen = 0, step = 0;
+        // Fine-tuning keeps the mask of the last score-training epoch.
+        const epochDensity = maskConfig ? maskConfig(epoch).density : o.method === 'dense' ? 1 : density;
+        for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
+          if (maskConfig) {
+            // Synchronised so that maskSeconds is the device time of the mask kernels alone.
+            await getBackend().sync();
+            const t0 = performance.now();
+            computeMasks(model, maskConfig(epoch));
+            await getBackend().sync();
+            maskMs += performance.now() - t0;
+          }
+          scope(() => {
+            const logits = model.forward(tensor(b.images, [b.size, ...data.train.shape]));
+            // Dataset labels are valid class indices: one upload serves the loss and the count.
+            const labels = tensor(b.labels);
+            const loss = crossEntropy(logits, labels);
+            (extraLoss ? add(loss, extraLoss()) : loss).backward();
+            optimizer.step();
+            optimizer.zeroGrad();
+            afterStep?.();
+            noGrad(() => {
+              lossSum.assign(add(lossSum, mul(loss, b.size)));
+              correct.assign(add(correct, correctCount(logits, labels)));
+            });
+          });
+          seen += b.size;
+          step++;
+          if (interactive && (step % 10 === 0 || step === total)) {
+            const [l, c] = [await lossSum.item(), await correct.item()];
+            progress.update(step, { loss: (l / seen).toFixed(3), acc: `${((100 * c) / seen).toFixed(1)}%` });
+          }
+        }
+        const trainLoss = (await lossSum.item()) / seen;
+        const trainAccuracy = (await correct.item()) / seen;
+        lossSum.dispose();
+        correct.dispose();
+        const seconds = (performance.now() - started) / 1000;
+        // Evaluate with the mask of the scores after the last update.
+        if (maskConfig) computeMasks(model, maskConfig(epoch));
+        const testAccuracy = await evaluate(model, data.test, 500);
+        const m: EpochMetrics = {
+          phase, ...(hooks.round !== undefined ? { round: hooks.round } : {}), epoch: epoch + 1, lr: optimizer.lr,
+          density: hooks.density ? await hooks.density() : epochDensity, trainLoss, trainAccuracy, testAccuracy, seconds, maskSeconds: maskMs / 1000,
+        };
+        metrics.push(m);
+        phaseMetrics.push(m);
+        appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+        progress.finish({ loss: trainLoss.toFixed(3), acc: `${(100 * trainAccuracy).toFixed(1)}%`, test: `${(100 * testAccuracy).toFixed(1)}%`, s: seconds.toFixed(1) });
+        if (await hooks.afterEpoch?.(epoch + 1)) break;
+      }
+      return phaseMetrics;
+    }
+
+    let pruneMs = 0;
+    let outcome: MethodOutcome = {};
+    if (isPruningMethod(o.method)) {
+      outcome = await runPruningMethod({
+        options: o, model, layers, data, lr, density, log, warn, runPhase,
+        optimizer: (params, rate, weightDecay) => makeOptimizer(o.optimizer, params, rate, weightDecay === undefined ? o : { ...o, weightDecay }),
+        schedule: (rate, epochs) => makeSchedule(o.schedule, rate, epochs),
+        evaluate: () => evaluate(model, data.test, 500),
+        timeMasks: async (fn) => {
           await getBackend().sync();
           const t0 = performance.now();
-          computeMasks(model, maskConfig(epoch));
+          const result = await fn();
           await getBackend().sync();
-          maskMs += performance.now() - t0;
-        }
-        scope(() => {
-          const logits = model.forward(tensor(b.images, [b.size, ...data.train.shape]));
-          // Dataset labels are valid class indices: one upload serves the loss and the count.
-          const labels = tensor(b.labels);
-          const loss = crossEntropy(logits, labels);
-          (extraLoss ? add(loss, extraLoss()) : loss).backward();
-          optimizer.step();
-          optimizer.zeroGrad();
-          afterStep?.();
-          noGrad(() => {
-            lossSum.assign(add(lossSum, mul(loss, b.size)));
-            correct.assign(add(correct, correctCount(logits, labels)));
-          });
-        });
-        seen += b.size;
-        step++;
-        if (interactive && (step % 10 === 0 || step === total)) {
-          const [l, c] = [await lossSum.item(), await correct.item()];
-          progress.update(step, { loss: (l / seen).toFixed(3), acc: `${((100 * c) / seen).toFixed(1)}%` });
-        }
+          pruneMs += performance.now() - t0;
+          return result;
+        },
+      });
+    } else {
+      const maskSchedule = o.method === 'dense' ? undefined : (epoch: number): MaskConfig => ({
+        density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
+      });
+      const params = model.parameters();
+      const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
+      await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
+      optimizer.dispose();
+
+      if (o.finetune !== 'none' && o.finetuneEpochs > 0) {
+        const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
+        for (const l of layers) l.freezeMask(chosen.has(l));
+        const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
+        await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {});
+        ft.dispose();
       }
-      const trainLoss = (await lossSum.item()) / seen;
-      const trainAccuracy = (await correct.item()) / seen;
-      lossSum.dispose();
-      correct.dispose();
-      const seconds = (performance.now() - started) / 1000;
-      // Evaluate with the mask of the scores after the last update.
-      if (maskConfig) computeMasks(model, maskConfig(epoch));
-      const testAccuracy = await evaluate(model, data.test, 500);
-      const m: EpochMetrics = {
-        phase, ...(hooks.round !== undefined ? { round: hooks.round } : {}), epoch: epoch + 1, lr: optimizer.lr,
-        density: hooks.density ? await hooks.density() : epochDensity, trainLoss, trainAccuracy, testAccuracy, seconds, maskSeconds: maskMs / 1000,
-      };
-      metrics.push(m);
-      phaseMetrics.push(m);
-      appendFileSync(metricsFile, JSON.stringify(m) + '\n');
-      progress.finish({ loss: trainLoss.toFixed(3), acc: `${(100 * trainAccuracy).toFixed(1)}%`, test: `${(100 * testAccuracy).toFixed(1)}%`, s: seconds.toFixed(1) });
-      if (await hooks.afterEpoch?.(epoch + 1)) break;
     }
-    return phaseMetrics;
-  }
 
-  let pruneMs = 0;
-  let outcome: MethodOutcome = {};
-  if (isPruningMethod(o.method)) {
-    outcome = await runPruningMethod({
-      options: o, model, layers, data, lr, density, log, warn, runPhase,
-      optimizer: (params, rate, weightDecay) => makeOptimizer(o.optimizer, params, rate, weightDecay === undefined ? o : { ...o, weightDecay }),
-      schedule: (rate, epochs) => makeSchedule(o.schedule, rate, epochs),
-      evaluate: () => evaluate(model, data.test, 500),
-      timeMasks: async (fn) => {
-        await getBackend().sync();
-        const t0 = performance.now();
-        const result = await fn();
-        await getBackend().sync();
-        pruneMs += performance.now() - t0;
-        return result;
-      },
-    });
-  } else {
-    const maskSchedule = o.method === 'dense' ? undefined : (epoch: number): MaskConfig => ({
-      density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
-    });
-    const params = model.parameters();
-    const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
-    await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
-    optimizer.dispose();
-
-    if (o.finetune !== 'none' && o.finetuneEpochs > 0) {
-      const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
-      for (const l of layers) l.freezeMask(chosen.has(l));
-      const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
-      await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {});
-      ft.dispose();
-    }
+    const { layers: layerInfo, zeroKernelFraction, accelerationRate } = await layerReports(model);
+    const prunable = layerInfo.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
+    const kept = layerInfo.reduce((a, l) => a + l.density * l.shape.reduce((x, y) => x * y, 1), 0);
+    for (const l of layerInfo) if (l.density === 0) warn(collapseWarning(l.name));
+    const { testAccuracy: methodTestAccuracy, ...methodFields } = outcome;
+    const report: TrainReportWithMethod = {
+      testAccuracy: methodTestAccuracy ?? metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, 500)),
+      sparsity: 1 - kept / prunable,
+      layers: layerInfo,
+      zeroKernelFraction,
+      accelerationRate,
+      epochSeconds: metrics.map((m) => m.seconds),
+      maskSeconds: metrics.reduce((a, m) => a + m.maskSeconds, 0) + pruneMs / 1000,
+      backend,
+      adapter,
+      options: { ...o, lr },
+      warnings,
+      ...methodFields,
+      metrics,
+    };
+    if (denseTestAccuracy !== undefined) report.denseTestAccuracy = denseTestAccuracy;
+    await writeRunFiles(o.out, model, report, { model: o.model, width: o.width, input: data.train.shape, classes: data.train.classes });
+    return report;
+  } finally {
+    model.dispose();
   }
+}
 
-  const { layers: layerInfo, zeroKernelFraction, accelerationRate } = await layerReports(model);
-  const prunable = layerInfo.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
-  const kept = layerInfo.reduce((a, l) => a + l.density * l.shape.reduce((x, y) => x * y, 1), 0);
-  for (const l of layerInfo) if (l.density === 0) warn(collapseWarning(l.name));
-  const { testAccuracy: methodTestAccuracy, ...methodFields } = outcome;
-  const report: TrainReportWithMethod = {
-    testAccuracy: methodTestAccuracy ?? metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, 500)),
-    sparsity: 1 - kept / prunable,
-    layers: layerInfo,
-    zeroKernelFraction,
-    accelerationRate,
-    epochSeconds: metrics.map((m) => m.seconds),
-    maskSeconds: metrics.reduce((a, m) => a + m.maskSeconds, 0) + pruneMs / 1000,
-    backend,
-    adapter,
-    options: { ...o, lr },
-    warnings,
-    ...methodFields,
-    metrics,
-  };
-  if (o.denseRun) {
-    const dense = JSON.parse(readFileSync(join(o.denseRun, 'report.json'), 'utf8')) as Partial<TrainReport>;
-    if (typeof dense.testAccuracy !== 'number') throw new Error(`--dense-run ${o.denseRun}: report.json has no testAccuracy`);
-    report.denseTestAccuracy = dense.testAccuracy;
+/** The test accuracy a dense run's report.json records. */
+function denseRunAccuracy(dir: string): number {
+  const path = join(dir, 'report.json');
+  let dense: Partial<TrainReport>;
+  try {
+    dense = JSON.parse(readFileSync(path, 'utf8')) as Partial<TrainReport>;
+  } catch (e) {
+    throw new Error(`--dense-run ${dir}: cannot read ${path} (${(e as Error).message.split('\n')[0]})`);
   }
-  await writeRunFiles(o.out, model, report, { model: o.model, width: o.width, input: data.train.shape, classes: data.train.classes });
-  model.dispose();
-  return report;
+  if (typeof dense.testAccuracy !== 'number') throw new Error(`--dense-run ${dir}: ${path} has no testAccuracy`);
+  return dense.testAccuracy;
 }
 
 async function writeRunFiles(dir: string, model: Module, report: TrainReport, spec: ModelSpec): Promise<void> {
