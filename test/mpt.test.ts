@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
 import { forEachDevice } from './devices.js';
+import { defaultLearningRate, weightLearningRate } from '../src/train/learning-rates.js';
 import { assertClose, runs, seedArb } from './helpers.js';
 
 const sizeArb = fc.integer({ min: 1, max: 300 });
@@ -106,6 +107,22 @@ test('global scope ramps the sparsity from 0.5 to the target with a cubic schedu
   assert.equal(tg.rampedDensity(0.1, 'global', 10, 10), 0.1);
   assert.equal(tg.rampedDensity(0.1, 'layer', 0, 10), 0.1);
   assert.equal(tg.rampedDensity(0.7, 'global', 0, 10), 0.7);
+});
+
+test('initDensity d draws the frozen weights 1/sqrt(d) larger; the default score rate is sqrt(d) smaller', async () => {
+  const make = (initDensity?: number) => tg.nn.createModel('lenet300', { mode: 'mpt', input: [1, 28, 28], classes: 10, seed: 4, initDensity });
+  const [plain, scaled] = [make(), make(0.25)];
+  const [pl, sl] = [plain, scaled].map((m) => tg.nn.prunableLayers(m).map(([, l]) => l));
+  for (let i = 0; i < pl.length; i++) {
+    const [a, b] = [await pl[i].weight.data(), await sl[i].weight.data()];
+    a.forEach((v, j) => assert.ok(Math.abs(b[j] - 2 * v) <= 1e-6 * Math.abs(v), `layer ${i} weight ${j}: ${b[j]} vs 2 * ${v}`));
+    assert.deepEqual(await sl[i].scores!.data(), await pl[i].scores!.data(), 'scores do not depend on it');
+  }
+  for (const alpha of [1, 2, 3]) assertClose([defaultLearningRate('mpt', alpha, sl)], [0.5 * defaultLearningRate('mpt', alpha, pl)], `lr, alpha ${alpha}`);
+  assert.equal(weightLearningRate(sl), 0.05);
+  assert.throws(() => make(0), /initDensity must be in \(0, 1\], got 0/);
+  plain.dispose();
+  scaled.dispose();
 });
 
 forEachDevice('computeMasks: global scope keeps round(density * total) over all layers; tau thresholds |S|', async () => {

@@ -36,7 +36,7 @@ test('fine-tuning the last layer trains its weights only, with every mask fixed 
   const out = mkdtempSync(join(tmpdir(), 'ticketgrad-ft-'));
   await train({ ...DEFAULT_OPTIONS, backend: 'cpu', out, epochs: 1, batch: 64, trainSize: 256, finetune: 'last', finetuneEpochs: 1, finetuneLr: 0.05, verbose: false });
   const { tensors } = readSafetensors(readFileSync(join(out, 'model.safetensors')));
-  const initial = tg.nn.createModel('lenet300', { mode: 'mpt', input: [1, 28, 28], classes: 10, seed: 1 });
+  const initial = tg.nn.createModel('lenet300', { mode: 'mpt', input: [1, 28, 28], classes: 10, seed: 1, initDensity: 0.5 });
   const layers = tg.nn.prunableLayers(initial);
   for (const [i, [name, layer]] of layers.entries()) {
     const before = await layer.weight.data();
@@ -73,6 +73,7 @@ test('CLI: a bad flag or value is one clear line and exit code 2', () => {
     [['train', '--sparsity', '1.5'], /--sparsity: expected a number in \[0, 1\), got '1.5'/],
     [['train', '--model', 'vgg'], /--model: expected one of lenet300/],
     [['train', '--bogus', '1'], /Unknown option '--bogus'/],
+    [['train', '--init-scale', 'fan'], /--init-scale: expected one of density, none/],
     [['train', '--method', 'dense', '--finetune', 'last'], /--finetune applies to mpt and edgepopup/],
     [['fly'], /unknown command 'fly'/],
   ]);

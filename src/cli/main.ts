@@ -36,13 +36,17 @@ Method
   --mask NAME           sort (bitonic top-k) | threshold (parallel threshold select) (default ${D.mask})
   --tau X               fixed threshold on |S| instead of a top-k (the sparsity follows the scores)
   --alpha X             power-propagation exponent of the scores, >= 1 (default ${D.alpha})
+  --init-scale NAME     density | none (default ${D.initScale}): mpt, edgepopup: draw the frozen
+                        weights with std sqrt(2 / (fan_in * density)), so that the kept fraction
+                        keeps each layer's output variance; none: sqrt(2 / fan_in)
 
 Optimisation
   --epochs N            (default ${D.epochs})
   --batch N             (default ${D.batch})
   --lr X                default: for dense and the methods that train weights 0.05 (lenet300)
-                        or 0.01 (conv models, which diverged at 0.05), 10 for gemminer's scores, 0.1 for scores with alpha 1, scaled for alpha > 1 to
-                        keep the initial step on S (about 1.3 for alpha 2 on lenet300)
+                        or 0.01 (conv models, which diverged at 0.05); 10 for gemminer's scores;
+                        0.1 for scores with alpha 1, scaled for alpha > 1 to keep the initial
+                        step on S (about 1.3 for alpha 2 on lenet300)
   --optimizer NAME      sgd | adam (default ${D.optimizer}); sgd has momentum ${D.momentum}
   --momentum X          (default ${D.momentum})
   --weight-decay X      also applies to scores (default ${D.weightDecay})
@@ -114,7 +118,7 @@ function choice<T extends string>(name: string, value: string | undefined, optio
 
 const int = (min: number) => (v: number): boolean => Number.isInteger(v) && v >= min;
 
-const STRING_FLAGS = ['model', 'data', 'data-dir', 'width', 'train-size', 'method', 'sparsity', 'scope', 'mask', 'tau', 'alpha', 'epochs', 'batch', 'lr',
+const STRING_FLAGS = ['model', 'data', 'data-dir', 'width', 'train-size', 'method', 'sparsity', 'scope', 'mask', 'tau', 'alpha', 'init-scale', 'epochs', 'batch', 'lr',
   'optimizer', 'momentum', 'weight-decay', 'schedule', 'ramp-epochs', 'finetune', 'finetune-epochs', 'finetune-lr', 'seed', 'backend', 'out', 'dense-run',
   'rewind', 'rounds', 'output-rate', 'prune-rounds', 'prune-batches', 'gm-lambda', 'eb-l1'];
 
@@ -168,6 +172,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     mask: choice('mask', s('mask'), ['sort', 'threshold'] as const) ?? D.mask,
     tau: num('tau', s('tau'), (x) => x >= 0, 'a number >= 0'),
     alpha: num('alpha', s('alpha'), (x) => x >= 1, 'a number >= 1') ?? D.alpha,
+    initScale: choice('init-scale', s('init-scale'), ['density', 'none'] as const) ?? D.initScale,
     epochs: num('epochs', s('epochs'), int(0), 'an integer >= 0') ?? D.epochs,
     batch: num('batch', s('batch'), int(1), 'an integer >= 1') ?? D.batch,
     lr: num('lr', s('lr'), (x) => x > 0, 'a number > 0'),

@@ -18,6 +18,8 @@ export interface ModelOptions {
   width?: number;
   scoreAlpha?: number;
   seed?: number;
+  /** Weights drawn for this mask density (PrunableOptions.initDensity; default 1). */
+  initDensity?: number;
   /**
    * BatchNorm after every hidden layer of lenet300 and every conv of Conv-2/4/6/8 (before the
    * ReLU), default false; ResNet-18 always has it.
@@ -42,7 +44,7 @@ function lenet300(o: Required<ModelOptions>): Module {
   const seed = seeds(o.seed);
   const [c, h, w] = o.input;
   const hidden = [300, 100].map((n) => scaled(n, o.width));
-  const p = { mode: o.mode, scoreAlpha: o.scoreAlpha };
+  const p = { mode: o.mode, scoreAlpha: o.scoreAlpha, initDensity: o.initDensity };
   const norm = (n: number): Module[] => (o.batchNorm ? [new BatchNorm1d(n, affineNorm(o.mode))] : []);
   return new Sequential(
     new Flatten(),
@@ -63,7 +65,7 @@ function lenet300(o: Required<ModelOptions>): Module {
  */
 function convNet(blocks: number, o: Required<ModelOptions>): Module {
   const seed = seeds(o.seed);
-  const p = { mode: o.mode, scoreAlpha: o.scoreAlpha };
+  const p = { mode: o.mode, scoreAlpha: o.scoreAlpha, initDensity: o.initDensity };
   const norm = (n: number): Module[] => (o.batchNorm ? [new BatchNorm2d(n, affineNorm(o.mode))] : []);
   const layers: Module[] = [];
   let [channels, h, w] = o.input;
@@ -90,7 +92,7 @@ function convNet(blocks: number, o: Required<ModelOptions>): Module {
 /** ResNet-18 with the CIFAR stem (3x3 conv, no max pool), BasicBlocks [2, 2, 2, 2]. */
 function resnet18(o: Required<ModelOptions>): Module {
   const seed = seeds(o.seed);
-  const p = { mode: o.mode, scoreAlpha: o.scoreAlpha };
+  const p = { mode: o.mode, scoreAlpha: o.scoreAlpha, initDensity: o.initDensity };
   const affine = affineNorm(o.mode);
   const conv = (inC: number, outC: number, k: number, stride: number): PrunableConv2d =>
     new PrunableConv2d(inC, outC, k, { ...p, seed: seed(), stride, padding: k === 3 ? 1 : 0 });
@@ -112,7 +114,7 @@ function resnet18(o: Required<ModelOptions>): Module {
 }
 
 export function createModel(name: ModelName, options: ModelOptions): Module {
-  const o: Required<ModelOptions> = { width: 1, scoreAlpha: 1, seed: 1, batchNorm: false, ...options };
+  const o: Required<ModelOptions> = { width: 1, scoreAlpha: 1, seed: 1, batchNorm: false, initDensity: 1, ...options };
   if (!(o.width > 0)) throw new Error(`createModel: width must be > 0, got ${o.width}`);
   switch (name) {
     case 'lenet300':

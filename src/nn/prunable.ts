@@ -32,11 +32,19 @@ export interface PrunableOptions {
   /** Power-propagation exponent for the scores (1 = plain scores). */
   scoreAlpha?: number;
   seed: number;
+  /**
+   * The weights are drawn as if the fan-in were fanIn * initDensity (default 1): a mask that
+   * keeps the fraction d of the weights then keeps the layer's output variance, as the
+   * edge-popup references' scale_fan meant to (ALGORITHMS.md 1).
+   */
+  initDensity?: number;
 }
 
 export abstract class PrunableLayer extends Module {
   readonly mode: MaskMode;
   readonly scoreAlpha: number;
+  /** The density the weights were drawn for (PrunableOptions.initDensity). */
+  readonly initDensity: number;
   readonly weight: Tensor;
   /** Trainable scores s (null in dense and masked modes). */
   readonly scores: Tensor | null;
@@ -51,7 +59,9 @@ export abstract class PrunableLayer extends Module {
     this.mode = options.mode;
     this.scoreAlpha = options.scoreAlpha ?? 1;
     const trainsWeight = this.mode === 'dense' || this.mode === 'masked';
-    this.weight = kaimingNormal(shape, fanIn, options.seed, trainsWeight);
+    this.initDensity = options.initDensity ?? 1;
+    if (!(this.initDensity > 0 && this.initDensity <= 1)) throw new Error(`initDensity must be in (0, 1], got ${this.initDensity}`);
+    this.weight = kaimingNormal(shape, fanIn * this.initDensity, options.seed, trainsWeight);
     if (trainsWeight) {
       this.scores = null;
       if (this.mode === 'masked') this.mask = keep(ones(shape));

@@ -50,6 +50,11 @@ export interface TrainOptions {
   tau?: number;
   /** Power-propagation exponent of the scores. */
   alpha: number;
+  /**
+   * mpt, edgepopup: 'density' draws the frozen weights for the target density (std
+   * sqrt(2 / (fanIn * density)), PrunableOptions.initDensity); 'none': sqrt(2 / fanIn).
+   */
+  initScale: 'density' | 'none';
   epochs: number;
   batch: number;
   /** Undefined: the default for the method and alpha (see defaultLearningRate). */
@@ -93,7 +98,7 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_OPTIONS: Omit<TrainOptions, 'out'> = {
-  model: 'lenet300', data: 'mnist', method: 'mpt', sparsity: 0.5, scope: 'layer', mask: 'threshold', alpha: 1,
+  model: 'lenet300', data: 'mnist', method: 'mpt', sparsity: 0.5, scope: 'layer', mask: 'threshold', alpha: 1, initScale: 'density',
   epochs: 10, batch: 128, optimizer: 'sgd', schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, rampEpochs: 10,
   finetune: 'none', finetuneEpochs: 5, finetuneLr: 0.001, width: 1, seed: 1, backend: 'auto',
   rewind: 0, outputRate: 0.5, pruneBatches: 1, gmLambda: DEFAULT_GM_LAMBDA, ebL1: DEFAULT_EB_L1, batchNorm: false,
@@ -209,7 +214,7 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
   const denseTestAccuracy = o.denseRun === undefined ? undefined : denseRunAccuracy(o.denseRun);
   const { backend, adapter } = await init({ backend: o.backend });
   const data = loadData(o);
-  const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm });
+  const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm, initDensity: initDensityOf(o) });
   // Disposed also when a run fails, so a sweep's later cells get the memory back.
   try {
     const layers = prunableLayers(model).map(([, l]) => l);
@@ -350,6 +355,10 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
     model.dispose();
   }
 }
+
+/** The density the frozen weights of a score-trained model are drawn for (--init-scale). */
+const initDensityOf = (o: TrainOptions): number =>
+  o.initScale === 'density' && (o.method === 'mpt' || o.method === 'edgepopup') && o.tau === undefined ? 1 - o.sparsity : 1;
 
 /** The test accuracy a dense run's report.json records. */
 function denseRunAccuracy(dir: string): number {
