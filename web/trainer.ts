@@ -83,7 +83,9 @@ export interface RunResult {
 export async function trainRun(split: Split, config: RunConfig, listener: RunListener = {}): Promise<RunResult> {
   const spec = PAGE_MODELS[config.model];
   const { train, test } = split;
-  const model = tg.nn.createModel(spec.model, { mode: config.method, input: train.shape, classes: train.classes, width: spec.width, scoreAlpha: config.alpha, seed: config.seed });
+  const model = tg.nn.createModel(spec.model, { mode: config.method, input: train.shape, classes: train.classes, width: spec.width, scoreAlpha: config.alpha, seed: config.seed,
+    // As the CLI's default --init-scale density: weights drawn for the mask's density.
+    initDensity: config.method === 'mpt' ? 1 - config.sparsity : 1 });
   const layers = tg.nn.prunableLayers(model).map(([, l]) => l);
   const params = model.parameters();
   const lr = defaultLearningRate(config.method, config.alpha, layers);
