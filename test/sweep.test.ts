@@ -155,6 +155,24 @@ test('resume: finished cells are not run again; results, plots and progress line
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')), { version: 1, ...fig1 });
 });
 
+test('a cell finished meanwhile by another process on the same directory is not run again', async () => {
+  const out = tempDir();
+  const definition: SweepDefinition = { axes: [parseGridAxis('alpha=1,2,3')], fixed: ['--epochs', '1'] };
+  const other = fakeTrainer();
+  // While this sweep runs its first cell, another process finishes the third.
+  const trainer = fakeTrainer();
+  const runCell: RunCell = async (o) => {
+    if (o.alpha === 1) await sweep(out, definition, other, { index: 2, count: 3, source: 'test' });
+    return trainer(o);
+  };
+  const result = await sweep(out, definition, runCell);
+  assert.deepEqual(other.calls, [join(out, 'cells', 'alpha=3')]);
+  assert.deepEqual(trainer.calls, [join(out, 'cells', 'alpha=1'), join(out, 'cells', 'alpha=2')]);
+  assert.deepEqual([result.finished, result.skipped, result.failed], [2, 1, 0]);
+  assert.match(result.lines.join('\n'), /\[3\/3\] alpha=3: finished meanwhile by another process, not run/);
+  assert.equal(readResults(out).rows.filter((r) => r.status === 'finished').length, 3);
+});
+
 test('a failed cell is recorded, the sweep goes on, and a rerun retries only the failed cells', async () => {
   const out = tempDir();
   const definition: SweepDefinition = { axes: [parseGridAxis('alpha=1,2,3')], fixed: ['--epochs', '1'] };

@@ -112,8 +112,15 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
 
   const seconds: number[] = [];
   let failed = 0;
+  let finishedElsewhere = 0;
   for (const [i, cell] of toRun.entries()) {
     const tag = `[${i + 1}/${toRun.length}] ${cell.name}`;
+    // Another process on the same directory (a shard, a second machine) may have finished it meanwhile.
+    if (readCellState(cell.options.out, cell.options).status === 'finished') {
+      finishedElsewhere++;
+      log(`${tag}: finished meanwhile by another process, not run`);
+      continue;
+    }
     log(`${tag}: started`);
     mkdirSync(cell.options.out, { recursive: true });
     const record = { cell: cell.name, options: comparableOptions(cell.options) };
@@ -138,7 +145,7 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
     writeResults(out, definition, shardRows(), shard);
   }
   writeResults(out, definition, shardRows(), shard);
-  return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length, finished: toRun.length - failed, failed };
+  return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length + finishedElsewhere, finished: toRun.length - failed - finishedElsewhere, failed };
 }
 
 export interface MergeSummary {
