@@ -103,8 +103,8 @@ function merge({ out, rest, grid, shard, shards }: SweepArgs): number {
 }
 
 /**
- * One cell: a failed run may leave device memory behind (an optimizer's state, a half-built
- * batch), so the device is released and the next cell opens a fresh one.
+ * One cell: a failed run may leave device memory behind (an optimizer's state, a method's
+ * snapshots) or a lost device, so the device is released and the next cell opens a fresh one.
  */
 async function trainCell(options: TrainOptions): Promise<{ testAccuracy: number }> {
   try {

@@ -111,8 +111,7 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
   log(`sweep ${out}: ${cells.length} cells, ${where}; ${mine.length - toRun.length} finished before, ${toRun.length} to run`);
 
   const seconds: number[] = [];
-  let failed = 0;
-  let finishedElsewhere = 0;
+  let [finished, failed, finishedElsewhere] = [0, 0, 0];
   for (const [i, cell] of toRun.entries()) {
     const tag = `[${i + 1}/${toRun.length}] ${cell.name}`;
     // Another process on the same directory (a shard, a second machine) may have finished it meanwhile.
@@ -137,7 +136,10 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
     if ('error' in result) {
       failed++;
       writeCellRecord(cell.options.out, { ...record, status: 'failed', seconds: elapsed, error: result.error });
-    } else writeCellRecord(cell.options.out, { ...record, status: 'finished', seconds: elapsed });
+    } else {
+      finished++;
+      writeCellRecord(cell.options.out, { ...record, status: 'finished', seconds: elapsed });
+    }
     const outcome = 'error' in result ? `FAILED after ${formatDuration(1000 * elapsed)}: ${result.error}` : `finished in ${formatDuration(1000 * elapsed)}, test accuracy ${percent(result.testAccuracy)}`;
     const left = toRun.length - i - 1;
     const eta = left ? `; ${left} to go, ETA ${formatDuration((1000 * left * seconds.reduce((a, s) => a + s, 0)) / seconds.length)}` : '';
@@ -145,7 +147,7 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
     writeResults(out, definition, shardRows(), shard);
   }
   writeResults(out, definition, shardRows(), shard);
-  return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length + finishedElsewhere, finished: toRun.length - failed - finishedElsewhere, failed };
+  return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length + finishedElsewhere, finished, failed };
 }
 
 export interface MergeSummary {

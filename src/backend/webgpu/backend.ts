@@ -317,9 +317,9 @@ export class WebGpuBackend implements Backend {
       this.pool.set(key, into);
     }
     this.recentlyFreed = new Map();
-    if (this.uniformCache.size > MAX_CACHED_UNIFORMS || this.bindGroups.size > MAX_CACHED_BIND_GROUPS) {
-      // Cached bind groups may hold the uniform buffers destroyed here.
-      this.bindGroups.clear();
+    // Cached bind groups may hold the uniform buffers destroyed here: they go with them.
+    if (this.uniformCache.size > MAX_CACHED_UNIFORMS || this.bindGroups.size > MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
+    if (this.uniformCache.size > MAX_CACHED_UNIFORMS) {
       for (const b of this.uniformCache.values()) b.destroy();
       this.uniformCache.clear();
     }
