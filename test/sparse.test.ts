@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
 import { getBackend } from '../src/engine.js';
-import { type BinaryLayerShape, denseWeight, packBinaryLayer } from '../src/sparse/ticket.js';
+import { type BinaryLayerShape, binaryConvLayout, denseWeight, packBinaryLayer } from '../src/sparse/ticket.js';
 import { BinaryConvModule, type ModelSpec, inferenceModel } from '../src/sparse/compact-model.js';
 import { checkpointKernelCounts, checkpointTicket, modelCheckpoint } from '../src/sparse/checkpoint.js';
 import { analyzeTicket } from '../src/sparse/analyze.js';
@@ -17,7 +17,7 @@ import { forEachDevice } from './devices.js';
 import { assertClose, runs, seedArb } from './helpers.js';
 
 const layerArb = fc.record({
-  outChannels: fc.integer({ min: 1, max: 6 }),
+  outChannels: fc.integer({ min: 1, max: 12 }),
   inChannels: fc.integer({ min: 1, max: 6 }),
   kernelSize: fc.constantFrom(1, 2, 3),
   stride: fc.constantFrom(1, 2),
@@ -47,6 +47,24 @@ test('packBinaryLayer keeps alpha * sign(W) * M exactly, and counts kept kernels
       let kept = 0;
       for (let k = 0; k < o.outChannels * o.inChannels; k++) if (mask.subarray(k * taps, (k + 1) * taps).some((m) => m)) kept++;
       assert.equal(layer.keptKernels, kept);
+    }),
+    runs(100),
+  );
+});
+
+test('binaryConvLayout has one entry per (block of 8 outputs, tap, input channel) with a nonzero weight', () => {
+  fc.assert(
+    fc.property(layerArb, (o) => {
+      const { mask, layer } = randomLayer(o);
+      const taps = o.kernelSize ** 2;
+      const perBlock = Array.from({ length: Math.ceil(o.outChannels / 8) }, () => new Set<number>());
+      mask.forEach((m, i) => {
+        const k = Math.floor(i / taps);
+        if (m) perBlock[Math.floor(k / o.inChannels / 8)].add((i % taps) * o.inChannels + (k % o.inChannels));
+      });
+      const { segments, entries } = binaryConvLayout(layer);
+      assert.deepEqual([...segments], [0, ...perBlock.map((_, b) => perBlock.slice(0, b + 1).reduce((n, set) => n + set.size, 0))]);
+      assert.equal(entries.length, 3 * segments[segments.length - 1]);
     }),
     runs(100),
   );

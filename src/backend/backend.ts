@@ -83,12 +83,12 @@ export interface PoolParams {
 
 /**
  * A binary sparse conv layer laid out for inference (built by src/sparse/ticket.ts): the
- * weights are alpha * {-1, 0, +1}. Output channels go in blocks of 8 (BINARY_CONV_BLOCK); for
- * block b and kernel tap t = ky*kW + kx, entries `segments[b*kH*kW + t] .. segments[b*kH*kW + t + 1]`
- * each describe one input channel c with a nonzero weight in the block, as 3 u32 words:
- * c, then the block's 8 weights as signed bytes (+127 for +1, -127 for -1, 0; weight i in
- * byte i % 4 of word 1 + i / 4). (c, tap) pairs whose 8 weights are all zero have no entry.
- * Both are u32 storages (see `uploadIndices`).
+ * weights are alpha * {-1, 0, +1}. Output channels go in blocks of 8 (BINARY_CONV_BLOCK); the
+ * entries of block b are `segments[b] .. segments[b + 1]`, each one (input channel, tap) with a
+ * nonzero weight in the block, as 3 u32 words: c | ky << 16 | kx << 24, then the block's 8
+ * weights there as signed bytes (+127 for +1, -127 for -1, 0; weight i in byte i % 4 of word
+ * 1 + i / 4). (c, tap) pairs whose 8 weights are all zero have no entry. Both are u32
+ * storages (see `uploadIndices`).
  */
 export interface BinaryConvWeights {
   segments: Storage;

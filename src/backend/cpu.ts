@@ -338,28 +338,27 @@ export class CpuBackend implements Backend {
     const X = data(x);
     const u32 = (s: Storage): Uint32Array => new Uint32Array(data(s).buffer, data(s).byteOffset, s.size);
     const segments = u32(w.segments), entries = u32(w.entries);
-    const taps = p.kH * p.kW;
     const acc = new Float64Array(p.batch * p.outC * p.outH * p.outW);
     for (let b = 0; b * BINARY_CONV_BLOCK < p.outC; b++)
-      for (let t = 0; t < taps; t++)
-        for (let e = segments[b * taps + t]; e < segments[b * taps + t + 1]; e++) {
-          const c = entries[3 * e];
-          for (let i = 0; i < BINARY_CONV_BLOCK; i++) {
-            const byte = (entries[3 * e + 1 + (i >> 2)] >>> (8 * (i & 3))) & 0xff;
-            if (byte === 0) continue;
-            const sign = byte === 0x7f ? 1 : -1;
-            const o = b * BINARY_CONV_BLOCK + i;
-            for (let n = 0; n < p.batch; n++)
-              for (let oy = 0; oy < p.outH; oy++) {
-                const iy = oy * p.strideH - p.padH + Math.floor(t / p.kW);
-                if (iy < 0 || iy >= p.inH) continue;
-                for (let ox = 0; ox < p.outW; ox++) {
-                  const ix = ox * p.strideW - p.padW + (t % p.kW);
-                  if (ix >= 0 && ix < p.inW) acc[((n * p.outC + o) * p.outH + oy) * p.outW + ox] += sign * X[((n * p.inC + c) * p.inH + iy) * p.inW + ix];
-                }
+      for (let e = segments[b]; e < segments[b + 1]; e++) {
+        const head = entries[3 * e];
+        const c = head & 0xffff, ky = (head >>> 16) & 0xff, kx = head >>> 24;
+        for (let i = 0; i < BINARY_CONV_BLOCK; i++) {
+          const byte = (entries[3 * e + 1 + (i >> 2)] >>> (8 * (i & 3))) & 0xff;
+          if (byte === 0) continue;
+          const sign = byte === 0x7f ? 1 : -1;
+          const o = b * BINARY_CONV_BLOCK + i;
+          for (let n = 0; n < p.batch; n++)
+            for (let oy = 0; oy < p.outH; oy++) {
+              const iy = oy * p.strideH - p.padH + ky;
+              if (iy < 0 || iy >= p.inH) continue;
+              for (let ox = 0; ox < p.outW; ox++) {
+                const ix = ox * p.strideW - p.padW + kx;
+                if (ix >= 0 && ix < p.inW) acc[((n * p.outC + o) * p.outH + oy) * p.outW + ox] += sign * X[((n * p.inC + c) * p.inH + iy) * p.inW + ix];
               }
-          }
+            }
         }
+      }
     const y = acc.map((v) => w.alpha * v);
     return new CpuStorage(Float32Array.from(y));
   }

@@ -9,7 +9,7 @@
 // All-zero kernels cost one bit. Linear layers are 1x1 convolutions on a 1x1 map, with
 // out/in channels = out/in features, so one form and one kernel serve both. Bits are packed
 // least significant first. This is what `ticketgrad export` stores (src/io/tgt.ts); for the
-// GPU it is expanded into per-(block of 8 output channels, tap) lists (binaryConvLayout).
+// GPU it is expanded into one list per block of 8 output channels (binaryConvLayout).
 
 import { BINARY_CONV_BLOCK } from '../backend/backend.js';
 
@@ -119,6 +119,7 @@ export function denseWeight(l: BinaryLayer): Float32Array {
 /** The index lists binary_conv2d reads (see BinaryConvWeights in src/backend/backend.ts). */
 export function binaryConvLayout(l: BinaryLayer): { segments: Uint32Array; entries: Uint32Array } {
   if (l.inChannels > 0xffff) throw new Error(`${l.name}: the binary conv kernel takes at most 65535 input channels, not ${l.inChannels}`);
+  if (l.kernelSize > 0xff) throw new Error(`${l.name}: the binary conv kernel takes kernels of at most 255 x 255, not ${l.kernelSize}`);
   const taps = kernelTaps(l);
   const blocks = Math.ceil(l.outChannels / BINARY_CONV_BLOCK);
   // codes[(block * taps + t) * inC + c]: mask bits 0-7 and sign bits 8-15 of the block's channels.
@@ -128,7 +129,7 @@ export function binaryConvLayout(l: BinaryLayer): { segments: Uint32Array; entri
     const i = o % BINARY_CONV_BLOCK;
     codes[(Math.floor(o / BINARY_CONV_BLOCK) * taps + t) * l.inChannels + c] |= (1 << i) | (negative ? 1 << (8 + i) : 0);
   });
-  const segments = new Uint32Array(blocks * taps + 1);
+  const segments = new Uint32Array(blocks + 1);
   const entries: number[] = [];
   // The 8 weights of an entry as signed bytes (unpack4x8snorm reads 127 as 1.0), 4 per word.
   const snorm = (code: number, from: number): number => {
@@ -138,12 +139,15 @@ export function binaryConvLayout(l: BinaryLayer): { segments: Uint32Array; entri
     }
     return word >>> 0;
   };
-  for (let s = 0; s < blocks * taps; s++) {
-    for (let c = 0; c < l.inChannels; c++) {
-      const code = codes[s * l.inChannels + c];
-      if (code) entries.push(c, snorm(code, 0), snorm(code, 4));
+  for (let b = 0; b < blocks; b++) {
+    for (let t = 0; t < taps; t++) {
+      const head = (Math.floor(t / l.kernelSize) << 16) | ((t % l.kernelSize) << 24);
+      for (let c = 0; c < l.inChannels; c++) {
+        const code = codes[(b * taps + t) * l.inChannels + c];
+        if (code) entries.push((head | c) >>> 0, snorm(code, 0), snorm(code, 4));
+      }
     }
-    segments[s + 1] = entries.length / 3;
+    segments[b + 1] = entries.length / 3;
   }
   return { segments, entries: Uint32Array.from(entries) };
 }
