@@ -38,7 +38,7 @@ function outputPixels(L, TP) {
     L.push(`  let xb${j} = n${j} * C * HW; let iy${j} = i32(oy${j} * p.strideH) - i32(p.padH); let ix${j} = i32(ox${j} * p.strideW) - i32(p.padW);`);
   }
 }
-// Inside the (ky, kx) loops: each pixel's input offset at this tap and whether it is inside the image.
+// At tap (ky, kx): each pixel's input offset and whether it is inside the image.
 function tapOffsets(L, TP) {
   for (let j = 0; j < TP; j++) {
     L.push(`    let yy${j} = iy${j} + i32(ky); let xx${j} = ix${j} + i32(kx);`);
