@@ -302,6 +302,8 @@ const poolExamples: PoolParamsArb[] = [
   { n: 2, c: 3, h: 6, w: 6, kh: 2, kw: 2, stride: undefined, padding: [0, 0], seed: 21 },
   { n: 1, c: 2, h: 7, w: 5, kh: 3, kw: 3, stride: [2, 2], padding: [1, 1], seed: 22 },
   { n: 1, c: 1, h: 5, w: 8, kh: 2, kw: 4, stride: [1, 3], padding: [1, 2], seed: 23 },
+  // More than 16 positions: the WebGPU kernel loops over the window instead of writing it out.
+  { n: 1, c: 2, h: 6, w: 5, kh: 5, kw: 4, stride: [2, 1], padding: [2, 1], seed: 24 },
 ];
 
 const poolOptions = (p: PoolParamsArb): tg.Pool2dOptions => ({

@@ -18,7 +18,7 @@
 import type { Backend, BinaryConvWeights, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
 import { type Shape, MAX_RANK, sizeOf, stridesOf } from '../../shape.js';
 import { shaderSource } from './shaders.js';
-import { matmulProgram, convPrograms, type Program } from './programs.js';
+import { matmulProgram, convPrograms, poolWindow, type Program } from './programs.js';
 import { topkMaskGpu } from './topk.js';
 
 /** Tuning knobs. */
@@ -501,7 +501,7 @@ export class WebGpuBackend implements Backend {
     const size = p.batch * p.channels * p.outH * p.outW;
     const out = this.output(size);
     const argmax = mode === 'max' ? this.output(size) : null;
-    this.dispatch('pool2d_forward', { MAX: String(mode === 'max') }, [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer], this.poolUniforms(p), WebGpuBackend.fold(Math.ceil(size / 256)));
+    this.dispatch('pool2d_forward', { MAX: String(mode === 'max'), WINDOW: poolWindow(p.kH, p.kW) }, [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer], this.poolUniforms(p), WebGpuBackend.fold(Math.ceil(size / 256)));
     return { out, argmax };
   }
 

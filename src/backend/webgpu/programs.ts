@@ -4,6 +4,7 @@
 //
 // Tuned on SwiftShader (Subzero, 4-wide SIMD, 2 cores): each invocation computes an 8x8 block
 // of outputs in registers; no workgroup memory and no barriers, which measured slower there.
+// Also here, as the same kind of knob: how pooling windows are written into their kernel.
 
 import type { ConvParams, MatmulParams } from '../backend.js';
 
@@ -44,3 +45,20 @@ export const convPrograms = {
     kernel: 'conv2d_backward_weight', values: {}, groups: convGroups(ceilDiv(ceilDiv(p.inC, 8) * p.kH * p.kW, 16), ceilDiv(p.outC, 8)),
   }),
 };
+
+/** Windows of at most this many positions are written out one by one in pool2d_forward.wgsl. */
+const MAX_UNROLLED_POOL_TAPS = 16;
+
+/**
+ * pool2d_forward.wgsl's {{WINDOW}}: the visits of a kH x kW window, row by row (the order
+ * decides ties of max pooling: the first maximum wins). Written out for small windows (a loop
+ * over a 2x2 window measured 2x slower on SwiftShader), a loop for larger ones (global pooling).
+ */
+export function poolWindow(kH: number, kW: number): string {
+  if (kH * kW > MAX_UNROLLED_POOL_TAPS) {
+    return `for (var ky = 0; ky < ${kH}; ky++) { for (var kx = 0; kx < ${kW}; kx++) { w = visit(w, base, y0 + ky, x0 + kx); } }`;
+  }
+  const visits: string[] = [];
+  for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) visits.push(`w = visit(w, base, y0 + ${ky}, x0 + ${kx});`);
+  return visits.join(' ');
+}
