@@ -1,10 +1,10 @@
 // `npm run bench:sparse`: inference time of one ticket, dense (alpha * sign(W) * M through the
 // ordinary conv2d/matmul kernels) vs compact (the binary weight-sparse kernel), side by side in
 // one run on the same adapter, at 70%, 90% and 95% sparsity, next to the acceleration rate AR
-// of Eq. 4 that the ticket's zero kernels predict. Report: ms per batch, speedup = dense /
-// compact (medians), and speedup / AR (the issue's target: at least 0.8). "Layers" columns time the prunable
-// layers alone (each on an input of its shape, one readback at the end): what AR describes,
-// without the ReLU, pooling and readback that dense and compact models share.
+// of Eq. 4 that the ticket's zero kernels predict. Report: ms per batch (medians), speedup =
+// dense / compact, and speedup / AR (the issue's target: at least 0.8). The "layers" columns
+// time the prunable layers alone (each on an input of its shape): what AR describes, without
+// the ReLU, pooling and readback that dense and compact models share.
 //
 // Tickets: by default conv4 (width 0.5, 28x28 inputs) with masks from the layer-wise top-k of
 // its initial random scores, which is where score training starts; --runs=DIR,DIR,... measures

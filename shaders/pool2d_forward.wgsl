@@ -2,7 +2,7 @@
 // Placeholder {{MAX}}: true for max pooling, which also writes the flat in-plane index of the
 // chosen input to `argmax` (as f32, exact below 2^24). Average pooling divides by kH*kW
 // (padding counts as zeros). Placeholder {{WINDOW}}: the statements that visit the window's
-// positions in order (src/backend/webgpu/backend.ts: poolWindow), written out one by one for
+// positions in order (src/backend/webgpu/programs.ts: poolWindow), written out one by one for
 // small windows: a loop over a 2x2 window measured 2x slower on SwiftShader.
 // Workgroup 256; dispatch: fold(ceil(outputs / 256)).
 #include "common"
