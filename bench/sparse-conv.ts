@@ -76,11 +76,11 @@ interface Row {
   layersSpeedup: number;
 }
 
-/** The input shape of each prunable layer of `model`, from one forward pass of x. */
+/** The input shape of each prunable layer of `model`, from one forward pass of x (recorded, then unhooked). */
 function layerInputShapes(model: tg.nn.Module, x: tg.Tensor): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
-  for (const [, m] of model.namedModules()) {
-    if (!(m instanceof DenseTicketModule)) continue;
+  const hooked = model.namedModules().map(([, m]) => m).filter((m): m is DenseTicketModule => m instanceof DenseTicketModule);
+  for (const m of hooked) {
     const forward = m.forward.bind(m);
     m.forward = (input: tg.Tensor): tg.Tensor => {
       shapes.set(m.layer.name, [...input.shape]);
@@ -88,6 +88,8 @@ function layerInputShapes(model: tg.nn.Module, x: tg.Tensor): Map<string, number
     };
   }
   tg.noGrad(() => model.forward(x)).dispose();
+  // Back to the class's forward, so that the timed runs carry no recording.
+  for (const m of hooked) Reflect.deleteProperty(m, 'forward');
   return shapes;
 }
 

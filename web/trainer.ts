@@ -5,7 +5,7 @@
 
 import * as tg from '../src/index.js';
 import { type Split, batches } from '../src/data/dataset.js';
-import { defaultLearningRate, scoreLearningRateScales } from '../src/train/learning-rates.js';
+import { defaultLearningRate, initDensityOf, scoreLearningRateScales } from '../src/train/learning-rates.js';
 import { keptKernelCount } from '../src/sparse/analyze.js';
 import { evaluate } from '../src/train/evaluate.js';
 
@@ -84,8 +84,8 @@ export async function trainRun(split: Split, config: RunConfig, listener: RunLis
   const spec = PAGE_MODELS[config.model];
   const { train, test } = split;
   const model = tg.nn.createModel(spec.model, { mode: config.method, input: train.shape, classes: train.classes, width: spec.width, scoreAlpha: config.alpha, seed: config.seed,
-    // As the CLI's default --init-scale density: weights drawn for the mask's density.
-    initDensity: config.method === 'mpt' ? 1 - config.sparsity : 1 });
+    // The CLI's default --init-scale density: weights drawn for the mask's density.
+    initDensity: initDensityOf(config.method, config.sparsity) });
   const layers = tg.nn.prunableLayers(model).map(([, l]) => l);
   const params = model.parameters();
   const lr = defaultLearningRate(config.method, config.alpha, layers);

@@ -4,6 +4,14 @@
 import type { Tensor } from '../tensor.js';
 import type { MaskMode, PrunableLayer } from '../nn/prunable.js';
 
+/**
+ * The density the frozen weights of a score-trained model are drawn for (--init-scale): with
+ * 'density', mpt and edgepopup with a top-k mask draw them for 1 - sparsity; otherwise 1.
+ */
+export function initDensityOf(method: string, sparsity: number, initScale: 'density' | 'none' = 'density', tau?: number): number {
+  return initScale === 'density' && (method === 'mpt' || method === 'edgepopup') && tau === undefined ? 1 - sparsity : 1;
+}
+
 /** Mean |S| of a layer's fresh scores: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)) has 1/(2 sqrt(fanIn)). */
 const initialScoreMagnitude = (l: PrunableLayer): number => 1 / (2 * Math.sqrt(l.fanIn));
 

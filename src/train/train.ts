@@ -27,7 +27,7 @@ import {
   resolveMethodOptions, runPruningMethod,
 } from './pruning-methods.js';
 import { writeSafetensors } from '../io/safetensors.js';
-import { defaultLearningRate, scoreLearningRateScales } from './learning-rates.js';
+import { defaultLearningRate, initDensityOf, scoreLearningRateScales } from './learning-rates.js';
 import { evaluate } from './evaluate.js';
 import { analyzeTicket } from '../sparse/analyze.js';
 import { modelCheckpoint, modelKernelCounts } from '../sparse/checkpoint.js';
@@ -214,7 +214,7 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
   const denseTestAccuracy = o.denseRun === undefined ? undefined : denseRunAccuracy(o.denseRun);
   const { backend, adapter } = await init({ backend: o.backend });
   const data = loadData(o);
-  const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm, initDensity: initDensityOf(o) });
+  const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm, initDensity: initDensityOf(o.method, o.sparsity, o.initScale, o.tau) });
   // Disposed also when a run fails, so a sweep's later cells get the memory back.
   try {
     const layers = prunableLayers(model).map(([, l]) => l);
@@ -355,10 +355,6 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
     model.dispose();
   }
 }
-
-/** The density the frozen weights of a score-trained model are drawn for (--init-scale). */
-const initDensityOf = (o: TrainOptions): number =>
-  o.initScale === 'density' && (o.method === 'mpt' || o.method === 'edgepopup') && o.tau === undefined ? 1 - o.sparsity : 1;
 
 /** The test accuracy a dense run's report.json records. */
 function denseRunAccuracy(dir: string): number {
