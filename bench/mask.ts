@@ -5,11 +5,18 @@
 // - webgpu bitonic: the sort-based baseline;
 // - cpu quickselect: a plain-JS Floyd-Rivest select of the k-th largest |v| on a Float32Array,
 //   then a mask pass (ties to the lower index): the CPU baseline to beat;
+// - cpu quickselect, scores on the GPU: the same, as a training step would have to use it:
+//   read the scores back, select, upload the mask;
 // - cpu reference: ticketgrad's CPU backend (radix select in TypeScript);
 // - tfjs topk (webgpu): the peer's top-k of |v| on the same adapter (not at 11M: too slow).
 // Every timed webgpu run ends by reading the mask back (so the GPU work has really finished);
 // the time of that readback alone is measured too, and "x10" rows record ten masks back to
 // back before one readback (ms per mask), which is how a training step uses them.
+// Times are medians (single runs on SwiftShader have a long tail: a mask's passes measured
+// 4.0 ms at best and 6.9 ms at the median). The verdicts against quickselect come from paired
+// blocks: blocks of 5 threshold and 5 quickselect runs alternate, and the median of the ratios
+// of the blocks' medians is reported, so that the drift of a shared machine (the rows above
+// moved by 1.5x between runs) hits both sides of each ratio alike.
 //
 // Options: --quick (fewer iterations), --sizes=266200,1000000 (a subset), --density=0.5,
 // --no-peers (leave out tfjs), --json=FILE.
@@ -28,6 +35,7 @@ const SIZES = sizesArg ? sizesArg.split(',').map(Number) : [266_200, 1_000_000, 
 const DENSITY = Number(args.find((a) => a.startsWith('--density='))?.slice(10) ?? 0.1);
 const peers = !args.includes('--no-peers');
 const BATCH = 10;
+const PAIR_BLOCK = 5;
 
 // ---- the CPU baseline: Floyd-Rivest select on |v| ----
 
@@ -121,9 +129,46 @@ async function time(name: string, n: number, iterations: number, fn: () => Promi
   await bench.run();
   const r = bench.tasks[0].result;
   if (!r || r.state !== 'completed') throw new Error(`benchmark ${name} (n=${n}) failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
-  const row = { n, case: name, msPerMask: r.latency.mean / perRun, samples: r.latency.samplesCount };
+  const row = { n, case: name, msPerMask: r.latency.p50 / perRun, samples: r.latency.samplesCount };
   console.log(`  ${name.padEnd(34)}${row.msPerMask.toFixed(2).padStart(10)} ms  (${row.samples} samples)`);
   return row;
+}
+
+/** Median of `runs` back-to-back runs of fn, in ms. */
+async function medianOf(fn: () => Promise<void> | void, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return times[times.length >> 1];
+}
+
+/**
+ * Median over `pairs` of the ratio median(other) / median(base), each from a block of
+ * PAIR_BLOCK back-to-back runs; the blocks alternate, and which one goes first too. Blocks, not
+ * single runs: SwiftShader's threads fall asleep while the CPU side runs, and a block's median
+ * leaves out that wake-up, as a training step's masks (right after its GPU work) do.
+ */
+async function pairedRatio(base: () => Promise<void> | void, other: () => Promise<void> | void, pairs: number): Promise<number> {
+  const ratios: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const baseFirst = i % 2 === 0;
+    const first = await medianOf(baseFirst ? base : other, PAIR_BLOCK);
+    const second = await medianOf(baseFirst ? other : base, PAIR_BLOCK);
+    ratios.push(baseFirst ? second / first : first / second);
+  }
+  ratios.sort((x, y) => x - y);
+  return ratios[ratios.length >> 1];
+}
+
+interface Paired {
+  n: number;
+  quickselectOverThreshold: number;
+  gpuScoresQuickselectOverThreshold: number;
+  pairs: number;
 }
 
 async function gpuMask(gpu: Backend, s: Storage, k: number, method: 'threshold' | 'bitonic', count: number): Promise<void> {
@@ -147,6 +192,7 @@ const tf = peers ? await (async () => {
 })() : null;
 
 const rows: Row[] = [];
+const paired: Paired[] = [];
 for (const n of SIZES) {
   const k = Math.round(DENSITY * n);
   const v = scores(n, 12345 + n);
@@ -165,10 +211,13 @@ for (const n of SIZES) {
 
   const heavy = n > 2_000_000;
   const it = (light: number): number => (quick ? Math.max(1, Math.ceil(light / 4)) : light);
+  const threshold = (): Promise<void> => gpuMask(gpu, s, k, 'threshold', 1);
+  const quickselect = (): void => void quickselectMask(v, k);
+  const viaGpu = async (): Promise<void> => gpu.release(gpu.upload(quickselectMask(await gpu.read(s), k)));
   const readTarget = gpu.zeros(n);
   rows.push(await time('webgpu readback alone', n, it(20), async () => void (await gpu.read(readTarget))));
   gpu.release(readTarget);
-  rows.push(await time('webgpu threshold', n, it(heavy ? 8 : 20), () => gpuMask(gpu, s, k, 'threshold', 1)));
+  rows.push(await time('webgpu threshold', n, it(heavy ? 8 : 20), threshold));
   rows.push(await time(`webgpu threshold x${BATCH}, 1 readback`, n, it(heavy ? 2 : 5), () => gpuMask(gpu, s, k, 'threshold', BATCH), BATCH));
   rows.push(await time('webgpu bitonic', n, heavy ? 1 : it(4), () => gpuMask(gpu, s, k, 'bitonic', 1)));
   if (tf && !heavy) {
@@ -180,7 +229,15 @@ for (const n of SIZES) {
     }));
     x.dispose();
   }
-  rows.push(await time('cpu quickselect (JS)', n, it(heavy ? 5 : 20), () => void quickselectMask(v, k)));
+  rows.push(await time('cpu quickselect (JS)', n, it(heavy ? 5 : 20), quickselect));
+  rows.push(await time('cpu quickselect, scores on the GPU', n, it(heavy ? 5 : 20), viaGpu));
+  const pairs = it(heavy ? 3 : 9);
+  paired.push({
+    n,
+    quickselectOverThreshold: await pairedRatio(threshold, quickselect, pairs),
+    gpuScoresQuickselectOverThreshold: await pairedRatio(threshold, viaGpu, pairs),
+    pairs,
+  });
   const cs = cpu.upload(v);
   rows.push(await time('cpu reference (ticketgrad)', n, it(heavy ? 5 : 20), () => void cpu.topkMask([cs], k, 'threshold')));
   cpu.release(cs);
@@ -198,14 +255,14 @@ const ms = (n: number, c: string): number => rows.find((r) => r.n === n && r.cas
 console.log('');
 for (const n of SIZES) {
   const t = ms(n, 'webgpu threshold');
-  const read = ms(n, 'webgpu readback alone');
+  const p = paired.find((x) => x.n === n)!;
   console.log(
     `n=${n}: bitonic / threshold ${(ms(n, 'webgpu bitonic') / t).toFixed(1)}x; ` +
-      `quickselect / threshold ${(ms(n, 'cpu quickselect (JS)') / t).toFixed(2)}x ` +
-      `(threshold without its readback ~${(t - read).toFixed(2)} ms: ${(ms(n, 'cpu quickselect (JS)') / Math.max(t - read, 1e-3)).toFixed(2)}x; ` +
-      `x${BATCH} batched ${(ms(n, 'cpu quickselect (JS)') / ms(n, `webgpu threshold x${BATCH}, 1 readback`)).toFixed(2)}x)`,
+      `x${BATCH} batched: quickselect / threshold ${(ms(n, 'cpu quickselect (JS)') / ms(n, `webgpu threshold x${BATCH}, 1 readback`)).toFixed(2)}x; ` +
+      `paired (median of ${p.pairs}): quickselect / threshold ${p.quickselectOverThreshold.toFixed(2)}x, ` +
+      `quickselect with the scores on the GPU / threshold ${p.gpuScoresQuickselectOverThreshold.toFixed(2)}x`,
   );
 }
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter, date: new Date().toISOString(), density: DENSITY, rows }, null, 2));
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter, date: new Date().toISOString(), density: DENSITY, rows, paired }, null, 2));
 tg.shutdown();
 process.exit(0);
