@@ -8,7 +8,8 @@
 // - cpu quickselect, scores on the GPU: the same, as a training step would have to use it:
 //   read the scores back, select, upload the mask;
 // - cpu reference: ticketgrad's CPU backend (radix select in TypeScript);
-// - tfjs topk (webgpu): the peer's top-k of |v| on the same adapter (not at 11M: too slow).
+// - tfjs topk (webgpu), onnxruntime-web TopK (webgpu): the peers' top-k of |v| on the same
+//   adapter (not at 11M: too slow), checked against the exact mask before timing.
 // Every timed webgpu run ends by reading the mask back (so the GPU work has really finished);
 // the time of that readback alone is measured too, and "x10" rows record ten masks back to
 // back before one readback (ms per mask), which is how a training step uses them.
@@ -19,13 +20,13 @@
 // moved by 1.5x between runs) hits both sides of each ratio alike.
 //
 // Options: --quick (fewer iterations), --sizes=266200,1000000 (a subset), --density=0.5,
-// --no-peers (leave out tfjs), --json=FILE.
+// --no-peers (leave out tfjs and onnxruntime-web), --json=FILE.
 
 import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import * as tg from '../src/index.js';
 import type { Backend, Storage } from '../src/backend/backend.js';
-import { tfjsPeer } from './peers.js';
+import { onnxTopk, tfjsPeer } from './peers.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -123,8 +124,8 @@ function scores(n: number, seed: number): Float32Array {
   return out;
 }
 
-async function time(name: string, n: number, iterations: number, fn: () => Promise<void> | void, perRun = 1): Promise<Row> {
-  const bench = new Bench({ iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
+async function time(name: string, n: number, iterations: number, fn: () => Promise<void> | void, perRun = 1, warmup = 1): Promise<Row> {
+  const bench = new Bench({ iterations, time: 0, warmup: warmup > 0, warmupIterations: warmup, warmupTime: 0 });
   bench.add(name, fn);
   await bench.run();
   const r = bench.tasks[0].result;
@@ -184,12 +185,23 @@ async function gpuMask(gpu: Backend, s: Storage, k: number, method: 'threshold' 
 const { adapter } = await tg.init({ backend: 'webgpu' });
 const gpu = tg.getBackend('webgpu');
 const cpu = tg.getBackend('cpu');
-// The peer: tfjs's top-k on the same Dawn adapter (jax-js took 128 s for 1M here: left out).
-const tf = peers ? await (async () => {
-  const { create } = await import('webgpu');
-  await tfjsPeer.setup(create([]));
+// The peers on the same Dawn adapter (jax-js took 128 s for 1M here: left out).
+const peerGpu = peers ? (await import('webgpu')).create([]) : null;
+const tf = peerGpu ? await (async () => {
+  await tfjsPeer.setup(peerGpu);
   return import('@tensorflow/tfjs');
 })() : null;
+
+/** Throws unless `indices` are k distinct positions whose |v| are all >= the k-th largest |v|, kth. */
+function checkTopk(name: string, v: Float32Array, indices: ArrayLike<number>, k: number, kth: number): void {
+  const seen = new Set<number>();
+  for (let i = 0; i < indices.length; i++) {
+    const at = indices[i];
+    if (seen.has(at) || !(Math.abs(v[at]) >= kth)) throw new Error(`${name}: index ${at} (|v| ${Math.abs(v[at])}) is not in the top ${k} (k-th |v| ${kth})`);
+    seen.add(at);
+  }
+  if (seen.size !== k) throw new Error(`${name}: ${seen.size} indices, expected ${k}`);
+}
 
 const rows: Row[] = [];
 const paired: Paired[] = [];
@@ -220,14 +232,22 @@ for (const n of SIZES) {
   rows.push(await time('webgpu threshold', n, it(heavy ? 8 : 20), threshold));
   rows.push(await time(`webgpu threshold x${BATCH}, 1 readback`, n, it(heavy ? 2 : 5), () => gpuMask(gpu, s, k, 'threshold', BATCH), BATCH));
   rows.push(await time('webgpu bitonic', n, heavy ? 1 : it(4), () => gpuMask(gpu, s, k, 'bitonic', 1)));
-  if (tf && !heavy) {
+  if (peerGpu && tf && !heavy) {
+    const kth = v.reduce((m, x, i) => (reference[i] === 1 ? Math.min(m, Math.abs(x)) : m), Infinity);
     const x = tf.abs(tf.tensor1d(v));
-    rows.push(await time('tfjs topk (webgpu)', n, 1, async () => {
+    const tfTopk = async (): Promise<ArrayLike<number>> => {
       const { values, indices } = tf.topk(x, k);
-      await indices.data();
+      const got = await indices.data();
       tf.dispose([values, indices]);
-    }));
+      return got;
+    };
+    checkTopk('tfjs topk', v, await tfTopk(), k, kth);
+    rows.push(await time('tfjs topk (webgpu)', n, 1, async () => void (await tfTopk()), 1, 0)); // the check warmed it up
     x.dispose();
+    const ort = await onnxTopk(peerGpu, v, k);
+    checkTopk('onnxruntime-web TopK', v, await ort.run(), k, kth); // also the warm-up: it compiles
+    rows.push(await time('onnxruntime-web TopK (webgpu)', n, 1, async () => void (await ort.run()), 1, 0));
+    await ort.dispose();
   }
   rows.push(await time('cpu quickselect (JS)', n, it(heavy ? 5 : 20), quickselect));
   rows.push(await time('cpu quickselect, scores on the GPU', n, it(heavy ? 5 : 20), viaGpu));

@@ -312,3 +312,104 @@ class TfjsPeer implements Peer {
 export const jaxPeer = new JaxPeer();
 export const tfjsPeer = new TfjsPeer();
 export const peers: Peer[] = [jaxPeer, tfjsPeer];
+
+// ---------------------------------------------------------------------------
+// onnxruntime-web: top-k only (it has no autograd, so no matmul/conv training cases)
+// ---------------------------------------------------------------------------
+
+/** Protobuf wire format, just enough to write a small ONNX model. */
+const pb = {
+  varint(v: number): number[] {
+    const out: number[] = [];
+    let x = BigInt.asUintN(64, BigInt(v));
+    do {
+      let b = Number(x & 0x7fn);
+      x >>= 7n;
+      if (x) b |= 0x80;
+      out.push(b);
+    } while (x);
+    return out;
+  },
+  int(field: number, v: number): number[] {
+    return [...pb.varint(field << 3), ...pb.varint(v)];
+  },
+  bytes(field: number, b: ArrayLike<number>): number[] {
+    return [...pb.varint((field << 3) | 2), ...pb.varint(b.length), ...Array.from(b)];
+  },
+  str(field: number, s: string): number[] {
+    return pb.bytes(field, new TextEncoder().encode(s));
+  },
+};
+
+const ONNX_FLOAT = 1;
+const ONNX_INT64 = 7;
+const ONNX_ATTRIBUTE_INT = 2;
+
+/** ValueInfoProto: name and tensor type (elem type, dims). */
+function valueInfo(name: string, elemType: number, dims: number[]): number[] {
+  const shape = pb.bytes(2, dims.flatMap((d) => pb.bytes(1, pb.int(1, d))));
+  return [...pb.str(1, name), ...pb.bytes(2, pb.bytes(1, [...pb.int(1, elemType), ...shape]))];
+}
+
+/** An ONNX model (opset 13): values, indices = TopK(Abs(x), k), unsorted, x of n floats. */
+export function onnxTopkModel(n: number, k: number): Uint8Array {
+  const abs = [...pb.str(1, 'x'), ...pb.str(2, 'a'), ...pb.str(4, 'Abs')];
+  const sorted = [...pb.str(1, 'sorted'), ...pb.int(3, 0), ...pb.int(20, ONNX_ATTRIBUTE_INT)];
+  const topk = [...pb.str(1, 'a'), ...pb.str(1, 'k'), ...pb.str(2, 'values'), ...pb.str(2, 'indices'), ...pb.str(4, 'TopK'), ...pb.bytes(5, sorted)];
+  const kTensor = [...pb.int(1, 1), ...pb.int(2, ONNX_INT64), ...pb.str(8, 'k'), ...pb.bytes(9, new Uint8Array(BigInt64Array.of(BigInt(k)).buffer))];
+  const graph = [
+    ...pb.bytes(1, abs), ...pb.bytes(1, topk), ...pb.str(2, 'topk'), ...pb.bytes(5, kTensor),
+    ...pb.bytes(11, valueInfo('x', ONNX_FLOAT, [n])),
+    ...pb.bytes(12, valueInfo('values', ONNX_FLOAT, [k])),
+    ...pb.bytes(12, valueInfo('indices', ONNX_INT64, [k])),
+  ];
+  return new Uint8Array([...pb.int(1, 8), ...pb.bytes(8, [...pb.str(1, ''), ...pb.int(2, 13)]), ...pb.bytes(7, graph)]);
+}
+
+/**
+ * Dawn's queue.writeBuffer rejects views of a SharedArrayBuffer ("Invalid argument"), and
+ * onnxruntime-web's WebAssembly memory is one: copy such data first. Patches the GPUQueue
+ * prototype of `gpu`'s devices (found through a throwaway device).
+ */
+async function acceptSharedMemoryWrites(gpu: GPU): Promise<void> {
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) throw new Error('onnxruntime-web peer: no WebGPU adapter');
+  const device = await adapter.requestDevice();
+  const proto = Object.getPrototypeOf(device.queue) as GPUQueue & { sharedMemoryPatched?: boolean };
+  device.destroy();
+  if (proto.sharedMemoryPatched) return;
+  const write = proto.writeBuffer;
+  proto.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: GPUAllowSharedBufferSource, dataOffset = 0, size?: number): undefined {
+    if (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) {
+      const unit = 'BYTES_PER_ELEMENT' in data ? (data.BYTES_PER_ELEMENT as number) : 1;
+      const start = data.byteOffset + dataOffset * unit;
+      const length = size !== undefined ? size * unit : data.byteLength - dataOffset * unit;
+      return write.call(this, buffer, offset, new Uint8Array(data.buffer, start, length).slice());
+    }
+    return write.call(this, buffer, offset, data, dataOffset, size);
+  };
+  proto.sharedMemoryPatched = true;
+}
+
+/**
+ * onnxruntime-web's TopK of |x| on its WebGPU execution provider, on `gpu` (via the navigator
+ * shim): `run()` returns the k indices. The first run compiles its kernels (75 s at n = 266,200
+ * on SwiftShader): warm up before timing.
+ */
+export async function onnxTopk(gpu: GPU, x: Float32Array, k: number): Promise<{ run: () => Promise<Int32Array>; dispose: () => Promise<void> }> {
+  installNavigatorShim(gpu);
+  await acceptSharedMemoryWrites(gpu);
+  const ort = await import('onnxruntime-web/webgpu');
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(onnxTopkModel(x.length, k), { executionProviders: ['webgpu'] });
+  const input = new ort.Tensor('float32', x, [x.length]);
+  return {
+    async run() {
+      const out = await session.run({ x: input });
+      const indices = Int32Array.from(out.indices.data as BigInt64Array, Number);
+      for (const t of Object.values(out)) t.dispose();
+      return indices;
+    },
+    dispose: () => session.release(),
+  };
+}
