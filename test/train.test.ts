@@ -73,6 +73,10 @@ test('CLI: a bad flag or value is one clear line and exit code 2', () => {
     [['train', '--sparsity', '1.5'], /--sparsity: expected a number in \[0, 1\), got '1.5'/],
     [['train', '--model', 'vgg'], /--model: expected one of lenet300/],
     [['train', '--bogus', '1'], /Unknown option '--bogus'/],
+    [['train', '--epochs', '0'], /--epochs: expected an integer >= 1, got '0'/],
+    // parseArgs's own error, with its hint, on one line; the hinted form then reaches the check.
+    [['train', '--width', '-1'], /argument is ambiguous\. .*use '--width=-XYZ'/],
+    [['train', '--width=-1'], /--width: expected a number > 0, got '-1'/],
     [['train', '--init-scale', 'fan'], /--init-scale: expected one of density, none/],
     [['train', '--method', 'dense', '--finetune', 'last'], /--finetune applies to mpt and edgepopup/],
     [['fly'], /unknown command 'fly'/],

@@ -101,7 +101,12 @@ Without a command: the default demo, a multi-prize ticket with power-propagation
 threshold masks on MNIST (lenet300, sparsity 0.5, 3 epochs), written to runs/demo.
 `;
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** node:util parseArgs's error as one line (its hints, such as `--width=-1` for values starting with a dash, included). */
+  static fromParseArgs(e: unknown): UsageError {
+    return new UsageError((e as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+}
 
 function num(name: string, value: string | undefined, check: (v: number) => boolean, want: string): number | undefined {
   if (value === undefined) return undefined;
@@ -149,7 +154,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
       },
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw UsageError.fromParseArgs(e);
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v.help) return 'help';
@@ -173,7 +178,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     tau: num('tau', s('tau'), (x) => x >= 0, 'a number >= 0'),
     alpha: num('alpha', s('alpha'), (x) => x >= 1, 'a number >= 1') ?? D.alpha,
     initScale: choice('init-scale', s('init-scale'), ['density', 'none'] as const) ?? D.initScale,
-    epochs: num('epochs', s('epochs'), int(0), 'an integer >= 0') ?? D.epochs,
+    epochs: num('epochs', s('epochs'), int(1), 'an integer >= 1') ?? D.epochs,
     batch: num('batch', s('batch'), int(1), 'an integer >= 1') ?? D.batch,
     lr: num('lr', s('lr'), (x) => x > 0, 'a number > 0'),
     optimizer: choice('optimizer', s('optimizer'), ['sgd', 'adam'] as const) ?? D.optimizer,
@@ -205,6 +210,9 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     throw new UsageError((e as Error).message);
   }
   if (o.tau !== undefined && o.scope === 'global') throw new UsageError('--tau is a fixed per-weight threshold; it cannot be combined with --scope global');
+  // With a fixed threshold there is no top-k to compute and no target sparsity: flags that set them would be ignored.
+  if (o.tau !== undefined && s('mask') === 'sort') throw new UsageError('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask sort');
+  if (o.tau !== undefined && s('sparsity') !== undefined) throw new UsageError('--tau is a fixed threshold: the sparsity follows the scores, so leave out --sparsity');
   o.out = s('out') ?? `runs/${o.model}-${o.method}-${o.sparsity}`;
   return o;
 }

@@ -54,7 +54,7 @@ function parse(argv: string[], options: Record<string, { type: 'string' | 'boole
     const r = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw UsageError.fromParseArgs(e);
   }
 }
 
