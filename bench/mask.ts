@@ -150,8 +150,8 @@ async function medianOf(fn: () => Promise<void> | void, runs: number): Promise<n
 /**
  * Median over `pairs` of the ratio median(other) / median(base), each from a block of
  * PAIR_BLOCK back-to-back runs; the blocks alternate, and which one goes first too. Blocks, not
- * single runs: SwiftShader's threads fall asleep while the CPU side runs, and a block's median
- * leaves out that wake-up, as a training step's masks (right after its GPU work) do.
+ * single runs: a GPU run right after CPU work may include waking the emulator's threads, which
+ * a training step's masks (right after its GPU work) do not pay; a block's median leaves it out.
  */
 async function pairedRatio(base: () => Promise<void> | void, other: () => Promise<void> | void, pairs: number): Promise<number> {
   const ratios: number[] = [];
