@@ -214,7 +214,7 @@ for (const n of SIZES) {
   await gpu.read(ready);
   gpu.release(ready);
 
-  // Correctness first: all four must agree bit for bit.
+  // Correctness first: the threshold mask must equal the quickselect mask bit for bit.
   const [tMask] = gpu.topkMask([s], k, 'threshold');
   const reference = quickselectMask(v, k);
   const gotT = await gpu.read(tMask);

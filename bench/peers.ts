@@ -366,18 +366,16 @@ export function onnxTopkModel(n: number, k: number): Uint8Array {
   return new Uint8Array([...pb.int(1, 8), ...pb.bytes(8, [...pb.str(1, ''), ...pb.int(2, 13)]), ...pb.bytes(7, graph)]);
 }
 
+let sharedMemoryWritesAccepted = false;
+
 /**
  * Dawn's queue.writeBuffer rejects views of a SharedArrayBuffer ("Invalid argument"), and
- * onnxruntime-web's WebAssembly memory is one: copy such data first. Patches the GPUQueue
- * prototype of `gpu`'s devices (found through a throwaway device).
+ * onnxruntime-web's WebAssembly memory is one: copy such data first (patches GPUQueue once).
  */
-async function acceptSharedMemoryWrites(gpu: GPU): Promise<void> {
-  const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error('onnxruntime-web peer: no WebGPU adapter');
-  const device = await adapter.requestDevice();
-  const proto = Object.getPrototypeOf(device.queue) as GPUQueue & { sharedMemoryPatched?: boolean };
-  device.destroy();
-  if (proto.sharedMemoryPatched) return;
+async function acceptSharedMemoryWrites(): Promise<void> {
+  if (sharedMemoryWritesAccepted) return;
+  Object.assign(globalThis, (await import('webgpu')).globals); // as init() does: GPUQueue and friends
+  const proto = GPUQueue.prototype;
   const write = proto.writeBuffer;
   proto.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: GPUAllowSharedBufferSource, dataOffset = 0, size?: number): undefined {
     if (ArrayBuffer.isView(data) && data.buffer instanceof SharedArrayBuffer) {
@@ -388,7 +386,7 @@ async function acceptSharedMemoryWrites(gpu: GPU): Promise<void> {
     }
     return write.call(this, buffer, offset, data, dataOffset, size);
   };
-  proto.sharedMemoryPatched = true;
+  sharedMemoryWritesAccepted = true;
 }
 
 /**
@@ -398,7 +396,7 @@ async function acceptSharedMemoryWrites(gpu: GPU): Promise<void> {
  */
 export async function onnxTopk(gpu: GPU, x: Float32Array, k: number): Promise<{ run: () => Promise<Int32Array>; dispose: () => Promise<void> }> {
   installNavigatorShim(gpu);
-  await acceptSharedMemoryWrites(gpu);
+  await acceptSharedMemoryWrites();
   const ort = await import('onnxruntime-web/webgpu');
   ort.env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(onnxTopkModel(x.length, k), { executionProviders: ['webgpu'] });

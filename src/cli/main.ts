@@ -211,7 +211,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   }
   if (o.tau !== undefined && o.scope === 'global') throw new UsageError('--tau is a fixed per-weight threshold; it cannot be combined with --scope global');
   // With a fixed threshold there is no top-k to compute and no target sparsity: flags that set them would be ignored.
-  if (o.tau !== undefined && s('mask') === 'sort') throw new UsageError('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask sort');
+  if (o.tau !== undefined && o.mask === 'sort') throw new UsageError('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask sort');
   if (o.tau !== undefined && s('sparsity') !== undefined) throw new UsageError('--tau is a fixed threshold: the sparsity follows the scores, so leave out --sparsity');
   o.out = s('out') ?? `runs/${o.model}-${o.method}-${o.sparsity}`;
   return o;
