@@ -16,16 +16,15 @@ export function registerBackend(b: Backend): void {
 
 /** Makes an initialised backend the default for new tensors. */
 export function setBackend(name: BackendName): void {
-  const b = backends.get(name);
-  if (!b) throw new Error(`backend '${name}' is not initialised: call tg.init({ backend: '${name}' }) first`);
-  current = b;
+  current = getBackend(name);
 }
 
 export function getBackend(name?: BackendName): Backend {
   if (name === undefined) return current;
   const b = backends.get(name);
-  if (!b) throw new Error(`backend '${name}' is not initialised: call tg.init({ backend: '${name}' }) first`);
-  return b;
+  if (b) return b;
+  if (name !== 'cpu' && name !== 'webgpu') throw new Error(`unknown backend '${String(name)}' (use 'cpu' or 'webgpu')`);
+  throw new Error(`backend '${name}' is not initialised: call tg.init({ backend: '${name}' }) first`);
 }
 
 /** Destroys every GPU device so the process can exit; the CPU backend stays the default. */
@@ -89,20 +88,23 @@ function collect(value: unknown, into: Set<unknown>): void {
 export function scope<T>(fn: () => T): T {
   const own = new Set<Disposable>();
   scopes.push(own);
-  let result: T;
+  let result: T | undefined;
+  let synchronous = false;
   try {
     result = fn();
+    synchronous = !(result instanceof Promise);
   } finally {
+    // Also when fn throws (or returned a promise): what it made is freed either way.
     scopes.pop();
+    const returned = new Set<unknown>();
+    if (synchronous) collect(result, returned);
+    for (const t of own) {
+      if (returned.has(t)) track(t);
+      else t.dispose();
+    }
   }
-  if (result instanceof Promise) throw new Error('tg.scope(fn): fn must be synchronous (await outside the scope)');
-  const returned = new Set<unknown>();
-  collect(result, returned);
-  for (const t of own) {
-    if (returned.has(t)) track(t);
-    else t.dispose();
-  }
-  return result;
+  if (!synchronous) throw new Error('tg.scope(fn): fn must be synchronous (await outside the scope)');
+  return result as T;
 }
 
 /** Exempts a tensor from disposal by the scopes it was created in. */

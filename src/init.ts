@@ -63,6 +63,7 @@ async function createWebGpu(): Promise<WebGpuBackend | string> {
  * a WebGPU adapter when there is one and otherwise the CPU backend, with a one-line notice.
  */
 export async function init(options: InitOptions = {}): Promise<InitResult> {
+  if (typeof options !== 'object' || options === null) throw new Error(`init: expected options such as { backend: 'cpu' }, got ${JSON.stringify(options)}`);
   const wanted = options.backend ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(wanted)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got '${wanted}'`);
   if (wanted !== 'cpu') {

@@ -25,6 +25,11 @@ export function shapeStr(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** A value as an error message shows it: strings quoted, so that '0.5' is not taken for 0.5. */
+export function valueStr(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : String(v);
+}
+
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

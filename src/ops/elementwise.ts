@@ -6,12 +6,20 @@ import { Tensor } from '../tensor.js';
 import { reshape } from './shape.js';
 import { sum } from './reduce.js';
 
+/** A clear error for a non-tensor operand (a plain array, null, ...) instead of a TypeError inside. */
+function checkOperand(x: unknown, op: string): void {
+  if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor (or a number as the second operand), got ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}`);
+}
+
 export function unaryOp(x: Tensor, op: UnaryOp, scalar: number, backward: (g: Tensor, out: Tensor) => Tensor | null): Tensor {
+  checkOperand(x, op);
   const out: Tensor = Tensor.fromOp(x.backend.unary(op, x.storage, scalar), x.shape, [x], op, (g) => [backward(g, out)]);
   return out;
 }
 
 function sameBackend(a: Tensor, b: Tensor, op: string): void {
+  checkOperand(a, op);
+  checkOperand(b, op);
   if (a.backend !== b.backend) throw new Error(`${op}: operands live on different backends (${a.backend.name} and ${b.backend.name})`);
 }
 

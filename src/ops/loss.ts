@@ -2,7 +2,7 @@
 
 import type { Backend } from '../backend/backend.js';
 import { keep } from '../engine.js';
-import { shapeStr } from '../shape.js';
+import { normalizeAxes, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, binaryNoGrad, exp, log, mul, neg, sub } from './elementwise.js';
 import { max, sum } from './reduce.js';
@@ -10,6 +10,7 @@ import { reshape } from './shape.js';
 
 /** log(softmax(x)) along `axis`, computed stably (max subtracted first). */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  normalizeAxes(axis, x.rank, 'logSoftmax');
   const shift = max(x, axis, true).detach();
   const shifted = sub(x, shift);
   return sub(shifted, log(sum(exp(shifted), axis, true)));
@@ -36,19 +37,23 @@ function classIndices(backend: Backend, classes: number): Tensor {
  * 0..C-1 contributes 0); a plain array is checked.
  */
 export function crossEntropy(logits: Tensor, labels: Tensor | readonly number[]): Tensor {
-  if (logits.rank !== 2) throw new Error(`crossEntropy: logits must be [batch, classes], got ${shapeStr(logits.shape)}`);
+  const labelTensor = labelsFor('crossEntropy', logits, labels);
+  return mul(sum(mul(logSoftmax(logits, 1), oneHotOf(logits, labelTensor))), -1 / logits.shape[0]);
+}
+
+/** `labels` as a tensor [B] for `logits` [B, C]: counts checked, and a plain array's values. */
+function labelsFor(op: string, logits: Tensor, labels: Tensor | readonly number[]): Tensor {
+  if (logits.rank !== 2) throw new Error(`${op}: logits must be [batch, classes], got ${shapeStr(logits.shape)}`);
   const [batch, classes] = logits.shape;
-  let labelTensor: Tensor;
   if (labels instanceof Tensor) {
-    if (labels.size !== batch) throw new Error(`crossEntropy: ${labels.size} labels for logits ${shapeStr(logits.shape)}`);
-    labelTensor = labels;
-  } else {
-    if (labels.length !== batch) throw new Error(`crossEntropy: ${labels.length} labels for logits ${shapeStr(logits.shape)}`);
-    const bad = labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
-    if (bad >= 0) throw new Error(`crossEntropy: label ${labels[bad]} at index ${bad} is not a class index in 0..${classes - 1}`);
-    labelTensor = new Tensor(logits.backend.upload(Float32Array.from(labels)), [batch], logits.backend);
+    if (labels.size !== batch) throw new Error(`${op}: ${labels.size} labels for logits ${shapeStr(logits.shape)}`);
+    if (labels.backend !== logits.backend) throw new Error(`${op}: labels live on ${labels.backend.name}, logits on ${logits.backend.name}`);
+    return labels;
   }
-  return mul(sum(mul(logSoftmax(logits, 1), oneHotOf(logits, labelTensor))), -1 / batch);
+  if (labels.length !== batch) throw new Error(`${op}: ${labels.length} labels for logits ${shapeStr(logits.shape)}`);
+  const bad = labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
+  if (bad >= 0) throw new Error(`${op}: label ${labels[bad]} at index ${bad} is not a class index in 0..${classes - 1}`);
+  return new Tensor(logits.backend.upload(Float32Array.from(labels)), [batch], logits.backend);
 }
 
 function oneHotOf(logits: Tensor, labels: Tensor): Tensor {
@@ -61,7 +66,7 @@ function oneHotOf(logits: Tensor, labels: Tensor): Tensor {
  * collapsed network (all logits equal) would score 100%.
  */
 export function correctCount(logits: Tensor, labels: Tensor | readonly number[]): Tensor {
-  const labelTensor = labels instanceof Tensor ? labels : new Tensor(logits.backend.upload(Float32Array.from(labels)), [labels.length], logits.backend);
+  const labelTensor = labelsFor('correctCount', logits, labels);
   const classes = logits.shape[1];
   const isMax = binaryNoGrad(logits, max(logits, 1, true), 'eq');
   // Index where a maximum, `classes` elsewhere; the row minimum is the first maximum.

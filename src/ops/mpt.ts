@@ -9,28 +9,38 @@
 // so that dL/dS = dL/dW_eff * W * sign(S) for both methods (biprop's corrected rule: the
 // gradient through the mask carries sign(W) * |W|), and dL/ds = dL/dS * alpha|s|^(alpha-1).
 
-import { shapeStr } from '../shape.js';
+import { sameShape, shapeStr, valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { abs, div, mul, sign, unaryOp } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
 
+/** `a` and `b` (named as in `op`'s message) have one shape and one backend. */
+function matching(op: string, aName: string, a: Tensor, bName: string, b: Tensor): void {
+  if (!sameShape(a.shape, b.shape)) throw new Error(`${op}: ${aName} ${shapeStr(a.shape)} and ${bName} ${shapeStr(b.shape)} differ`);
+  if (a.backend !== b.backend) throw new Error(`${op}: ${aName} lives on ${a.backend.name}, ${bName} on ${b.backend.name}`);
+}
+
+function checkAlpha(op: string, alpha: number): void {
+  if (typeof alpha !== 'number' || !(alpha >= 1) || alpha === Infinity) throw new Error(`${op}: alpha must be a finite number >= 1, got ${valueStr(alpha)}`);
+}
+
 /** Power-propagation S = s|s|^(alpha-1), gradient alpha|s|^(alpha-1) (Eq. 1), alpha >= 1. */
 export function powerProp(s: Tensor, alpha: number): Tensor {
-  if (!(alpha >= 1)) throw new Error(`powerProp: alpha must be >= 1, got ${alpha}`);
+  checkAlpha('powerProp', alpha);
   if (alpha === 1) return reshape(s, s.shape);
   return unaryOp(s, 'powerProp', alpha, (g) => mul(g, unaryOp(s, 'powerPropGrad', alpha, () => null)));
 }
 
 /** The initial s for power-propagation: sign(u)|u|^(1/alpha), so that S starts as u. */
 export function powerPropInit(u: Tensor, alpha: number): Tensor {
-  if (!(alpha >= 1)) throw new Error(`powerPropInit: alpha must be >= 1, got ${alpha}`);
+  checkAlpha('powerPropInit', alpha);
   return unaryOp(u, 'powerProp', 1 / alpha, () => null);
 }
 
 /** The 0/1 `mask` in the graph of `scores`: backward is straight through |.|, g * sign(S). */
 export function scoreMask(scores: Tensor, mask: Tensor): Tensor {
-  if (scores.size !== mask.size) throw new Error(`scoreMask: scores ${shapeStr(scores.shape)} and mask ${shapeStr(mask.shape)} differ`);
+  matching('scoreMask', 'scores', scores, 'mask', mask);
   return Tensor.fromOp(mask.storage, mask.shape, [scores], 'scoreMask', (g) => [mul(g, sign(scores))]);
 }
 
@@ -39,7 +49,7 @@ export function scoreMask(scores: Tensor, mask: Tensor): Tensor {
  * (Gem-Miner: a score at 0 still gets a gradient, unlike scoreMask's g * sign(S)).
  */
 export function straightThrough(scores: Tensor, mask: Tensor): Tensor {
-  if (scores.size !== mask.size) throw new Error(`straightThrough: scores ${shapeStr(scores.shape)} and mask ${shapeStr(mask.shape)} differ`);
+  matching('straightThrough', 'scores', scores, 'mask', mask);
   return Tensor.fromOp(mask.storage, mask.shape, [scores], 'straightThrough', (g) => [g]);
 }
 
@@ -50,7 +60,7 @@ export function straightThrough(scores: Tensor, mask: Tensor): Tensor {
  * sign, used when fine-tuning weights with the mask fixed).
  */
 export function binarize(w: Tensor, mask: Tensor): { weight: Tensor; alpha: Tensor } {
-  if (w.size !== mask.size) throw new Error(`binarize: weight ${shapeStr(w.shape)} and mask ${shapeStr(mask.shape)} differ`);
+  matching('binarize', 'weight', w, 'mask', mask);
   const alpha = div(sum(mul(abs(w.detach()), mask.detach())), sum(mask.detach()).maximum(1));
   const value = mul(mul(sign(w.detach()), mask.detach()), alpha);
   const weight = Tensor.fromOp(value.storage, w.shape, [w, mask], 'binarize', (g) => [mul(g, mask), mul(g, w)]);

@@ -6,6 +6,7 @@ import { Tensor } from '../tensor.js';
 /** Same elements under a new shape; one dimension may be -1 (inferred). Shares storage. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const inferredAt = shape.indexOf(-1);
+  if (shape.lastIndexOf(-1) !== inferredAt) throw new Error(`reshape: at most one dimension may be -1, got ${shapeStr(shape)}`);
   let target = [...shape];
   if (inferredAt >= 0) {
     const known = sizeOf(shape.filter((_, i) => i !== inferredAt));

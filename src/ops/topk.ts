@@ -5,6 +5,7 @@
 // layers that use them).
 
 import type { TopkMethod } from '../backend/backend.js';
+import { valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 export interface TopkMaskOptions {
@@ -27,8 +28,11 @@ export function topkMask(scores: Tensor | Tensor[], density: number, options?: T
 export function topkMask(scores: Tensor | Tensor[], density: number, options: TopkMaskOptions = {}): Tensor | Tensor[] {
   const list = Array.isArray(scores) ? scores : [scores];
   if (list.length === 0) throw new Error('topkMask: needs at least one tensor of scores (got an empty list)');
+  list.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new Error(`topkMask: scores${Array.isArray(scores) ? `[${i}]` : ''} must be a Tensor, got ${Array.isArray(t) ? 'an array' : typeof t}`);
+  });
   if (typeof density !== 'number' || !(density >= 0 && density <= 1)) {
-    throw new Error(`topkMask: density must be a number in [0, 1] (the fraction of elements kept), got ${density}`);
+    throw new Error(`topkMask: density must be a number in [0, 1] (the fraction of elements kept), got ${valueStr(density)}`);
   }
   const method = options.method ?? 'threshold';
   if (method !== 'threshold' && method !== 'bitonic') throw new Error(`topkMask: unknown method '${String(method)}' (use 'threshold' or 'bitonic')`);
@@ -45,6 +49,7 @@ export function topkMask(scores: Tensor | Tensor[], density: number, options: To
 
 /** |s| > tau as 0/1 (the paper's fixed-threshold mask), with no gradient. */
 export function thresholdMask(scores: Tensor, tau: number): Tensor {
-  if (typeof tau !== 'number' || Number.isNaN(tau)) throw new Error(`thresholdMask: tau must be a number, got ${tau}`);
+  if (typeof tau !== 'number' || Number.isNaN(tau)) throw new Error(`thresholdMask: tau must be a number, got ${valueStr(tau)}`);
+  if (!(scores instanceof Tensor)) throw new Error('thresholdMask: scores must be a Tensor');
   return new Tensor(scores.backend.unary('absGreater', scores.storage, tau), scores.shape, scores.backend);
 }

@@ -2,19 +2,19 @@
 // backend (no readback) and replaces parameter values in place with `assign`.
 
 import { keep, noGrad, scope } from '../engine.js';
+import { shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, div, mul, sqrt } from '../ops/elementwise.js';
 
 abstract class Optimizer {
   readonly params: Tensor[];
-  lr: number;
+  private rate = 0;
   protected readonly weightDecay: number;
   /** Per-parameter multipliers of lr (1 by default). */
   protected readonly lrScale: readonly number[];
   protected steps = 0;
 
   constructor(params: Tensor[], lr: number, weightDecay: number, lrScale?: readonly number[]) {
-    if (!(lr >= 0)) throw new Error(`optimizer: lr must be a number >= 0, got ${lr}`);
     if (lrScale && (lrScale.length !== params.length || lrScale.some((x) => !(x >= 0)))) {
       throw new Error(`optimizer: lrScale needs one number >= 0 per parameter (${params.length}), got ${JSON.stringify(lrScale)}`);
     }
@@ -27,12 +27,22 @@ abstract class Optimizer {
     this.weightDecay = weightDecay;
   }
 
+  /** The learning rate; schedules set it every step. */
+  get lr(): number {
+    return this.rate;
+  }
+  set lr(value: number) {
+    if (!(value >= 0) || value === Infinity) throw new Error(`optimizer: lr must be a finite number >= 0, got ${value}`);
+    this.rate = value;
+  }
+
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
     this.steps++;
     noGrad(() =>
       scope(() => {
         this.params.forEach((p, i) => {
+          if (p.disposed) throw new Error(`optimizer.step(): parameter ${i} (shape ${shapeStr(p.shape)}) was disposed`);
           if (!p.grad) return;
           const g = this.weightDecay ? add(p.grad, mul(p, this.weightDecay)) : p.grad;
           p.assign(this.update(p, g, i));
@@ -52,7 +62,8 @@ abstract class Optimizer {
   protected setState(slot: (Tensor | null)[], i: number, value: Tensor): Tensor {
     const prev = slot[i];
     if (prev) prev.assign(value);
-    else slot[i] = keep(value.detach());
+    // A copy, not a view: `value` may be the gradient itself, which later steps overwrite in place.
+    else slot[i] = keep(mul(value, 1));
     return slot[i]!;
   }
 
@@ -76,10 +87,13 @@ export class SGD extends Optimizer {
   private readonly buffers: (Tensor | null)[];
 
   constructor(params: Tensor[], options: SGDOptions) {
+    if (typeof options !== 'object' || options === null) throw new Error('SGD: options { lr, ... } are required');
     super(params, options.lr, options.weightDecay ?? 0, options.lrScale);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.nesterov = options.nesterov ?? false;
+    if (!(this.momentum >= 0)) throw new Error(`SGD: momentum must be >= 0, got ${options.momentum}`);
+    if (!(this.dampening >= 0 && this.dampening <= 1)) throw new Error(`SGD: dampening must be in [0, 1], got ${options.dampening}`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
     this.buffers = params.map(() => null);
   }
@@ -118,6 +132,10 @@ export class Adam extends Optimizer {
     super(params, options.lr ?? 1e-3, options.weightDecay ?? 0, options.lrScale);
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
+    if (!Array.isArray(this.betas) || this.betas.length !== 2 || !this.betas.every((b) => b >= 0 && b < 1)) {
+      throw new Error(`Adam: betas must be two numbers in [0, 1), got ${JSON.stringify(options.betas)}`);
+    }
+    if (!(this.eps > 0)) throw new Error(`Adam: eps must be > 0, got ${options.eps}`);
     this.m = params.map(() => null);
     this.v = params.map(() => null);
   }

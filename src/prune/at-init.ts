@@ -110,6 +110,7 @@ function scoreLayers(model: Module, layers: PrunableLayer[], options: PruneAtIni
  * pruned weight's gradient, and score, is 0.
  */
 export function snipScores(model: Module, layers: PrunableLayer[], batches: readonly LabelledBatch[]): Tensor[] {
+  if (batches.length === 0) throw new Error('snipScores: needs at least one batch of { inputs, labels }');
   for (const b of batches) scope(() => crossEntropy(model.forward(b.inputs), b.labels).backward());
   const scores = noGrad(() => layers.map((l) => abs(mul(l.weight.grad!, l.weight))));
   for (const p of model.parameters()) p.zeroGrad();

@@ -22,6 +22,8 @@ export const GEMMINER_PERIOD = 5;
  */
 export function gemMinerSchedule(density: number, epochs: number, period = GEMMINER_PERIOD): Map<number, number> {
   if (!Number.isInteger(period) || period < 1) throw new Error(`gemMinerSchedule: period must be an integer >= 1, got ${period}`);
+  if (!(density > 0 && density <= 1)) throw new Error(`gemMinerSchedule: density must be in (0, 1], got ${density}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`gemMinerSchedule: epochs must be an integer >= 1, got ${epochs}`);
   const events = Math.ceil(epochs / period);
   return new Map(Array.from({ length: events }, (_, t): [number, number] => [Math.min((t + 1) * period, epochs), density ** ((t + 1) / events)]));
 }

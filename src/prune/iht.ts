@@ -64,6 +64,9 @@ export async function iht(a: Tensor, y: Tensor, k: number, options: IhtOptions =
   if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`iht: k must be an integer in [1, ${n}], got ${k}`);
   const maxIterations = options.maxIterations ?? 1000;
   const tolerance = options.tolerance ?? 1e-7;
+  if (options.stepSize !== undefined && !(options.stepSize > 0 && Number.isFinite(options.stepSize))) throw new Error(`iht: stepSize must be a finite number > 0, got ${options.stepSize}`);
+  if (!(Number.isInteger(maxIterations) && maxIterations >= 1)) throw new Error(`iht: maxIterations must be an integer >= 1, got ${maxIterations}`);
+  if (!(tolerance >= 0)) throw new Error(`iht: tolerance must be >= 0, got ${tolerance}`);
   const method = options.topk;
   const at = noGrad(() => keep(transpose(a)));
   const target = noGrad(() => keep(reshape(y, [m, 1])));

@@ -32,6 +32,10 @@ export function rampedDensity(density: number, scope: Scope, epoch: number, ramp
 
 /** Sets a fresh mask on every prunable layer of `model` (no gradient is recorded). */
 export function computeMasks(model: Module, config: MaskConfig): void {
+  if (config.method !== 'sort' && config.method !== 'threshold') {
+    throw new Error(`computeMasks: method must be 'sort' (bitonic) or 'threshold', got ${JSON.stringify(config.method)}`);
+  }
+  if (config.scope !== 'layer' && config.scope !== 'global') throw new Error(`computeMasks: scope must be 'layer' or 'global', got ${JSON.stringify(config.scope)}`);
   const layers = prunableLayers(model).map(([, l]) => l).filter((l) => l.prunable);
   if (layers.length === 0) return;
   noGrad(() => {

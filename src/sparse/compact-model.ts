@@ -6,6 +6,7 @@
 import { getBackend, keep } from '../engine.js';
 import type { Backend, Storage } from '../backend/backend.js';
 import { Tensor, tensor } from '../tensor.js';
+import { valueStr } from '../shape.js';
 import { conv2d, convParams } from '../ops/conv.js';
 import { matmul } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
@@ -89,6 +90,7 @@ export class DenseTicketModule extends Module {
  * layers (matched by name and shape), with the extras loaded. Runs on the current backend.
  */
 export function inferenceModel(ticket: CompactTicket, kind: 'compact' | 'dense'): Module {
+  if (kind !== 'compact' && kind !== 'dense') throw new Error(`inferenceModel: kind must be 'compact' or 'dense', got ${valueStr(kind)}`);
   const { spec } = ticket;
   const model = createModel(spec.model, { mode: 'mpt', input: spec.input, classes: spec.classes, width: spec.width, seed: 1 });
   const byName = new Map(ticket.layers.map((l) => [l.name, l]));

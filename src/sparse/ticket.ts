@@ -54,7 +54,7 @@ export const kernelTaps = (l: BinaryLayerShape): number => l.kernelSize * l.kern
 
 /**
  * Packs a layer from its weights and 0/1 mask, both in [out, in, k, k] order: the weight kept
- * at a masked position is alpha * sign(w) (sign(0) counts as +).
+ * at a masked position is alpha * sign(w), as in tg.binarize (a weight of 0 is dropped).
  */
 export function packBinaryLayer(shape: BinaryLayerShape, weight: Float32Array, mask: Float32Array, alpha: number): BinaryLayer {
   const taps = kernelTaps(shape);
@@ -63,11 +63,14 @@ export function packBinaryLayer(shape: BinaryLayerShape, weight: Float32Array, m
     throw new Error(`${shape.name}: ${weight.length} weights and ${mask.length} mask values for [${shape.outChannels}, ${shape.inChannels}, ${shape.kernelSize}, ${shape.kernelSize}]`);
   }
   if (!Number.isFinite(alpha)) throw new Error(`${shape.name}: alpha is ${alpha}`);
+  // A kept weight of exactly 0 binarizes to alpha * sign(0) = 0: stored as dropped, so that
+  // the ticket computes what the training forward did.
+  const keeps = (i: number): boolean => mask[i] !== 0 && weight[i] !== 0;
   const kernelBits = new Uint8Array(bitBytes(kernels));
   let keptKernels = 0, keptWeights = 0;
   for (let k = 0; k < kernels; k++) {
     let kept = 0;
-    for (let t = 0; t < taps; t++) if (mask[k * taps + t] !== 0) kept++;
+    for (let t = 0; t < taps; t++) if (keeps(k * taps + t)) kept++;
     if (kept) {
       setBit(kernelBits, k);
       keptKernels++;
@@ -81,7 +84,7 @@ export function packBinaryLayer(shape: BinaryLayerShape, weight: Float32Array, m
     if (!getBit(kernelBits, k)) continue;
     for (let t = 0; t < taps; t++) {
       const i = k * taps + t;
-      if (mask[i] === 0) continue;
+      if (!keeps(i)) continue;
       if (taps > 1) setBit(tapBits, kernelAt * taps + t);
       if (weight[i] < 0) setBit(signBits, weightAt);
       weightAt++;

@@ -199,6 +199,12 @@ function selectFinetuneLayers(layers: PrunableLayer[], which: FinetuneLayers): P
   return [];
 }
 
+/** A NaN or infinite loss ends the run with the reason, instead of training on NaN scores. */
+function checkFinite(loss: number, phase: string, epoch: number, step: number): void {
+  if (Number.isFinite(loss)) return;
+  throw new Error(`${phase} epoch ${epoch + 1}, step ${step}: the training loss is ${loss}: training diverged (a lower learning rate may help)`);
+}
+
 export async function train(options: TrainOptions): Promise<TrainReportWithMethod> {
   const o = resolveMethodOptions(options);
   const log = (line: string): void => {
@@ -269,10 +275,12 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
           step++;
           if (interactive && (step % 10 === 0 || step === total)) {
             const [l, c] = [await lossSum.item(), await correct.item()];
+            checkFinite(l, phase, epoch, step);
             progress.update(step, { loss: (l / seen).toFixed(3), acc: `${((100 * c) / seen).toFixed(1)}%` });
           }
         }
         const trainLoss = (await lossSum.item()) / seen;
+        checkFinite(trainLoss, phase, epoch, step);
         const trainAccuracy = (await correct.item()) / seen;
         lossSum.dispose();
         correct.dispose();

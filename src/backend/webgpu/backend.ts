@@ -261,6 +261,12 @@ export class WebGpuBackend implements Backend {
     return s;
   }
 
+  copy(src: Storage, dst: Storage): void {
+    if (src.size === 0 || buf(src) === buf(dst)) return;
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(buf(src), 0, buf(dst), 0, src.size * 4);
+  }
+
   async read(s: Storage): Promise<Float32Array> {
     this.check();
     const bytes = s.size * 4;
