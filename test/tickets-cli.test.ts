@@ -49,6 +49,36 @@ test('train -> analyze -> export -> infer reproduces the test accuracy from a .t
   assert.match(cli('infer', join(dir, 'short.tgt'), '--data', 'mnist').stderr, /short\.tgt: truncated/);
 });
 
+test('a ticket with BatchNorm exports and infers (the .tgt records it); export never overwrites the run', { timeout: 300_000 }, () => {
+  const run = join(dir, 'mpt-bn');
+  const train = cli('train', '--model', 'lenet300', '--method', 'mpt', '--batchnorm', ...quick, '--out', run);
+  assert.equal(train.status, 0, train.stderr);
+  const report = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8'));
+  const tgt = join(dir, 'bn.tgt');
+  assert.equal(cli('export', run, '--out', tgt).status, 0);
+  // readFileSync's Buffer shares one ArrayBuffer with the whole file: the running statistics
+  // must come out as their own values.
+  const infer = cli('infer', tgt, '--backend', 'cpu');
+  assert.equal(infer.status, 0, infer.stderr);
+  const accuracy = Number(/compact\s+accuracy ([\d.]+)%/.exec(infer.stdout)?.[1]);
+  assert.ok(Math.abs(accuracy - 100 * report.testAccuracy) <= 0.1, `infer ${accuracy}% vs the run's ${100 * report.testAccuracy}%`);
+
+  const checkpoint = readFileSync(join(run, 'model.safetensors'));
+  for (const out of [join(run, 'model.safetensors'), join(run, 'report.json')]) {
+    const r = cli('export', run, '--out', out);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /export: --out .* (is the checkpoint being read|would overwrite the run's own report\.json)/);
+  }
+  assert.deepEqual(readFileSync(join(run, 'model.safetensors')), checkpoint, 'the checkpoint is intact');
+  const onDir = cli('infer', run);
+  assert.equal(onDir.status, 2);
+  assert.match(onDir.stderr, /infer: .* is a directory; infer reads a \.tgt file/);
+  // An impossible --out fails at once (Node's recursive mkdir never returns under /proc).
+  const proc = cli('train', ...quick, '--out', '/proc/ticketgrad-no/run');
+  assert.equal(proc.status, 1);
+  assert.match(proc.stderr, /--out \/proc\/ticketgrad-no\/run: cannot create the directory \/proc\/ticketgrad-no/);
+});
+
 test('export refuses a non-binary ticket; analyze works on any method', { timeout: 300_000 }, () => {
   const run = join(dir, 'edgepopup');
   const train = cli('train', '--model', 'conv2', '--method', 'edgepopup', '--sparsity', '0.9', '--width', '0.125', '--train-size', '100', '--epochs', '1', '--quiet', '--out', run);

@@ -59,7 +59,7 @@ test(`a run that fails frees its model; a wrong --dense-run fails before any tra
   // --out is a file: the run fails after the model is built.
   const file = join(dir, 'not-a-directory');
   writeFileSync(file, '');
-  await assert.rejects(train({ ...base, out: join(file, 'run') }), /ENOTDIR|EEXIST/);
+  await assert.rejects(train({ ...base, out: join(file, 'run') }), /--out .*not-a-directory is a file, not a directory/);
   assert.equal(liveBytes(), before);
   const started = performance.now();
   await assert.rejects(train({ ...base, out: join(dir, 'run'), denseRun: join(dir, 'missing') }), /--dense-run .*missing: cannot read .*report\.json/);
@@ -76,6 +76,15 @@ test('a diverging run stops with the reason instead of training on NaN [cpu]', a
   );
 });
 
+test('--schedule step never decays at the first epoch nor twice at one [cpu]', async () => {
+  for (const [epochs, expected] of [[1, [1]], [2, [1, 0.1]], [4, [1, 1, 0.1, 0.01]]] as const) {
+    const out = mkdtempSync(join(tmpdir(), 'ticketgrad-step-'));
+    await train({ ...DEFAULT_OPTIONS, backend: 'cpu', out, method: 'dense', data: 'synthetic', lr: 0.01, schedule: 'step', epochs, batch: 64, trainSize: 64, verbose: false });
+    const lrs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).lr / 0.01);
+    assert.deepEqual(lrs.map((x) => Number(x.toPrecision(6))), expected, `${epochs} epochs`);
+  }
+});
+
 test('CLI: a bad flag or value is one clear line and exit code 2', () => {
   assertUsageErrors([
     [['train', '--sparsity', '1.5'], /--sparsity: expected a number in \[0, 1\), got '1.5'/],
@@ -84,7 +93,10 @@ test('CLI: a bad flag or value is one clear line and exit code 2', () => {
     [['train', '--epochs', '0'], /--epochs: expected an integer >= 1, got '0'/],
     // parseArgs's own error, with its hint, on one line; the hinted form then reaches the check.
     [['train', '--width', '-1'], /argument is ambiguous\. .*use '--width=-XYZ'/],
-    [['train', '--width=-1'], /--width: expected a number > 0, got '-1'/],
+    [['train', '--width=-1'], /--width: expected a number in \(0, 64\], got '-1'/],
+    [['train', '--width', '1e9'], /--width: expected a number in \(0, 64\], got '1e9'/],
+    [['train', '--epochs', '0x10'], /--epochs: expected an integer >= 1, got '0x10'/],
+    [['train', '--seed', '4294967297'], /--seed: expected an integer in \[0, 4294967295\]/],
     [['train', '--init-scale', 'fan'], /--init-scale: expected one of density, none/],
     [['train', '--method', 'dense', '--finetune', 'last'], /--finetune applies to mpt and edgepopup/],
     [['fly'], /unknown command 'fly'/],

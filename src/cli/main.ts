@@ -108,10 +108,15 @@ export class UsageError extends Error {
   }
 }
 
+/** Wider than this, lenet300 alone holds over 10^9 weights. */
+const MAX_WIDTH = 64;
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
 function num(name: string, value: string | undefined, check: (v: number) => boolean, want: string): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || !check(v)) throw new UsageError(`--${name}: expected ${want}, got '${value}'`);
+  // Decimal only: Number() also reads '0x10', '0b11' and ' 3 '.
+  if (!DECIMAL.test(value) || !Number.isFinite(v) || !check(v)) throw new UsageError(`--${name}: expected ${want}, got '${value}'`);
   return v;
 }
 
@@ -169,7 +174,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     model: choice('model', s('model'), MODEL_NAMES) ?? D.model,
     data: choice('data', s('data'), ['mnist', 'cifar10', 'synthetic'] as const) ?? D.data,
     dataDir: s('data-dir'),
-    width: num('width', s('width'), (x) => x > 0, 'a number > 0') ?? D.width,
+    width: num('width', s('width'), (x) => x > 0 && x <= MAX_WIDTH, `a number in (0, ${MAX_WIDTH}]`) ?? D.width,
     trainSize: num('train-size', s('train-size'), int(1), 'an integer >= 1'),
     method,
     sparsity: num('sparsity', s('sparsity'), (x) => x >= 0 && x < 1, 'a number in [0, 1)') ?? D.sparsity,
@@ -189,7 +194,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     finetune: choice('finetune', s('finetune'), ['none', 'last', 'first', 'full'] as const) ?? D.finetune,
     finetuneEpochs: num('finetune-epochs', s('finetune-epochs'), int(0), 'an integer >= 0') ?? D.finetuneEpochs,
     finetuneLr: num('finetune-lr', s('finetune-lr'), (x) => x > 0, 'a number > 0') ?? defaultFinetuneLr(method, D.finetuneLr),
-    seed: num('seed', s('seed'), int(0), 'an integer >= 0') ?? D.seed,
+    seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]') ?? D.seed,
     backend: choice('backend', s('backend'), ['auto', 'webgpu', 'cpu'] as const) ?? D.backend,
     out: '',
     denseRun: s('dense-run'),

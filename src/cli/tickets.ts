@@ -2,7 +2,7 @@
 // `export` (the .tgt file) and `infer` (accuracy and images per second from a .tgt file).
 
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { init } from '../init.js';
 import { getBackend, noGrad } from '../engine.js';
@@ -76,6 +76,9 @@ function readCheckpoint(path: string): { contents: SafetensorsContents; runDir: 
   }
 }
 
+/** What `train` and `analyze` write into a run directory: `export --out` must not replace them. */
+const RUN_FILES = ['report.json', 'metrics.jsonl', 'model.safetensors', 'loss.svg', 'accuracy.svg', 'scores.svg', 'zero-kernels.svg'];
+
 const fixed = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.toFixed(digits));
 
 function printAnalysis(a: TicketAnalysis): void {
@@ -127,6 +130,12 @@ export function exportCommand(argv: string[]): number {
   const path = onePath(positionals, 'export');
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('export: --out MODEL.tgt is required');
+  const input = statSync(path).isDirectory() ? join(path, 'model.safetensors') : path;
+  if (resolve(out) === resolve(input)) throw new UsageError(`export: --out ${out} is the checkpoint being read; choose another file`);
+  if (statSync(path).isDirectory() && resolve(dirname(out)) === resolve(path) && RUN_FILES.includes(basename(out))) {
+    throw new UsageError(`export: --out ${out} would overwrite the run's own ${basename(out)}; choose another file`);
+  }
+  if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`export: --out ${out} is a directory; give a file name such as ${join(out, 'model.tgt')}`);
   const { contents, runDir } = readCheckpoint(path);
   const ticket = checkpointTicket(contents, path);
   const bytes = writeTgt(ticket);
@@ -153,6 +162,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const path = onePath(positionals, 'infer');
+  if (statSync(path).isDirectory()) throw new UsageError(`infer: ${path} is a directory; infer reads a .tgt file (make one with ticketgrad export ${path} --out FILE.tgt)`);
   const batch = Number(values.batch ?? '500');
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`infer: --batch: expected an integer >= 1, got '${String(values.batch)}'`);
   const backendName = (values.backend as string | undefined) ?? 'auto';

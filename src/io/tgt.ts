@@ -118,14 +118,15 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
   }
   if (!parsed || typeof parsed !== 'object' || !parsed.spec || !Array.isArray(parsed.layers) || !Array.isArray(parsed.tensors)) fail('malformed header: spec, layers and tensors are required');
   const { spec } = parsed;
-  if (!MODEL_NAMES.includes(spec.model) || typeof spec.width !== 'number' || !(spec.width > 0) || !isCount(spec.classes) || !Array.isArray(spec.input) || spec.input.length !== 3 || !spec.input.every(isCount)) {
+  if (!MODEL_NAMES.includes(spec.model) || typeof spec.width !== 'number' || !(spec.width > 0) || !isCount(spec.classes) || !Array.isArray(spec.input) || spec.input.length !== 3 || !spec.input.every(isCount) || (spec.batchNorm !== undefined && typeof spec.batchNorm !== 'boolean')) {
     fail(`malformed model spec ${JSON.stringify(spec)}`);
   }
   const slice = (r: unknown, length: number, name: string): Uint8Array => {
     if (!Array.isArray(r) || r.length !== 2 || !isCount(r[0]) || !isCount(r[1])) return fail(`${name}: malformed byte range`);
     if (r[1] !== length) fail(`${name}: ${r[1]} bytes, expected ${length}`);
     if (r[0] + r[1] > payload.length) fail(`${name}: bytes [${r[0]}, ${r[0] + r[1]}) lie past the ${payload.length}-byte payload`);
-    return payload.slice(r[0], r[0] + r[1]);
+    // A copy: a Node Buffer's slice shares (and its .buffer spans) the whole file.
+    return new Uint8Array(payload.subarray(r[0], r[0] + r[1]));
   };
   const layers = parsed.layers.map((l, i): BinaryLayer => {
     const name = `layer ${i} (${typeof l?.name === 'string' ? l.name : '?'})`;

@@ -22,6 +22,8 @@ export interface ModelSpec {
   /** [C, H, W] of one input. */
   input: [number, number, number];
   classes: number;
+  /** BatchNorm after the hidden layers (ModelOptions.batchNorm); absent: false. */
+  batchNorm?: boolean;
 }
 
 export interface CompactTicket {
@@ -92,7 +94,7 @@ export class DenseTicketModule extends Module {
 export function inferenceModel(ticket: CompactTicket, kind: 'compact' | 'dense'): Module {
   if (kind !== 'compact' && kind !== 'dense') throw new Error(`inferenceModel: kind must be 'compact' or 'dense', got ${valueStr(kind)}`);
   const { spec } = ticket;
-  const model = createModel(spec.model, { mode: 'mpt', input: spec.input, classes: spec.classes, width: spec.width, seed: 1 });
+  const model = createModel(spec.model, { mode: 'mpt', input: spec.input, classes: spec.classes, width: spec.width, seed: 1, batchNorm: spec.batchNorm ?? false });
   const byName = new Map(ticket.layers.map((l) => [l.name, l]));
   const found = prunableLayers(model);
   if (found.length !== ticket.layers.length) throw new Error(`the ticket has ${ticket.layers.length} layers, ${spec.model} (width ${spec.width}) has ${found.length}`);

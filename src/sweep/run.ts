@@ -5,7 +5,8 @@
 // OUT/results.{json,csv}, accuracy.svg, epoch-time.svg    the whole grid's results (unsharded)
 // OUT/results.shard-I-of-N.json                           one shard's rows (sharded)
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { makeDirectory } from '../io/dirs.js';
 import { join, relative } from 'node:path';
 import { formatDuration } from '../cli/progress.js';
 import type { TrainOptions } from '../train/train.js';
@@ -102,7 +103,7 @@ const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
  */
 export async function runSweep({ out, definition, cells, shard, runCell, log, now = () => performance.now() }: RunSweepOptions): Promise<SweepSummary> {
   const states = cells.map((cell) => readCellState(cell.options.out, cell.options));
-  mkdirSync(out, { recursive: true });
+  makeDirectory(out, '--out');
   writeDefinition(out, definition);
   const mine = shardItems(cells.map((cell, i) => ({ cell, state: states[i] })), shard);
   const toRun = mine.filter(({ state }) => state.status !== 'finished').map(({ cell }) => cell);
@@ -121,7 +122,7 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
       continue;
     }
     log(`${tag}: started`);
-    mkdirSync(cell.options.out, { recursive: true });
+    makeDirectory(cell.options.out, 'sweep cell');
     const record = { cell: cell.name, options: comparableOptions(cell.options) };
     writeCellRecord(cell.options.out, { ...record, status: 'running' });
     const started = now();
@@ -174,7 +175,7 @@ export function mergeSweeps(inputs: string[], out: string, parse: ParseTrainArgs
     const best = found.reduce((a, b) => (rank[b.state.status] < rank[a.state.status] ? b : a));
     return resultRow(cell, definition.axes, best.state, relative(out, best.dir));
   });
-  mkdirSync(out, { recursive: true });
+  makeDirectory(out, '--out');
   writeResults(out, definition, rows);
   const count = (status: CellState['status']): number => rows.filter((r) => r.status === status).length;
   return { cells: cells.length, finished: count('finished'), failed: count('failed'), pending: count('pending') };

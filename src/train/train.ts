@@ -4,7 +4,8 @@
 // The other pruning methods (IMP, SynFlow, SNIP, ..., src/train/pruning-methods.ts) run on the
 // same epoch loop (runPhase) and report through the same files.
 
-import { mkdirSync, appendFileSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { makeDirectory } from '../io/dirs.js';
 import { join } from 'node:path';
 import { init } from '../init.js';
 import { keep, noGrad, scope, getBackend } from '../engine.js';
@@ -167,7 +168,9 @@ function loadData(o: TrainOptions): Split {
 
 function makeSchedule(kind: TrainOptions['schedule'], lr: number, epochs: number): Schedule {
   if (kind === 'cosine') return cosineSchedule(lr, epochs);
-  if (kind === 'step') return multiStepSchedule(lr, [Math.floor(epochs * 0.5), Math.floor(epochs * 0.75)]);
+  // x0.1 at half and at three quarters of the epochs; never at the first epoch, and never twice
+  // at one epoch (a 1-epoch run keeps lr, a 2-epoch run decays once).
+  if (kind === 'step') return multiStepSchedule(lr, [...new Set([Math.floor(epochs * 0.5), Math.floor(epochs * 0.75)].filter((e) => e >= 1))]);
   return constantSchedule(lr);
 }
 
@@ -228,7 +231,7 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
     const density = 1 - o.sparsity;
     log(`ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend} (${adapter})`);
 
-    mkdirSync(o.out, { recursive: true });
+    makeDirectory(o.out, '--out');
     const metricsFile = join(o.out, 'metrics.jsonl');
     rmSync(metricsFile, { force: true });
     const metrics: EpochMetrics[] = [];
@@ -357,7 +360,7 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
       metrics,
     };
     if (denseTestAccuracy !== undefined) report.denseTestAccuracy = denseTestAccuracy;
-    await writeRunFiles(o.out, model, report, { model: o.model, width: o.width, input: data.train.shape, classes: data.train.classes });
+    await writeRunFiles(o.out, model, report, { model: o.model, width: o.width, input: data.train.shape, classes: data.train.classes, batchNorm: o.batchNorm });
     return report;
   } finally {
     model.dispose();
