@@ -64,13 +64,13 @@ function onePath(positionals: string[], command: string): string {
   return positionals[0];
 }
 
-/** A run directory's model.safetensors, or a .safetensors file itself. */
-function readCheckpoint(path: string): { contents: SafetensorsContents; runDir: string | null } {
+/** A run directory's model.safetensors, or a .safetensors file itself (`file`: which one was read). */
+function readCheckpoint(path: string): { contents: SafetensorsContents; runDir: string | null; file: string } {
   const runDir = statSync(path).isDirectory() ? path : null;
   const file = runDir ? join(runDir, 'model.safetensors') : path;
   if (!existsSync(file)) throw new Error(`${path}: no model.safetensors in this run directory`);
   try {
-    return { contents: readSafetensors(readFileSync(file)), runDir };
+    return { contents: readSafetensors(readFileSync(file)), runDir, file };
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
   }
@@ -130,18 +130,17 @@ export function exportCommand(argv: string[]): number {
   const path = onePath(positionals, 'export');
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('export: --out MODEL.tgt is required');
-  const input = statSync(path).isDirectory() ? join(path, 'model.safetensors') : path;
-  if (resolve(out) === resolve(input)) throw new UsageError(`export: --out ${out} is the checkpoint being read; choose another file`);
-  if (statSync(path).isDirectory() && resolve(dirname(out)) === resolve(path) && RUN_FILES.includes(basename(out))) {
+  const { contents, runDir, file } = readCheckpoint(path);
+  if (resolve(out) === resolve(file)) throw new UsageError(`export: --out ${out} is the checkpoint being read; choose another file`);
+  if (runDir && resolve(dirname(out)) === resolve(runDir) && RUN_FILES.includes(basename(out))) {
     throw new UsageError(`export: --out ${out} would overwrite the run's own ${basename(out)}; choose another file`);
   }
   if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`export: --out ${out} is a directory; give a file name such as ${join(out, 'model.tgt')}`);
-  const { contents, runDir } = readCheckpoint(path);
   const ticket = checkpointTicket(contents, path);
   const bytes = writeTgt(ticket);
   writeFileSync(out, bytes);
   const weightBytes = 4 * ticket.layers.reduce((a, l) => a + l.outChannels * l.inChannels * l.kernelSize ** 2, 0);
-  const checkpointBytes = statSync(runDir ? join(runDir, 'model.safetensors') : path).size;
+  const checkpointBytes = statSync(file).size;
   console.log(`wrote ${out}: ${bytes.length} bytes; float32 weights ${weightBytes} bytes (${(weightBytes / bytes.length).toFixed(1)}x smaller), the whole checkpoint ${checkpointBytes} bytes (${(checkpointBytes / bytes.length).toFixed(1)}x)`);
   return 0;
 }

@@ -16,7 +16,8 @@ export function makeDirectory(dir: string, what: string): void {
     if (up === at) break;
     at = up;
   }
-  if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`${what} ${dir}: ${at} is a file, not a directory`);
+  // `at` exists now (the root at worst).
+  if (!statSync(at).isDirectory()) throw new Error(`${what} ${dir}: ${at} is a file, not a directory`);
   for (const path of missing.reverse()) {
     try {
       mkdirSync(path);
