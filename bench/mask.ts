@@ -25,7 +25,7 @@
 import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import * as tg from '../src/index.js';
-import type { Backend, Storage } from '../src/backend/backend.js';
+import { type Backend, type Storage, readF32 } from '../src/backend/backend.js';
 import { onnxTopk, tfjsPeer } from './peers.js';
 
 const args = process.argv.slice(2);
@@ -217,7 +217,7 @@ for (const n of SIZES) {
   // Correctness first: the threshold mask must equal the quickselect mask bit for bit.
   const [tMask] = gpu.topkMask([s], k, 'threshold');
   const reference = quickselectMask(v, k);
-  const gotT = await gpu.read(tMask);
+  const gotT = await readF32(gpu, tMask);
   gpu.release(tMask);
   if (!gotT.every((x, i) => x === reference[i])) throw new Error(`n=${n}: webgpu threshold mask differs from the quickselect mask`);
 
@@ -225,7 +225,7 @@ for (const n of SIZES) {
   const it = (light: number): number => (quick ? Math.max(1, Math.ceil(light / 4)) : light);
   const threshold = (): Promise<void> => gpuMask(gpu, s, k, 'threshold', 1);
   const quickselect = (): void => void quickselectMask(v, k);
-  const viaGpu = async (): Promise<void> => gpu.release(gpu.upload(quickselectMask(await gpu.read(s), k)));
+  const viaGpu = async (): Promise<void> => gpu.release(gpu.upload(quickselectMask(await readF32(gpu, s), k)));
   const readTarget = gpu.zeros(n);
   rows.push(await time('webgpu readback alone', n, it(20), async () => void (await gpu.read(readTarget))));
   gpu.release(readTarget);

@@ -5,7 +5,7 @@
 // Data lives in a backend Storage (a Float32Array or a GPUBuffer). Storages are reference
 // counted because reshape shares them; a tensor's `dispose()` drops its reference.
 
-import type { Backend, Storage } from './backend/backend.js';
+import { type Backend, type Storage, readF32 } from './backend/backend.js';
 import { type BackendName, getBackend, isGradEnabled, keep, noGrad, track } from './engine.js';
 import { type Shape, checkShape, shapeStr, sizeOf } from './shape.js';
 import { normalArray, uniformArray } from './random.js';
@@ -74,7 +74,7 @@ export class Tensor {
 
   /** Copies the values to the host; submits any pending GPU work. */
   async data(): Promise<Float32Array> {
-    return this.backend.read(this.storage);
+    return readF32(this.backend, this.storage);
   }
 
   /** The value of a one-element tensor. */

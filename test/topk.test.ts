@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
+import { readF32 } from '../src/backend/backend.js';
 import { thresholdSamplePositions } from '../src/backend/webgpu/topk.js';
 import { type Device, forEachDevice, gpuTest } from './devices.js';
 import { runs } from './helpers.js';
@@ -51,7 +52,7 @@ async function masksOn(device: Device, c: Case, method: (typeof METHODS)[number]
   const storages = c.segments.map((s) => backend.upload(s));
   const masks = backend.topkMask(storages, c.k, method);
   try {
-    return await Promise.all(masks.map((m) => backend.read(m)));
+    return await Promise.all(masks.map((m) => readF32(backend, m)));
   } finally {
     storages.forEach((s) => backend.release(s));
     masks.forEach((m) => backend.release(m));

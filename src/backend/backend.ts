@@ -7,9 +7,16 @@
 
 import type { Shape } from '../shape.js';
 
+/**
+ * What a storage holds: float32 values, or unsigned 32-bit integers (index lists). u32 data is
+ * never handled as floats: a u32 word can be a NaN bit pattern that a float copy may change.
+ */
+export type DType = 'f32' | 'u32';
+
 export interface Storage {
-  /** Number of float32 elements. */
+  /** Number of 4-byte elements. */
   readonly size: number;
+  readonly dtype: DType;
   /** Tensors sharing this storage (reshape shares); owned by the front end. */
   refs: number;
 }
@@ -22,13 +29,13 @@ export type UnaryOp =
   | 'absGreater'
   /** power-propagation x|x|^(s-1) = sign(x)|x|^s, and its derivative s|x|^(s-1) */
   | 'powerProp' | 'powerPropGrad'
-  /** x + s, x * s, s - x, s / x, x ^ s (sign-aware for integer s) */
-  | 'addScalar' | 'mulScalar' | 'rsubScalar' | 'rdivScalar' | 'powScalar'
+  /** x + s, x * s, s - x, x ^ s (sign-aware for integer s) */
+  | 'addScalar' | 'mulScalar' | 'rsubScalar' | 'powScalar'
   /** max(x, s) */
   | 'maxScalar';
 
 export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum'
   /** d(a^b)/da: b * a^(b-1), and 0 where b == 0 */
   | 'powGradBase'
   /** a > b ? 1 : 0, a == b ? 1 : 0 */
@@ -88,7 +95,7 @@ export interface PoolParams {
  * nonzero weight in the block, as 3 u32 words: c | ky << 16 | kx << 24, then the block's 8
  * weights there as signed bytes (+127 for +1, -127 for -1, 0; weight i in byte i % 4 of word
  * 1 + i / 4). (c, tap) pairs whose 8 weights are all zero have no entry. Both are u32
- * storages (see `uploadIndices`).
+ * storages.
  */
 export interface BinaryConvWeights {
   segments: Storage;
@@ -109,14 +116,13 @@ export interface Backend {
   /** Human-readable device description, e.g. "google swiftshader (SwiftShader driver 5.0.0)". */
   readonly adapter: string;
 
-  upload(data: Float32Array): Storage;
-  /** Uploads unsigned 32-bit integers (index lists for kernels that read them as u32). */
-  uploadIndices(data: Uint32Array): Storage;
-  zeros(size: number): Storage;
-  /** Resolves with a copy of the storage's contents. Submits pending GPU work. */
-  read(s: Storage): Promise<Float32Array>;
+  /** A storage holding a copy of `data`; its dtype follows the array (u32 for a Uint32Array). */
+  upload(data: Float32Array | Uint32Array): Storage;
+  zeros(size: number, dtype?: DType): Storage;
+  /** Resolves with a copy of the storage's contents, typed by its dtype. Submits pending GPU work. */
+  read(s: Storage): Promise<Float32Array | Uint32Array>;
   release(s: Storage): void;
-  /** Overwrites `dst` with the values of `src` (same size), in order with the recorded work. */
+  /** Overwrites `dst` with the values of `src` (same size and dtype), in order with the recorded work. */
   copy(src: Storage, dst: Storage): void;
 
   unary(op: UnaryOp, x: Storage, scalar: number): Storage;
@@ -150,4 +156,11 @@ export interface Backend {
   /** Live (in use) and pooled (free, kept for reuse) device memory. */
   memory(): MemoryInfo;
   destroy(): void;
+}
+
+/** Reads an f32 storage (a u32 one is a caller's bug). */
+export async function readF32(backend: Backend, s: Storage): Promise<Float32Array> {
+  const values = await backend.read(s);
+  if (!(values instanceof Float32Array)) throw new Error(`internal: read a ${s.dtype} storage of ${s.size} elements as f32`);
+  return values;
 }

@@ -1,7 +1,7 @@
 // The pure-TypeScript reference backend: every kernel written as the plainest correct loop.
 // The WebGPU kernels are tested against these.
 
-import { type Backend, BINARY_CONV_BLOCK, type BinaryConvWeights, type BinaryOp, type ConvParams, type MatmulParams, type MemoryInfo, type PoolMode, type PoolParams, type ReduceOp, type Storage, type TopkMethod, type UnaryOp } from './backend.js';
+import { type Backend, BINARY_CONV_BLOCK, type BinaryConvWeights, type BinaryOp, type DType, type ConvParams, type MatmulParams, type MemoryInfo, type PoolMode, type PoolParams, type ReduceOp, type Storage, type TopkMethod, type UnaryOp } from './backend.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 
 // memory(): a storage counts until it is released (its last tensor disposed) or, if it never
@@ -16,7 +16,7 @@ const registry = new FinalizationRegistry<number>(forget);
 
 class CpuStorage implements Storage {
   refs = 0;
-  constructor(readonly data: Float32Array) {
+  constructor(readonly data: Float32Array | Uint32Array) {
     liveStorages++;
     liveBytes += data.byteLength;
     registry.register(this, data.byteLength, this);
@@ -24,12 +24,27 @@ class CpuStorage implements Storage {
   get size(): number {
     return this.data.length;
   }
+  get dtype(): DType {
+    return this.data instanceof Uint32Array ? 'u32' : 'f32';
+  }
   release(): void {
     if (registry.unregister(this)) forget(this.data.byteLength);
   }
 }
 
-const data = (s: Storage): Float32Array => (s as CpuStorage).data;
+/** The values of an f32 storage; a u32 one here is a caller's bug. */
+function data(s: Storage): Float32Array {
+  const d = (s as CpuStorage).data;
+  if (!(d instanceof Float32Array)) throw new Error('internal: a u32 storage where a kernel reads f32');
+  return d;
+}
+
+/** The words of a u32 storage. */
+function words(s: Storage): Uint32Array {
+  const d = (s as CpuStorage).data;
+  if (!(d instanceof Uint32Array)) throw new Error('internal: an f32 storage where a kernel reads u32');
+  return d;
+}
 
 /** x ^ s with the sign of x kept for odd integer exponents; NaN for a negative base otherwise. */
 export function signedPow(x: number, s: number): number {
@@ -54,7 +69,6 @@ export const unaryFns: Record<UnaryOp, (x: number, s: number) => number> = {
   addScalar: (x, s) => x + s,
   mulScalar: (x, s) => x * s,
   rsubScalar: (x, s) => s - x,
-  rdivScalar: (x, s) => s / x,
   powScalar: signedPow,
   maxScalar: (x, s) => (x >= s ? x : s),
 };
@@ -67,7 +81,6 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   pow: signedPow,
   powGradBase: (a, b) => (b === 0 ? 0 : b * signedPow(a, b - 1)),
   maximum: (a, b) => (a >= b ? a : b),
-  minimum: (a, b) => (a <= b ? a : b),
   gt: (a, b) => (a > b ? 1 : 0),
   eq: (a, b) => (a === b ? 1 : 0),
 };
@@ -94,24 +107,21 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapter = 'cpu (TypeScript reference)';
 
-  upload(values: Float32Array): Storage {
-    return new CpuStorage(Float32Array.from(values));
+  upload(values: Float32Array | Uint32Array): Storage {
+    return new CpuStorage(values.slice());
   }
-  uploadIndices(values: Uint32Array): Storage {
-    // Bit patterns travel in a Float32Array and are only ever read back through a Uint32Array view.
-    return new CpuStorage(new Float32Array(Uint32Array.from(values).buffer));
+  zeros(size: number, dtype: DType = 'f32'): Storage {
+    return new CpuStorage(dtype === 'u32' ? new Uint32Array(size) : new Float32Array(size));
   }
-  zeros(size: number): Storage {
-    return new CpuStorage(new Float32Array(size));
-  }
-  async read(s: Storage): Promise<Float32Array> {
-    return Float32Array.from(data(s));
+  async read(s: Storage): Promise<Float32Array | Uint32Array> {
+    return (s as CpuStorage).data.slice();
   }
   release(s: Storage): void {
     (s as CpuStorage).release();
   }
   copy(src: Storage, dst: Storage): void {
-    data(dst).set(data(src));
+    if (src.dtype !== dst.dtype) throw new Error(`internal: copy from ${src.dtype} to ${dst.dtype}`);
+    (dst as CpuStorage).data.set((src as CpuStorage).data);
   }
   flush(): void {}
   async sync(): Promise<void> {}
@@ -347,8 +357,7 @@ export class CpuBackend implements Backend {
 
   binaryConv2d(x: Storage, w: BinaryConvWeights, p: ConvParams): Storage {
     const X = data(x);
-    const u32 = (s: Storage): Uint32Array => new Uint32Array(data(s).buffer, data(s).byteOffset, s.size);
-    const segments = u32(w.segments), entries = u32(w.entries);
+    const segments = words(w.segments), entries = words(w.entries);
     const acc = new Float64Array(p.batch * p.outC * p.outH * p.outW);
     for (let b = 0; b * BINARY_CONV_BLOCK < p.outC; b++)
       for (let e = segments[b]; e < segments[b + 1]; e++) {

@@ -43,8 +43,8 @@ export class BinaryConvModule extends Module {
     super();
     this.backend = getBackend();
     const { segments, entries } = binaryConvLayout(layer);
-    this.segments = this.backend.uploadIndices(segments);
-    this.entries = this.backend.uploadIndices(entries);
+    this.segments = this.backend.upload(segments);
+    this.entries = this.backend.upload(entries);
   }
 
   forward(x: Tensor): Tensor {

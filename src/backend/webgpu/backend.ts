@@ -15,7 +15,7 @@
 // - Errors: WGSL compile/validation errors name the kernel and surface on the next read;
 //   device loss is reported on every call after it instead of hanging.
 
-import type { Backend, BinaryConvWeights, BinaryOp, ConvParams, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
+import type { Backend, BinaryConvWeights, BinaryOp, ConvParams, DType, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
 import { type Shape, MAX_RANK, sizeOf, stridesOf } from '../../shape.js';
 import { shaderSource } from './shaders.js';
 import { matmulProgram, convPrograms, poolWindow, type Program } from './programs.js';
@@ -43,7 +43,7 @@ interface CachedPipeline {
 
 export class GpuStorage implements Storage {
   refs = 0;
-  constructor(readonly buffer: GPUBuffer, readonly size: number) {}
+  constructor(readonly buffer: GPUBuffer, readonly size: number, readonly dtype: DType) {}
 }
 
 const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
@@ -64,7 +64,6 @@ const UNARY_WGSL: Record<UnaryOp, string> = {
   addScalar: 'v + s',
   mulScalar: 'v * s',
   rsubScalar: 's - v',
-  rdivScalar: 's / v',
   powScalar: 'signed_pow(v, s)',
   maxScalar: 'select(s, v, v >= s)',
 };
@@ -77,7 +76,6 @@ const BINARY_WGSL: Record<BinaryOp, string> = {
   pow: 'signed_pow(u, v)',
   powGradBase: 'pow_grad_base(u, v)',
   maximum: 'select(v, u, u >= v)',
-  minimum: 'select(v, u, u <= v)',
   gt: 'select(0.0, 1.0, u > v)',
   eq: 'select(0.0, 1.0, u == v)',
 };
@@ -205,7 +203,7 @@ export class WebGpuBackend implements Backend {
     return Math.max(16, Math.ceil(bytes / 256) * 256);
   }
 
-  private acquire(size: number, forUpload: boolean): GpuStorage {
+  private acquire(size: number, dtype: DType, forUpload: boolean): GpuStorage {
     this.check();
     const bytes = size * 4;
     if (bytes > this.maxBinding) {
@@ -219,17 +217,17 @@ export class WebGpuBackend implements Backend {
       this.liveBuffers++;
       this.liveBytes += key;
     }
-    return new GpuStorage(buffer, size);
+    return new GpuStorage(buffer, size, dtype);
   }
 
   /** A small buffer for a writable binding a kernel variant does not use (aliasing is invalid). */
   private unusedSlot(): GpuStorage {
-    return (this.scratch ??= this.acquire(4, true));
+    return (this.scratch ??= this.acquire(4, 'f32', true));
   }
 
   /** @internal A fresh (pooled) buffer for a kernel's output or scratch; `release` it after use. */
-  output(size: number): GpuStorage {
-    return this.acquire(size, false);
+  output(size: number, dtype: DType = 'f32'): GpuStorage {
+    return this.acquire(size, dtype, false);
   }
 
   release(s: Storage): void {
@@ -244,35 +242,33 @@ export class WebGpuBackend implements Backend {
     return { liveBuffers: this.liveBuffers, liveBytes: this.liveBytes - this.pooledBytes, pooledBytes: this.pooledBytes };
   }
 
-  upload(data: Float32Array): Storage {
-    const s = this.acquire(data.length, true);
+  upload(data: Float32Array | Uint32Array): Storage {
+    const s = this.acquire(data.length, data instanceof Uint32Array ? 'u32' : 'f32', true);
     if (data.length) this.device.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return s;
   }
 
-  uploadIndices(data: Uint32Array): Storage {
-    return this.upload(new Float32Array(data.buffer, data.byteOffset, data.length));
-  }
-
-  zeros(size: number): Storage {
-    const s = this.output(size);
+  zeros(size: number, dtype: DType = 'f32'): GpuStorage {
+    const s = this.output(size, dtype);
     this.endPass();
     this.commandEncoder().clearBuffer(s.buffer);
     return s;
   }
 
   copy(src: Storage, dst: Storage): void {
+    if (src.dtype !== dst.dtype) throw new Error(`internal: copy from ${src.dtype} to ${dst.dtype}`);
     if (src.size === 0 || buf(src) === buf(dst)) return;
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(buf(src), 0, buf(dst), 0, src.size * 4);
   }
 
-  async read(s: Storage): Promise<Float32Array> {
+  async read(s: Storage): Promise<Float32Array | Uint32Array> {
     this.check();
     const bytes = s.size * 4;
+    const typed = (b: ArrayBuffer): Float32Array | Uint32Array => (s.dtype === 'u32' ? new Uint32Array(b) : new Float32Array(b));
     if (bytes === 0) {
       this.flush();
-      return new Float32Array(0);
+      return typed(new ArrayBuffer(0));
     }
     const key = WebGpuBackend.bucket(bytes);
     const staging = this.stagingPool.get(key)?.pop() ?? this.device.createBuffer({ size: key, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -282,7 +278,7 @@ export class WebGpuBackend implements Backend {
     try {
       await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, bytes), this.lost]);
       await this.throwPendingErrors();
-      const values = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      const values = typed(staging.getMappedRange(0, bytes).slice(0));
       staging.unmap();
       // Read-back buffers are reused too: a training loop reads the same sizes every step.
       const list = this.stagingPool.get(key) ?? [];

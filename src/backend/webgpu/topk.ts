@@ -77,8 +77,8 @@ function offsetsOf(segments: readonly { size: number }[]): number[] {
 function bitonic(gpu: WebGpuBackend, segments: readonly Storage[], k: number, total: number): Storage[] {
   let n = 1;
   while (n < total) n *= 2;
-  const keys = gpu.output(n);
-  const idx = gpu.output(n);
+  const keys = gpu.output(n, 'u32');
+  const idx = gpu.output(n, 'u32');
   const offsets = offsetsOf(segments);
   segments.forEach((s, i) => {
     const count = i === segments.length - 1 ? n - offsets[i] : s.size;
@@ -93,7 +93,7 @@ function bitonic(gpu: WebGpuBackend, segments: readonly Storage[], k: number, to
     }
   }
   const masks = segments.map((s, i) => {
-    const out = gpu.zeros(s.size) as GpuStorage;
+    const out = gpu.zeros(s.size);
     const u = new Uniforms().u32(k, offsets[i], s.size, 0);
     gpu.dispatch('topk_bitonic_scatter', {}, [idx.buffer, out.buffer], u, WebGpuBackend.fold(Math.ceil(k / 256)));
     return out;
@@ -170,13 +170,13 @@ function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, 
   const starts = segments.flatMap((_, i) => Array.from({ length: chunks[i] }, (_, c) => offsets[i] + c * chunkLength));
   const split = sampleSplit(segments.map((s) => s.size));
   const m = 4 * split.reduce((a, { count }) => a + count, 0);
-  const work = gpu.zeros(WORK_COUNTS + starts.length) as GpuStorage;
-  const samples = gpu.output(Math.max(4, m));
-  const candKey = gpu.output(total);
-  const candPos = gpu.output(total);
-  const regions = gpu.upload(new Float32Array(Uint32Array.from(starts).buffer)) as GpuStorage;
-  const flags = gpu.output(Math.max(...chunks) * 256);
-  const masks = segments.map((s) => gpu.output(s.size) as GpuStorage);
+  const work = gpu.zeros(WORK_COUNTS + starts.length, 'u32');
+  const samples = gpu.output(Math.max(4, m), 'u32');
+  const candKey = gpu.output(total, 'u32');
+  const candPos = gpu.output(total, 'u32');
+  const regions = gpu.upload(Uint32Array.from(starts)) as GpuStorage;
+  const flags = gpu.output(Math.max(...chunks) * 256, 'u32');
+  const masks = segments.map((s) => gpu.output(s.size));
   const bindings = (i: number): GPUBuffer[] => [buf(segments[i]), masks[i].buffer, candKey.buffer, candPos.buffer, work.buffer, flags.buffer];
   const segmentUniforms = (i: number, stride = 0): Uniforms => new Uniforms().u32(segments[i].size, offsets[i], chunk0[i], PER, 0, 0, 0, stride);
   // The first segment's sampling, fallback and scatter ride on the single-workgroup kernels
