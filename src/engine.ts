@@ -23,11 +23,11 @@ export function getBackend(name?: BackendName): Backend {
   if (name === undefined) return current;
   const b = backends.get(name);
   if (b) return b;
-  if (name !== 'cpu' && name !== 'webgpu') throw new Error(`unknown backend '${String(name)}' (use 'cpu' or 'webgpu')`);
+  if (name !== 'cpu' && name !== 'webgpu' && name !== 'wasm') throw new Error(`unknown backend '${String(name)}' (use 'cpu', 'wasm' or 'webgpu')`);
   throw new Error(`backend '${name}' is not initialised: call tg.init({ backend: '${name}' }) first`);
 }
 
-/** Destroys every GPU device so the process can exit; the CPU backend stays the default. */
+/** Destroys every GPU device and wasm thread so the process can exit; the CPU backend stays the default. */
 export function shutdown(): void {
   for (const [name, b] of backends) {
     if (name === 'cpu') continue;

@@ -1,12 +1,17 @@
-// Choosing a backend: a WebGPU adapter when there is one (the browser's navigator.gpu, or Dawn
-// in Node with a software Vulkan fallback), otherwise the CPU reference backend.
+// Choosing a backend. `auto`: a hardware WebGPU adapter when there is one (the browser's
+// navigator.gpu, or Dawn in Node); otherwise the WebAssembly backend, which is faster on a CPU
+// than a software WebGPU adapter (SwiftShader, llvmpipe) emulating a GPU there. A software
+// adapter is used only when asked for by name. The CPU reference backend is the last resort.
 
 import { WebGpuBackend } from './backend/webgpu/backend.js';
+import { type WasmBackend, createWasmBackend } from './backend/wasm/backend.js';
 import { type BackendName, getBackend, registerBackend, setBackend } from './engine.js';
 
 export interface InitOptions {
   backend?: 'auto' | BackendName;
-  /** Suppress the one-line notice when `auto` falls back to the CPU. */
+  /** Threads of the wasm backend, this one included (default: the available cores). */
+  threads?: number;
+  /** Suppress the one-line notice saying what `auto` chose and why. */
   quiet?: boolean;
 }
 
@@ -15,17 +20,26 @@ export interface InitResult {
   adapter: string;
 }
 
+export const BACKEND_CHOICES = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+
 /** Dawn toggles for Node. Robustness checks cost time and the kernels bound-check themselves. */
 const DAWN_FLAGS = ['enable-dawn-features=disable_robustness'];
 
 const HOW_TO_GET_A_GPU =
   'Install a GPU driver with Vulkan support, or a software one: on Debian/Ubuntu `apt-get install -y libvulkan1 chromium` ' +
   'provides SwiftShader at /usr/lib/chromium/vk_swiftshader_icd.json (TICKETGRAD_VK_ICD may name another ICD json). ' +
-  "In a browser, use one with WebGPU enabled. Or use { backend: 'cpu' }.";
+  "In a browser, use one with WebGPU enabled. Or use { backend: 'wasm' } or { backend: 'cpu' }.";
 
 function describe(info: GPUAdapterInfo): string {
   const parts = [info.vendor, info.architecture].filter(Boolean).join(' ');
   return `${parts || 'unknown adapter'}${info.description ? ` (${info.description})` : ''}`;
+}
+
+/** A CPU implementation of WebGPU: the adapter says so, or its name does. */
+function isSoftware(adapter: GPUAdapter): boolean {
+  const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean; info: GPUAdapterInfo & { isFallbackAdapter?: boolean } };
+  if (a.info.isFallbackAdapter || a.isFallbackAdapter) return true;
+  return /swiftshader|llvmpipe|lavapipe|softpipe|warp|software/i.test(`${a.info.vendor} ${a.info.architecture} ${a.info.description} ${a.info.device}`);
 }
 
 async function findAdapter(): Promise<{ adapter: GPUAdapter | null; handle: unknown; tried: string[] }> {
@@ -40,7 +54,8 @@ async function findAdapter(): Promise<{ adapter: GPUAdapter | null; handle: unkn
   return { adapter: found.adapter, handle: found.gpu, tried: found.tried };
 }
 
-async function createWebGpu(): Promise<WebGpuBackend | string> {
+/** A WebGPU backend, or why there is none; with `hardwareOnly`, a software adapter is a reason. */
+async function createWebGpu(hardwareOnly: boolean): Promise<WebGpuBackend | string> {
   let found;
   try {
     found = await findAdapter();
@@ -49,6 +64,7 @@ async function createWebGpu(): Promise<WebGpuBackend | string> {
   }
   if (!found.adapter) return `no WebGPU adapter found (tried: ${found.tried.join('; ')})`;
   const { adapter } = found;
+  if (hardwareOnly && isSoftware(adapter)) return `the WebGPU adapter is a software renderer (${describe(adapter.info)}), slower on this CPU than WebAssembly`;
   const device = await adapter.requestDevice({
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
@@ -58,32 +74,75 @@ async function createWebGpu(): Promise<WebGpuBackend | string> {
   return new WebGpuBackend(device, describe(adapter.info), found.handle);
 }
 
+function existing<T>(name: BackendName): T | null {
+  try {
+    return getBackend(name) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** The WebGPU backend, kept while its device lives. */
+async function webgpu(hardwareOnly: boolean): Promise<WebGpuBackend | string> {
+  const have = existing<WebGpuBackend>('webgpu');
+  if (have && !have.isLost) return have;
+  const created = await createWebGpu(hardwareOnly);
+  if (typeof created !== 'string') registerBackend(created);
+  return created;
+}
+
+/** The wasm backend, made again when another thread count is asked for. */
+async function wasm(threads: number | undefined): Promise<WasmBackend> {
+  const have = existing<WasmBackend>('wasm');
+  if (have && (threads === undefined || have.info.threads === threads || (have.info.singleThreadReason && have.info.threads === 1))) return have;
+  const created = await createWasmBackend({ threads });
+  registerBackend(created);
+  if (created.info.singleThreadReason) console.warn(`ticketgrad: the wasm backend runs one thread: ${created.info.singleThreadReason}`);
+  return created;
+}
+
+function chosen(name: BackendName): InitResult {
+  setBackend(name);
+  return { backend: name, adapter: getBackend(name).adapter };
+}
+
 /**
  * Initialises a backend and makes it the default for new tensors. `auto` (the default) takes
- * a WebGPU adapter when there is one and otherwise the CPU backend, with a one-line notice.
+ * a hardware WebGPU adapter when there is one, otherwise the wasm backend (then the CPU
+ * reference if this runtime lacks WebAssembly SIMD), and says so in one line unless `quiet`.
  */
 export async function init(options: InitOptions = {}): Promise<InitResult> {
-  if (typeof options !== 'object' || options === null) throw new Error(`init: expected options such as { backend: 'cpu' }, got ${JSON.stringify(options)}`);
+  if (typeof options !== 'object' || options === null) throw new Error(`init: expected options such as { backend: 'wasm' }, got ${JSON.stringify(options)}`);
   const wanted = options.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'cpu'].includes(wanted)) throw new Error(`init: backend must be 'auto', 'webgpu' or 'cpu', got '${wanted}'`);
-  if (wanted !== 'cpu') {
-    let gpu: WebGpuBackend | string | null = null;
-    try {
-      gpu = getBackend('webgpu') as WebGpuBackend;
-    } catch {
-      // Not initialised yet.
+  if (!(BACKEND_CHOICES as readonly string[]).includes(wanted)) throw new Error(`init: backend must be one of ${BACKEND_CHOICES.map((b) => `'${b}'`).join(', ')}, got '${wanted}'`);
+  const { threads } = options;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) throw new Error(`init: threads must be an integer in [1, 256], got ${JSON.stringify(threads)}`);
+  if (threads !== undefined && wanted !== 'wasm' && wanted !== 'auto') throw new Error(`init: threads applies to the wasm backend, not '${wanted}'`);
+  switch (wanted) {
+    case 'cpu':
+      return chosen('cpu');
+    case 'webgpu': {
+      const gpu = await webgpu(false);
+      if (typeof gpu === 'string') throw new Error(`init({ backend: 'webgpu' }): ${gpu}. ${HOW_TO_GET_A_GPU}`);
+      return chosen('webgpu');
     }
-    if (gpu === null || gpu.isLost) {
-      gpu = await createWebGpu();
-      if (typeof gpu !== 'string') registerBackend(gpu);
+    case 'wasm':
+      await wasm(threads);
+      return chosen('wasm');
+    case 'auto': {
+      const gpu = await webgpu(true);
+      if (typeof gpu !== 'string') return chosen('webgpu');
+      const say = (line: string): void => {
+        if (!options.quiet) console.warn(`ticketgrad: ${line}`);
+      };
+      try {
+        const w = await wasm(threads);
+        say(`using the wasm backend (${w.adapter}): ${gpu}`);
+        return chosen('wasm');
+      } catch (e) {
+        say(`using the CPU reference backend: ${gpu}, and the wasm backend failed (${(e as Error).message})`);
+        return chosen('cpu');
+      }
     }
-    if (typeof gpu !== 'string') {
-      setBackend('webgpu');
-      return { backend: 'webgpu', adapter: gpu.adapter };
-    }
-    if (wanted === 'webgpu') throw new Error(`init({ backend: 'webgpu' }): ${gpu}. ${HOW_TO_GET_A_GPU}`);
-    if (!options.quiet) console.warn(`ticketgrad: ${gpu}; using the CPU backend`);
   }
-  setBackend('cpu');
-  return { backend: 'cpu', adapter: getBackend('cpu').adapter };
 }

@@ -81,3 +81,33 @@ export function normalizeAxes(axes: number | readonly number[] | undefined, rank
   if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in ${JSON.stringify(list)}`);
   return out.sort((x, y) => x - y);
 }
+
+/**
+ * Merges adjacent dims that are contiguous with each other in every stride set and drops dims
+ * of size 1, so that kernels index as few dims as possible (a contiguous tensor becomes one).
+ */
+export function coalesce(shape: readonly number[], strideSets: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strideSets.map(() => []);
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const last = outShape.length - 1;
+    if (last >= 0 && strideSets.every((s, k) => outStrides[k][last] === s[i] * d)) {
+      outShape[last] *= d;
+      strideSets.forEach((s, k) => (outStrides[k][last] = s[i]));
+    } else {
+      outShape.push(d);
+      strideSets.forEach((s, k) => outStrides[k].push(s[i]));
+    }
+  });
+  return { shape: outShape, strides: outStrides };
+}
+
+/** The kept and the reduced dims of a contiguous `shape` reduced over `axes`, each coalesced. */
+export function reductionDims(shape: Shape, axes: readonly number[]): { kept: { shape: number[]; strides: number[] }; red: { shape: number[]; strides: number[] } } {
+  const strides = stridesOf(shape);
+  const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const kept = coalesce(keptAxes.map((i) => shape[i]), [keptAxes.map((i) => strides[i])]);
+  const red = coalesce(axes.map((i) => shape[i]), [axes.map((i) => strides[i])]);
+  return { kept: { shape: kept.shape, strides: kept.strides[0] }, red: { shape: red.shape, strides: red.strides[0] } };
+}

@@ -22,8 +22,8 @@ const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   exports: { '.': { browser?: string; default: string } };
 };
 
-/** The one import a browser must never follow: init() loads Dawn this way only when in Node. */
-const NODE_ONLY_DYNAMIC_IMPORTS = new Set(['src/init.js -> ./backend/webgpu/node-gpu.js']);
+/** The imports a browser must never follow: Dawn and the wasm backend's Node parts, loaded only when in Node. */
+const NODE_ONLY_DYNAMIC_IMPORTS = new Set(['src/init.js -> ./backend/webgpu/node-gpu.js', 'src/backend/wasm/backend.js -> ./node.js']);
 /** Floats: equal within this relative difference (they are bit-identical where the GPUs agree). */
 const RELATIVE_TOLERANCE = 1e-6;
 

@@ -1,6 +1,7 @@
 // Which backends the tests run on.
 //
-// - 'cpu' always.
+// - 'cpu' always: the reference.
+// - 'wasm' always (Node 20 has WebAssembly SIMD); if it fails to start, its tests fail.
 // - 'webgpu' when `tg.init({ backend: 'webgpu' })` succeeds in this process.
 // - When it fails: with CI=true or REQUIRE_GPU=1 every GPU test still runs and FAILS with the
 //   init error; otherwise GPU tests are left out, and test/devices.test.ts reports ONE skipped
@@ -37,10 +38,26 @@ async function probe(): Promise<GpuStatus> {
 
 export const gpu: GpuStatus = await probe();
 
+/** The wasm backend's description, or its init error (thrown by every wasm test). */
+async function probeWasm(): Promise<{ available: boolean; detail: string }> {
+  try {
+    return { available: true, detail: (await tg.init({ backend: 'wasm' })).adapter };
+  } catch (e) {
+    return { available: false, detail: (e as Error).message };
+  } finally {
+    tg.setBackend('cpu');
+  }
+}
+
+export const wasm = await probeWasm();
+
 after(() => tg.shutdown());
 
+/** The backends compared with the CPU reference. */
+export const accelerators: Device[] = gpu.available || gpu.required ? ['wasm', 'webgpu'] : ['wasm'];
+
 /** The backends to run device-parameterised tests on. */
-export const devices: Device[] = gpu.available || gpu.required ? ['cpu', 'webgpu'] : ['cpu'];
+export const devices: Device[] = ['cpu', ...accelerators];
 
 /** One line for the GPU's absence (used by devices.test.ts). */
 export function gpuSkipReason(): string {
@@ -53,8 +70,17 @@ function gpuUnavailableError(): Error {
 
 export interface TestOptions {
   timeout?: number;
-  /** Suffix of a gpuTest's name (default '[webgpu vs cpu]'). */
+  /**
+   * Suffix of a gpuTest's name (default '[webgpu vs cpu]'); for an acceleratorTest, what
+   * follows the device in brackets (default 'vs cpu'; '' for none).
+   */
   label?: string;
+}
+
+/** Throws why `device` cannot run (WebGPU missing where required, wasm failing to start). */
+function checkAvailable(device: Device): void {
+  if (device === 'webgpu' && !gpu.available) throw gpuUnavailableError();
+  if (device === 'wasm' && !wasm.available) throw new Error(`init({ backend: 'wasm' }) failed: ${wasm.detail}`);
 }
 
 const DEFAULT_TIMEOUT = 180_000;
@@ -66,7 +92,7 @@ const DEFAULT_TIMEOUT = 180_000;
 export function forEachDevice(name: string, body: (device: Device, t: TestContext) => Promise<void> | void, options: TestOptions = {}): void {
   for (const device of devices) {
     test(`${name} [${device}]`, { timeout: options.timeout ?? DEFAULT_TIMEOUT }, async (t) => {
-      if (device === 'webgpu' && !gpu.available) throw gpuUnavailableError();
+      checkAvailable(device);
       tg.setBackend(device);
       try {
         await body(device, t);
@@ -88,4 +114,20 @@ export function gpuTest(name: string, body: (t: TestContext) => Promise<void> | 
     tg.setBackend('cpu');
     await body(t);
   });
+}
+
+/**
+ * A test of each accelerated backend (wasm, and webgpu when present), typically against the
+ * CPU reference: registered once per backend as `name [device vs cpu]`, with the CPU as the
+ * default backend while it runs.
+ */
+export function acceleratorTest(name: string, body: (device: Device, t: TestContext) => Promise<void> | void, options: TestOptions = {}): void {
+  const label = options.label ?? 'vs cpu';
+  for (const device of accelerators) {
+    test(`${name} [${device}${label ? ` ${label}` : ''}]`, { timeout: options.timeout ?? DEFAULT_TIMEOUT }, async (t) => {
+      checkAvailable(device);
+      tg.setBackend('cpu');
+      await body(device, t);
+    });
+  }
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tg from '../src/index.js';
-import { forEachDevice, gpuTest } from './devices.js';
+import { acceleratorTest, forEachDevice } from './devices.js';
 
 /** Asserts that `fn` throws an Error whose message contains every one of `parts`. */
 function throwsMentioning(fn: () => unknown, parts: (string | RegExp)[]): void {
@@ -152,13 +152,15 @@ forEachDevice('item() needs one element; backward() needs requiresGrad', async (
   throwsMentioning(() => tg.sum(tg.zeros([2])).backward(), ['requiresGrad']);
 });
 
-gpuTest('operands on different backends are rejected', () => {
-  throwsMentioning(() => tg.add(tg.zeros([2], { backend: 'cpu' }), tg.zeros([2], { backend: 'webgpu' })), ['add', 'cpu', 'webgpu']);
-  throwsMentioning(() => tg.matmul(tg.zeros([2, 2], { backend: 'cpu' }), tg.zeros([2, 2], { backend: 'webgpu' })), ['matmul', 'cpu', 'webgpu']);
-}, { label: '[cpu + webgpu]' });
+acceleratorTest('operands on different backends are rejected', (device) => {
+  throwsMentioning(() => tg.add(tg.zeros([2], { backend: 'cpu' }), tg.zeros([2], { backend: device })), ['add', 'cpu', device]);
+  throwsMentioning(() => tg.matmul(tg.zeros([2, 2], { backend: 'cpu' }), tg.zeros([2, 2], { backend: device })), ['matmul', 'cpu', device]);
+});
 
 test('setBackend / init name what is wrong', async () => {
-  throwsMentioning(() => tg.setBackend('tpu' as tg.BackendName), ["unknown backend 'tpu'", "'cpu' or 'webgpu'"]);
-  await assert.rejects(() => tg.init({ backend: 'tpu' as tg.BackendName }), /'auto', 'webgpu' or 'cpu'/);
-  await assert.rejects(() => tg.init('cpu' as unknown as tg.InitOptions), /init: expected options such as \{ backend: 'cpu' \}/);
+  throwsMentioning(() => tg.setBackend('tpu' as tg.BackendName), ["unknown backend 'tpu'", "'cpu', 'wasm' or 'webgpu'"]);
+  await assert.rejects(() => tg.init({ backend: 'tpu' as tg.BackendName }), /one of 'auto', 'webgpu', 'wasm', 'cpu', got 'tpu'/);
+  await assert.rejects(() => tg.init('cpu' as unknown as tg.InitOptions), /init: expected options such as \{ backend: 'wasm' \}/);
+  await assert.rejects(() => tg.init({ backend: 'wasm', threads: 0 }), /threads must be an integer in \[1, 256\], got 0/);
+  await assert.rejects(() => tg.init({ backend: 'cpu', threads: 2 }), /threads applies to the wasm backend, not 'cpu'/);
 });

@@ -1,11 +1,12 @@
 // Gradients: central finite differences on the CPU reference (loss = sum(out * fixed random
-// weights), a few coordinates per input), then WebGPU gradients equal the CPU gradients.
+// weights), a few coordinates per input), then every accelerated backend's gradients (wasm,
+// WebGPU) equal the CPU gradients.
 
 import fc from 'fast-check';
 import { test } from 'node:test';
-import { gpuTest } from './devices.js';
+import { acceleratorTest } from './devices.js';
 import { cases } from './cases.js';
-import { assertFiniteDifferences, assertGpuMatchesCpu, runs } from './helpers.js';
+import { assertFiniteDifferences, assertMatchesCpu, runs } from './helpers.js';
 
 for (const c of cases) {
   const examples = (c.examples ?? []).map((e, i) => [e, i * 101] as [unknown, number]);
@@ -20,11 +21,11 @@ for (const c of cases) {
       );
     });
   }
-  gpuTest(`${c.name}: gradient`, async () => {
+  acceleratorTest(`${c.name}: gradient`, async (device) => {
     await fc.assert(
       fc.asyncProperty(c.arb, fc.nat(), async (p, pick) => {
         const built = await c.build(p);
-        await assertGpuMatchesCpu(built.inputs, built.fn, c.name, c.tol, { grad: true, weightSeed: pick });
+        await assertMatchesCpu(device, built.inputs, built.fn, c.name, c.tol, { grad: true, weightSeed: pick });
       }),
       { ...runs(c.runs ?? 10), examples },
     );

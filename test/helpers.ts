@@ -184,16 +184,16 @@ export async function evaluate(device: Device, inputs: Input[], fn: (xs: tg.Tens
   }
 }
 
-/** The same computation on the CPU and on WebGPU: outputs (and gradients) must agree. */
-export async function assertGpuMatchesCpu(inputs: Input[], fn: (xs: tg.Tensor[]) => tg.Tensor, what: string, tol: Tolerance = {}, options: { grad?: boolean; weightSeed?: number } = {}): Promise<void> {
+/** The same computation on the CPU and on `device`: outputs (and gradients) must agree. */
+export async function assertMatchesCpu(device: Device, inputs: Input[], fn: (xs: tg.Tensor[]) => tg.Tensor, what: string, tol: Tolerance = {}, options: { grad?: boolean; weightSeed?: number } = {}): Promise<void> {
   let weights: Float32Array | undefined;
   const cpu0 = await evaluate('cpu', inputs, fn);
   if (options.grad) weights = await values(cpu0.shape, options.weightSeed ?? 12345, 'normal');
   const cpu = weights ? await evaluate('cpu', inputs, fn, weights) : cpu0;
-  const gpu = await evaluate('webgpu', inputs, fn, weights);
-  assert.deepEqual(gpu.shape, cpu.shape, `${what}: output shape on webgpu ${fmtShape(gpu.shape)} vs cpu ${fmtShape(cpu.shape)}`);
-  assertClose(gpu.out, cpu.out, `${what}: webgpu output vs cpu`, tol);
-  gpu.grads.forEach((g, i) => assertClose(g, cpu.grads[i], `${what}: webgpu gradient of input ${i} (shape ${fmtShape(inputs[i].shape)}) vs cpu`, tol));
+  const got = await evaluate(device, inputs, fn, weights);
+  assert.deepEqual(got.shape, cpu.shape, `${what}: output shape on ${device} ${fmtShape(got.shape)} vs cpu ${fmtShape(cpu.shape)}`);
+  assertClose(got.out, cpu.out, `${what}: ${device} output vs cpu`, tol);
+  got.grads.forEach((g, i) => assertClose(g, cpu.grads[i], `${what}: ${device} gradient of input ${i} (shape ${fmtShape(inputs[i].shape)}) vs cpu`, tol));
 }
 
 // ---- finite differences ----

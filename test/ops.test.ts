@@ -1,19 +1,20 @@
-// Forward results: every op on WebGPU equals the CPU reference within float32 tolerance, on
-// random shapes and parameters from fast-check (see cases.ts).
+// Forward results: every op on every accelerated backend (wasm, WebGPU) equals the CPU
+// reference within float32 tolerance, on random shapes and parameters from fast-check (see
+// cases.ts).
 
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
-import { forEachDevice, gpuTest } from './devices.js';
+import { acceleratorTest, forEachDevice } from './devices.js';
 import { bnArb, cases, runningStats } from './cases.js';
-import { assertClose, assertGpuMatchesCpu, input, runs, upload } from './helpers.js';
+import { assertClose, assertMatchesCpu, input, runs, upload } from './helpers.js';
 
 for (const c of cases) {
-  gpuTest(`${c.name}: forward`, async () => {
+  acceleratorTest(`${c.name}: forward`, async (device) => {
     await fc.assert(
       fc.asyncProperty(c.arb, async (p) => {
         const built = await c.build(p);
-        await assertGpuMatchesCpu(built.inputs, built.fn, c.name, c.tol);
+        await assertMatchesCpu(device, built.inputs, built.fn, c.name, c.tol);
       }),
       { ...runs(c.runs ?? 15), examples: (c.examples ?? []).map((e) => [e] as [unknown]) },
     );

@@ -1,20 +1,21 @@
 // Exact top-k masks (tg.topkMask) and fixed-threshold masks (tg.thresholdMask): on random
 // sizes (1, odd, non-powers of two), values with many exact ties (a few distinct values, both
 // signs, -0 and 0), NaN and infinities, or none, every k from 0 to n, one segment (layer
-// scope) or several (global scope), both methods, both backends:
+// scope) or several (global scope), both methods, every backend:
 // - exactly k kept; every kept |s| >= every dropped |s|; among equal |s| the lower positions
 //   (segment order, then index) are kept;
-// - bitonic == threshold bit for bit, and webgpu == cpu bit for bit.
+// - bitonic == threshold bit for bit, and wasm == cpu and webgpu == cpu bit for bit.
 // The WebGPU threshold method brackets the k-th |s| from a sample: inputs large enough to be
 // sampled (sorted, periodic, all equal, heavy ties), and adversarial ones on which the bracket
-// misses (the sampled positions hold small values, all others large), take its other paths.
+// misses (the sampled positions hold small values, all others large), take its other paths;
+// the wasm backend (an exact radix select) runs them too.
 
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
 import { readF32 } from '../src/backend/backend.js';
 import { thresholdSamplePositions } from '../src/backend/webgpu/topk.js';
-import { type Device, forEachDevice, gpuTest } from './devices.js';
+import { type Device, acceleratorTest, forEachDevice } from './devices.js';
 import { runs } from './helpers.js';
 
 const METHODS = ['threshold', 'bitonic'] as const;
@@ -114,33 +115,33 @@ forEachDevice('topkMask: exact k, largest |s| kept, ties to the lower position, 
   );
 });
 
-gpuTest('topkMask: webgpu masks equal the cpu reference bit for bit', async () => {
+acceleratorTest('topkMask: masks equal the cpu reference bit for bit', async (device) => {
   await fc.assert(
     fc.asyncProperty(fc.oneof(caseArb(1, 5000), caseArb(5, 2000)), fc.constantFrom(...METHODS), async (c, method) => {
-      same(await masksOn('webgpu', c, method), await masksOn('cpu', c, 'threshold'), `webgpu ${method} vs cpu, k=${c.k}`);
+      same(await masksOn(device, c, method), await masksOn('cpu', c, 'threshold'), `${device} ${method} vs cpu, k=${c.k}`);
     }),
     runs(25),
   );
 });
 
-gpuTest('topkMask threshold: ties decided on the position bits of a large global scope', async () => {
+acceleratorTest('topkMask threshold: ties decided on the position bits of a large global scope', async (device) => {
   // 70,000 + 3 equal values: the key passes leave a tie, the position passes settle it.
   const big = new Float32Array(70_000).fill(0.25);
   big[12_345] = 3;
   const c: Case = { segments: [Float32Array.of(0.25, -1, 0.25), big, Float32Array.of(0.25)], k: 40_000 };
-  const gpu = await masksOn('webgpu', c, 'threshold');
-  assertExactTopk(c, gpu, 'webgpu threshold');
-  same(gpu, await masksOn('cpu', c, 'threshold'), 'webgpu vs cpu');
+  const got = await masksOn(device, c, 'threshold');
+  assertExactTopk(c, got, `${device} threshold`);
+  same(got, await masksOn('cpu', c, 'threshold'), `${device} vs cpu`);
 });
 
-gpuTest('topkMask threshold: 16.8M elements with many ties', async () => {
+acceleratorTest('topkMask threshold: 16.8M elements with many ties', async (device) => {
   const n = 65535 * 256 + 1000;
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = ((i * 2654435761) % 1000) - 500; // many ties
   const c: Case = { segments: [values], k: 1_234_567 };
-  const gpu = await masksOn('webgpu', c, 'threshold');
-  assertExactTopk(c, gpu, 'webgpu threshold');
-  same(gpu, await masksOn('cpu', c, 'threshold'), 'webgpu vs cpu');
+  const got = await masksOn(device, c, 'threshold');
+  assertExactTopk(c, got, `${device} threshold`);
+  same(got, await masksOn('cpu', c, 'threshold'), `${device} vs cpu`);
 });
 
 /** Splits `flat` into segments of these lengths. */
@@ -149,7 +150,7 @@ function segmentsOf(flat: Float32Array, lengths: readonly number[]): Float32Arra
   return lengths.map((len) => flat.slice(at, (at += len)));
 }
 
-gpuTest('topkMask threshold: inputs large enough to be sampled (spread, sorted, periodic, all equal, heavy ties, non-finite)', async () => {
+acceleratorTest('topkMask threshold: inputs large enough to be sampled (spread, sorted, periodic, all equal, heavy ties, non-finite)', async (device) => {
   const lengthsArb = fc.oneof(
     fc.integer({ min: 2000, max: 300_000 }).map((n) => [n]),
     fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 2, maxLength: 5 }),
@@ -169,15 +170,15 @@ gpuTest('topkMask threshold: inputs large enough to be sampled (spread, sorted, 
       const total = lengths.reduce((a, b) => a + b, 0);
       const flat = Float32Array.from({ length: total }, (_, i) => values[kind](i, total));
       const c: Case = { segments: segmentsOf(flat, lengths), k: Math.round(density * total) };
-      const gpu = await masksOn('webgpu', c, 'threshold');
-      assertExactTopk(c, gpu, `webgpu threshold ${kind} k=${c.k} sizes [${lengths.join(', ')}]`);
-      same(gpu, await masksOn('cpu', c, 'threshold'), `${kind}: webgpu vs cpu`);
+      const got = await masksOn(device, c, 'threshold');
+      assertExactTopk(c, got, `${device} threshold ${kind} k=${c.k} sizes [${lengths.join(', ')}]`);
+      same(got, await masksOn('cpu', c, 'threshold'), `${kind}: ${device} vs cpu`);
     }),
     { ...runs(12), examples: [[[250_000], 'equal', 0.3], [[100_000, 3, 77_777], 'ties', 0.5], [[300_000], 'spread', 1], [[4097], 'nonFinite', 0.9]] },
   );
 });
 
-gpuTest('topkMask threshold: the sampled bracket misses (adversarial data), layer and global scope', async () => {
+acceleratorTest('topkMask threshold: the sampled bracket misses (adversarial data), layer and global scope', async (device) => {
   // The sampled positions hold |s| = 1, every other position |s| = 2: the bracket around 1
   // holds no k-th value below the count of 2s, so the fallback pass redoes the selection.
   for (const lengths of [[5000], [200_000], [70_000, 3, 123_457], [1, 30_000]]) {
@@ -188,9 +189,9 @@ gpuTest('topkMask threshold: the sampled bracket misses (adversarial data), laye
     const large = total - sampled.length;
     for (const k of [1, Math.floor(large / 2), large - 1, large, large + 1, large + 5, total]) {
       const c: Case = { segments: segmentsOf(flat, lengths), k };
-      const gpu = await masksOn('webgpu', c, 'threshold');
-      assertExactTopk(c, gpu, `webgpu threshold k=${k} sizes [${lengths.join(', ')}]`);
-      same(gpu, await masksOn('cpu', c, 'threshold'), `webgpu vs cpu, k=${k} sizes [${lengths.join(', ')}]`);
+      const got = await masksOn(device, c, 'threshold');
+      assertExactTopk(c, got, `${device} threshold k=${k} sizes [${lengths.join(', ')}]`);
+      same(got, await masksOn('cpu', c, 'threshold'), `${device} vs cpu, k=${k} sizes [${lengths.join(', ')}]`);
     }
   }
 });
@@ -221,7 +222,7 @@ forEachDevice('tg.topkMask: clear errors for a bad density, an empty list, mixed
   const a = tg.tensor([1, 2, 3], [3]);
   for (const d of [-0.1, 1.5, NaN]) assert.throws(() => tg.topkMask(a, d), /density must be a number in \[0, 1\]/);
   assert.throws(() => tg.topkMask([], 0.5), /at least one tensor/);
-  if (device === 'webgpu') {
+  if (device !== 'cpu') {
     assert.throws(() => tg.topkMask([a, tg.tensor([1], [1], { backend: 'cpu' })], 0.5), /one backend/);
   }
 });

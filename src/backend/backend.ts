@@ -112,7 +112,7 @@ export interface MemoryInfo {
 }
 
 export interface Backend {
-  readonly name: 'cpu' | 'webgpu';
+  readonly name: 'cpu' | 'webgpu' | 'wasm';
   /** Human-readable device description, e.g. "google swiftshader (SwiftShader driver 5.0.0)". */
   readonly adapter: string;
 

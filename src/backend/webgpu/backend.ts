@@ -16,7 +16,7 @@
 //   device loss is reported on every call after it instead of hanging.
 
 import type { Backend, BinaryConvWeights, BinaryOp, ConvParams, DType, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
-import { type Shape, MAX_RANK, sizeOf, stridesOf } from '../../shape.js';
+import { type Shape, MAX_RANK, coalesce, reductionDims, sizeOf, stridesOf } from '../../shape.js';
 import { shaderSource } from './shaders.js';
 import { matmulProgram, convPrograms, poolWindow, type Program } from './programs.js';
 import { topkMaskGpu } from './topk.js';
@@ -111,24 +111,6 @@ export class Uniforms {
     this.words.forEach((w, i) => (this.floats.has(i) ? (f[i] = w) : (u[i] = w)));
     return new Uint8Array(out);
   }
-}
-
-/** Merges adjacent dims that are contiguous with each other in every stride set. */
-function coalesce(shape: readonly number[], strideSets: (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strideSets.map(() => []);
-  shape.forEach((d, i) => {
-    if (d === 1) return;
-    const last = outShape.length - 1;
-    if (last >= 0 && strideSets.every((s, k) => outStrides[k][last] === s[i] * d)) {
-      outShape[last] *= d;
-      strideSets.forEach((s, k) => (outStrides[k][last] = s[i]));
-    } else {
-      outShape.push(d);
-      strideSets.forEach((s, k) => outStrides[k].push(s[i]));
-    }
-  });
-  return { shape: outShape, strides: outStrides };
 }
 
 export class WebGpuBackend implements Backend {
@@ -447,16 +429,13 @@ export class WebGpuBackend implements Backend {
   }
 
   reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage {
-    const strides = stridesOf(shape);
-    const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    const kept = coalesce(keptAxes.map((i) => shape[i]), [keptAxes.map((i) => strides[i])]);
-    const red = coalesce(axes.map((i) => shape[i]), [axes.map((i) => strides[i])]);
+    const { kept, red } = reductionDims(shape, axes);
     const outSize = sizeOf(kept.shape);
     const out = this.output(outSize);
     if (red.shape.length > MAX_RANK || kept.shape.length > MAX_RANK) throw new Error('internal: reduce rank too high');
     const u = new Uniforms()
       .u32(outSize, sizeOf(red.shape), kept.shape.length, red.shape.length)
-      .dims(kept.shape).dims(kept.strides[0]).dims(red.shape).dims(red.strides[0]);
+      .dims(kept.shape).dims(kept.strides).dims(red.shape).dims(red.strides);
     const redSize = sizeOf(red.shape);
     // Barriers make a workgroup per output costly; they pay off only for few, long reductions.
     const serial = this.cpuLike || outSize >= SERIAL_REDUCE_MIN_OUTPUTS || redSize <= SERIAL_REDUCE_MAX_LENGTH;

@@ -1,0 +1,213 @@
+// The wasm backend's work items: how each kernel's job is cut into independent pieces that any
+// thread may run (threads.ts). A task gets the module's exports, the job's arguments (numbers:
+// addresses in bytes, sizes, scalars), the item and the thread running it (for per-thread
+// scratch). Every item writes its own outputs only, and computes them in a fixed order.
+
+import { GEMM } from './gemm.js';
+import { ACCESSES, BINARY_OPS, UNARY_OPS } from './kernels.js';
+
+export type Kernel = (...args: number[]) => number;
+export type Kernels = Readonly<Record<string, Kernel>>;
+type Args = ArrayLike<number>;
+export type Task = (k: Kernels, a: Args, item: number, thread: number) => void;
+
+/** Bytes of each thread's scratch tile for the GEMM's edge blocks. */
+export const TILE_BYTES = GEMM.mr * 4 * GEMM.nv * 4;
+
+const min = Math.min;
+
+/** Items over n things, `per` at a time: the range of `item`. */
+function range(item: number, per: number, n: number): [number, number] {
+  const start = item * per;
+  return [start, min(per, n - start)];
+}
+
+export const TASKS = {
+  /** [name, x, out, n, s, chunk]: contiguous chunks (multiples of 4 elements). */
+  unary(k, a, item) {
+    const [start, len] = range(item, a[5], a[3]);
+    k[UNARY_KERNELS[a[0]]](a[1] + 4 * start, a[2] + 4 * start, len, a[4]);
+  },
+
+  /**
+   * [name, a, b, out, aTable, bTable, rows, L, sa, sb, rowsPerItem, chunk]: blocks of rows, or
+   * (rowsPerItem 0) column chunks of a single row.
+   */
+  binary(k, a, item) {
+    const fn = k[BINARY_KERNELS[a[0]]];
+    const [rows, len, sa, sb] = [a[6], a[7], a[8], a[9]];
+    if (a[10] > 0) {
+      const [r0, n] = range(item, a[10], rows);
+      fn(a[1], a[2], a[3] + 4 * r0 * len, a[4] + 4 * r0, a[5] + 4 * r0, n, len, sa, sb);
+    } else {
+      const [c0, n] = range(item, a[11], len);
+      fn(a[1] + 4 * c0 * sa, a[2] + 4 * c0 * sb, a[3] + 4 * c0, a[4], a[5], 1, n, sa, sb);
+    }
+  },
+
+  /** [name, x, out, table, rows, L, sx, rowsPerItem, chunk]: as binary, one operand. */
+  copy(k, a, item) {
+    const fn = k[COPY_KERNELS[a[0]]];
+    const [rows, len, sx] = [a[4], a[5], a[6]];
+    if (a[7] > 0) {
+      const [r0, n] = range(item, a[7], rows);
+      fn(a[1], a[2] + 4 * r0 * len, a[3] + 4 * r0, n, len, sx);
+    } else {
+      const [c0, n] = range(item, a[8], len);
+      fn(a[1] + 4 * c0 * sx, a[2] + 4 * c0, a[3], 1, n, sx);
+    }
+  },
+
+  /** [name, x, out, keptTable, outs, redTable, runs, L, perItem]: blocks of outputs (rows of L for cols). */
+  reduce(k, a, item) {
+    const name = REDUCE_KERNELS[a[0]];
+    const [o0, n] = range(item, a[8], a[4]);
+    const outStride = name.endsWith('cols') ? a[7] : 1;
+    k[name](a[1], a[2] + 4 * o0 * outStride, a[3] + 4 * o0, n, a[5], a[6], a[7]);
+  },
+
+  /** [src, dst, planes, H, W, Hp, Wp, top, left, dilH, dilW, perItem]: blocks of planes. */
+  pad(k, a, item) {
+    const [p0, n] = range(item, a[11], a[2]);
+    k.pad(a[0] + 4 * p0 * a[3] * a[4], a[1] + 4 * p0 * a[5] * a[6], n, a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
+  },
+
+  /** [kernel (0 max, 1 avg), x, out, argmax, params, planes, inPlane, outPlane, perItem] */
+  poolForward(k, a, item) {
+    const [p0, n] = range(item, a[8], a[5]);
+    const outAt = 4 * p0 * a[7];
+    k[a[0] === 0 ? 'pool_max' : 'pool_avg'](a[1] + 4 * p0 * a[6], a[2] + outAt, a[3] + outAt, a[4], n);
+  },
+
+  /** [kernel (0 max, 1 avg), dy, argmax, dx, params, planes, inPlane, outPlane, perItem] */
+  poolBackward(k, a, item) {
+    const [p0, n] = range(item, a[8], a[5]);
+    const dyAt = 4 * p0 * a[7];
+    const dxAt = a[3] + 4 * p0 * a[6];
+    if (a[0] === 0) k.pool_max_back(a[1] + dyAt, a[2] + dyAt, dxAt, a[4], n);
+    else k.pool_avg_back(a[1] + dyAt, dxAt, a[4], n);
+  },
+
+  /**
+   * The matrix product of convolutions: per image, C[M, Q] = A[M, K] x B[K, Q] where B's row
+   * kk is `src + 4 rowTable[kk]` (an image row run). Items: (image, block of Q columns).
+   * [pa, paBlockBytes, src, srcImageBytes, rowTable, K, KC, c, cImageBytes, Q, M, qPer, qBlocks, tiles]
+   */
+  convGemm(k, a, item, thread) {
+    const [pa, paBlock, src, srcImage, rowTable, K, KC, c, cImage, Q, M, qPer, qBlocks, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]];
+    const n = Math.floor(item / qBlocks);
+    const [q0, nc] = range(item % qBlocks, qPer, Q);
+    const tile = tiles + thread * TILE_BYTES;
+    for (let k0 = 0, kb = 0; k0 < K; k0 += KC, kb++) {
+      k.gemm_rows(pa + kb * paBlock, src + n * srcImage + 4 * q0, rowTable + 4 * k0, c + n * cImage + 4 * q0, Q, M, nc, min(KC, K - k0), kb > 0 ? 1 : 0, tile);
+    }
+  },
+
+  /**
+   * The binary sparse conv: per image and block of 8 output channels, a GEMM over the block's
+   * entries only. [pa, src, srcImageBytes, rowTable, blockStarts, blocks, M, c, cImageBytes, Q, qPer, qBlocks, tiles]
+   */
+  binaryConvGemm(k, a, item, thread) {
+    const [pa, src, srcImage, rowTable, starts, blocks, M, c, cImage, Q, qPer, qBlocks, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]];
+    const n = Math.floor(item / qBlocks);
+    const [q0, nc] = range(item % qBlocks, qPer, Q);
+    const tile = tiles + thread * TILE_BYTES;
+    for (let b = 0; b < blocks; b++) {
+      const e0 = k.load_i32(starts + 4 * b);
+      const e1 = k.load_i32(starts + 4 * b + 4);
+      k.gemm_rows(pa + 32 * e0, src + n * srcImage + 4 * q0, rowTable + 4 * e0, c + n * cImage + 4 * (b * 8 * Q + q0), Q, min(8, M - 8 * b), nc, e1 - e0, 0, tile);
+    }
+  },
+
+  /**
+   * Packs A for matmul, per (batch, K block): rows contiguous (pack_a_rows) or through offset
+   * tables (pack_a). [src, batchStride, rowTable, colTable, M, K, KC, dst, dstBatchBytes, dstBlockBytes, kBlocks, contiguous]
+   */
+  packA(k, a, item) {
+    const [src, batchStride, rowTable, colTable, M, K, KC, dst, dstBatch, dstBlock, kBlocks, contiguous] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]];
+    const b = Math.floor(item / kBlocks);
+    const kb = item % kBlocks;
+    const k0 = kb * KC;
+    const out = dst + b * dstBatch + kb * dstBlock;
+    if (contiguous) k.pack_a_rows(src + 4 * (b * batchStride + k0), rowTable, M, min(KC, K - k0), out);
+    else k.pack_a(src + 4 * b * batchStride, rowTable, colTable + 4 * k0, M, min(KC, K - k0), out);
+  },
+
+  /** Packs B per (batch, K block). [src, batchStride, rs, cs, N, K, KC, dst, dstBatchBytes, dstBlockBytes, kBlocks] */
+  packB(k, a, item) {
+    const [src, batchStride, rs, cs, N, K, KC, dst, dstBatch, dstBlock, kBlocks] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]];
+    const b = Math.floor(item / kBlocks);
+    const kb = item % kBlocks;
+    const k0 = kb * KC;
+    k.pack_b(src + 4 * (b * batchStride + k0 * rs), rs, cs, min(KC, K - k0), N, dst + b * dstBatch + kb * dstBlock);
+  },
+
+  /**
+   * C (+)= packed A x packed B per (batch, row block, column block), K blocks in order.
+   * [pa, paBatchBytes, paBlockBytes, pb, pbBatchBytes, pbBlockBytes, c, cBatchBytes, ldc, M, N, K, KC, MC, NC, mBlocks, nBlocks, tiles]
+   */
+  matmulGemm(k, a, item, thread) {
+    const [pa, paBatch, paBlock, pb, pbBatch, pbBlock, c, cBatch, ldc, M, N, K, KC, MC, NC, mBlocks, nBlocks, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]];
+    const perBatch = mBlocks * nBlocks;
+    const b = Math.floor(item / perBatch);
+    const [i0, mc] = range(Math.floor((item % perBatch) / nBlocks), MC, M);
+    const [j0, nc] = range(item % nBlocks, NC, N);
+    const tile = tiles + thread * TILE_BYTES;
+    for (let k0 = 0, kb = 0; k0 < K; k0 += KC, kb++) {
+      const kc = min(KC, K - k0);
+      k.gemm_packed(pa + b * paBatch + kb * paBlock + 4 * i0 * kc, pb + b * pbBatch + kb * pbBlock + 4 * j0 * kc, c + b * cBatch + 4 * (i0 * ldc + j0), ldc, mc, nc, kc, kb > 0 ? 1 : 0, tile);
+    }
+  },
+
+  /**
+   * A convolution's weight gradient, transposed: C[K, O] += col[K, Q] x dY^T[Q, O] over every
+   * image and Q block in order; items are blocks of K rows, so each thread packs only its own
+   * rows of col. [src, srcImageBytes, rowTable, K, MC, images, Q, KC, pb, pbImageBytes, pbBlockBytes, O, c, paScratch, tiles]
+   */
+  weightGradGemm(k, a, item, thread) {
+    const [src, srcImage, rowTable, K, MC, images, Q, KC, pb, pbImage, pbBlock, O, c, paScratch, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]];
+    const [r0, mc] = range(item, MC, K);
+    const pa = paScratch + thread * MC * KC * 4;
+    const tile = tiles + thread * TILE_BYTES;
+    for (let n = 0; n < images; n++) {
+      for (let q0 = 0, qb = 0; q0 < Q; q0 += KC, qb++) {
+        const kc = min(KC, Q - q0);
+        k.pack_a_rows(src + n * srcImage + 4 * q0, rowTable + 4 * r0, mc, kc, pa);
+        k.gemm_packed(pa, pb + n * pbImage + qb * pbBlock, c + 4 * r0 * O, O, mc, O, kc, n > 0 || qb > 0 ? 1 : 0, tile);
+      }
+    }
+  },
+
+  /** Top-k histograms per chunk. [chunks (src, n pairs), fixedMask, prefix, shift, digitMask, hist, histWords] */
+  topkHist(k, a, item) {
+    const src = k.load_i32(a[0] + 8 * item);
+    const n = k.load_i32(a[0] + 8 * item + 4);
+    k.memory_fill(a[5] + 4 * item * a[6], 0, 4 * a[6]);
+    k.topk_hist(src, n, a[1], a[2], a[3], a[4], a[5] + 4 * item * a[6]);
+  },
+
+  /** Keys equal to the threshold per chunk. [chunks, threshold, counts] */
+  topkCount(k, a, item) {
+    k.store_i32(a[2] + 4 * item, k.topk_count(k.load_i32(a[0] + 8 * item), k.load_i32(a[0] + 8 * item + 4), a[1]));
+  },
+
+  /** Mask per chunk. [chunks, outs (one address per chunk), threshold, ties (per chunk)] */
+  topkMask(k, a, item) {
+    k.topk_mask(k.load_i32(a[0] + 8 * item), k.load_i32(a[1] + 4 * item), k.load_i32(a[0] + 8 * item + 4), a[2], k.load_i32(a[3] + 4 * item));
+  },
+
+  /** One compare-exchange stage of the bitonic sort. [keys, pos, dist, block, pairs, perItem] */
+  bitonicStep(k, a, item) {
+    const [t0, n] = range(item, a[5], a[4]);
+    k.bitonic_step(a[0], a[1], a[2], a[3], t0, t0 + n);
+  },
+} satisfies Record<string, Task>;
+
+export type TaskName = keyof typeof TASKS;
+export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
+
+// Kernel names by index (jobs carry numbers only).
+export const UNARY_KERNELS = UNARY_OPS.map((op) => `unary_${op}`);
+export const BINARY_KERNELS = BINARY_OPS.flatMap((op) => ACCESSES.flatMap((x) => ACCESSES.map((y) => `binary_${op}_${x}_${y}`)));
+export const COPY_KERNELS = ACCESSES.map((x) => `copy_${x}`);
+export const REDUCE_KERNELS = ['reduce_sum_runs', 'reduce_max_runs', 'reduce_sum_cols', 'reduce_max_cols'];
