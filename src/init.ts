@@ -8,7 +8,7 @@ import { type WasmBackend, createWasmBackend } from './backend/wasm/backend.js';
 import { type BackendName, getBackend, registerBackend, setBackend } from './engine.js';
 
 export interface InitOptions {
-  backend?: 'auto' | BackendName;
+  backend?: BackendChoice;
   /** Threads of the wasm backend, this one included (default: the available cores). */
   threads?: number;
   /** Suppress the one-line notice saying what `auto` chose and why. */
@@ -18,9 +18,12 @@ export interface InitOptions {
 export interface InitResult {
   backend: BackendName;
   adapter: string;
+  /** The backend is WebGPU on a software renderer (SwiftShader, llvmpipe): a CPU emulating a GPU. */
+  softwareGpu: boolean;
 }
 
 export const BACKEND_CHOICES = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** Dawn toggles for Node. Robustness checks cost time and the kernels bound-check themselves. */
 const DAWN_FLAGS = ['enable-dawn-features=disable_robustness'];
@@ -64,14 +67,15 @@ async function createWebGpu(hardwareOnly: boolean): Promise<WebGpuBackend | stri
   }
   if (!found.adapter) return `no WebGPU adapter found (tried: ${found.tried.join('; ')})`;
   const { adapter } = found;
-  if (hardwareOnly && isSoftware(adapter)) return `the WebGPU adapter is a software renderer (${describe(adapter.info)}), slower on this CPU than WebAssembly`;
+  const software = isSoftware(adapter);
+  if (hardwareOnly && software) return `the WebGPU adapter is a software renderer (${describe(adapter.info)}), slower on this CPU than WebAssembly`;
   const device = await adapter.requestDevice({
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,
     },
   });
-  return new WebGpuBackend(device, describe(adapter.info), found.handle);
+  return new WebGpuBackend(device, describe(adapter.info), found.handle, software);
 }
 
 function existing<T>(name: BackendName): T | null {
@@ -103,7 +107,8 @@ async function wasm(threads: number | undefined): Promise<WasmBackend> {
 
 function chosen(name: BackendName): InitResult {
   setBackend(name);
-  return { backend: name, adapter: getBackend(name).adapter };
+  const backend = getBackend(name);
+  return { backend: name, adapter: backend.adapter, softwareGpu: backend instanceof WebGpuBackend && backend.cpuLike };
 }
 
 /**

@@ -1,7 +1,8 @@
 // The library in a browser: the `browser` entry of package.json loads as plain ES modules with no
 // Node-only import reached (checked statically on dist/ and by loading it in Chromium), and a
-// fixed-seed scenario gives the same results in Chromium (navigator.gpu) as in Node (Dawn):
-// masks bit for bit, floats within 1e-6 relative; the test reports which are bit-identical.
+// fixed-seed scenario gives the same results in Chromium as in Node, on WebGPU (navigator.gpu /
+// Dawn) and on the wasm backend (threads in both): masks bit for bit, floats within 1e-6
+// relative; the test reports which are bit-identical.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -137,35 +138,41 @@ function compare(inNode: ParityOutput[], inPage: ParityOutput[]): { findings: Ma
   return { findings, failures };
 }
 
-test('browser parity: a fixed-seed scenario gives the same results in Chromium (navigator.gpu) as in Node (Dawn)', { timeout: 120_000 }, async (t) => {
-  if (!gpu.available) {
-    if (gpu.required) throw new Error(`WebGPU is required in Node (CI=true or REQUIRE_GPU=1): ${gpu.detail}`);
-    return skipOrFail(t, `no WebGPU in Node to compare with: ${gpu.detail.split('.')[0]}`);
-  }
-  const opened = await openPage('/test/parity.html');
-  if (typeof opened === 'string') return skipOrFail(t, opened);
-  try {
-    const { page } = opened;
-    const missing = await pageWebGpu(page);
-    if (missing) return skipOrFail(t, `Chromium: ${missing}`);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true');
-    const inPage = await page.evaluate(() => (window as unknown as { runParityScenario(): Promise<ParityResult> }).runParityScenario());
-    // The browser entry exports what the Node entry exports.
-    const pageExports = await page.evaluate(async (url) => Object.keys((await import(url)) as object).sort(), `/dist/${browserEntry}`);
-    const nodeExports = Object.keys((await import(pathToFileURL(join(ROOT, packageJson.exports['.'].default)).href)) as object).sort();
-    const inNode = await runParityScenario();
-    t.diagnostic(`Node: ${inNode.adapter}; Chromium: ${inPage.adapter}`);
-    const { findings, failures } = compare(inNode.outputs, inPage.outputs);
-    for (const [group, f] of findings) {
-      const verdict = f.differingValues === 0
-        ? 'bit-identical'
-        : `${f.identicalOutputs} of ${f.outputs} outputs bit-identical, ${f.differingValues} values differ (max relative ${f.maxRelative.toExponential(2)})`;
-      t.diagnostic(`${group}: ${verdict} (${f.outputs} outputs, ${f.values} values)`);
+for (const backend of ['webgpu', 'wasm'] as const) {
+  const where = backend === 'webgpu' ? 'Chromium (navigator.gpu) as in Node (Dawn)' : 'Chromium (cross-origin isolated, threads) as in Node';
+  test(`browser parity: a fixed-seed scenario gives the same results in ${where} [${backend}]`, { timeout: 120_000 }, async (t) => {
+    if (backend === 'webgpu' && !gpu.available) {
+      if (gpu.required) throw new Error(`WebGPU is required in Node (CI=true or REQUIRE_GPU=1): ${gpu.detail}`);
+      return skipOrFail(t, `no WebGPU in Node to compare with: ${gpu.detail.split('.')[0]}`);
     }
-    assert.deepEqual(failures, [], `masks must be equal and floats within ${RELATIVE_TOLERANCE} relative`);
-    assert.deepEqual(pageExports, nodeExports, 'the browser entry must export the API of the Node entry');
-    assert.deepEqual(opened.errors, [], 'the page logged errors');
-  } finally {
-    await opened.close();
-  }
-});
+    const opened = await openPage('/test/parity.html');
+    if (typeof opened === 'string') return skipOrFail(t, opened);
+    try {
+      const { page } = opened;
+      if (backend === 'webgpu') {
+        const missing = await pageWebGpu(page);
+        if (missing) return skipOrFail(t, `Chromium: ${missing}`);
+      }
+      await page.waitForFunction(() => document.body.dataset.ready === 'true');
+      const inPage = await page.evaluate((b) => (window as unknown as { runParityScenario(b: string): Promise<ParityResult> }).runParityScenario(b), backend);
+      // The browser entry exports what the Node entry exports.
+      const pageExports = await page.evaluate(async (url) => Object.keys((await import(url)) as object).sort(), `/dist/${browserEntry}`);
+      const nodeExports = Object.keys((await import(pathToFileURL(join(ROOT, packageJson.exports['.'].default)).href)) as object).sort();
+      const inNode = await runParityScenario(backend);
+      t.diagnostic(`Node: ${inNode.adapter}; Chromium: ${inPage.adapter}`);
+      if (backend === 'wasm') assert.match(inPage.adapter, /, [2-9]\d* threads$/, 'the page is cross-origin isolated: the wasm backend runs threads');
+      const { findings, failures } = compare(inNode.outputs, inPage.outputs);
+      for (const [group, f] of findings) {
+        const verdict = f.differingValues === 0
+          ? 'bit-identical'
+          : `${f.identicalOutputs} of ${f.outputs} outputs bit-identical, ${f.differingValues} values differ (max relative ${f.maxRelative.toExponential(2)})`;
+        t.diagnostic(`${group}: ${verdict} (${f.outputs} outputs, ${f.values} values)`);
+      }
+      assert.deepEqual(failures, [], `masks must be equal and floats within ${RELATIVE_TOLERANCE} relative`);
+      assert.deepEqual(pageExports, nodeExports, 'the browser entry must export the API of the Node entry');
+      assert.deepEqual(opened.errors, [], 'the page logged errors');
+    } finally {
+      await opened.close();
+    }
+  });
+}

@@ -1,7 +1,8 @@
-// One fixed-seed scenario that test/browser.test.ts runs twice, in Node (Dawn) and in Chromium
-// (navigator.gpu), to compare the outputs: conv2d, matmul, reductions, top-k masks (both
-// methods), binarization, and a few MPT training steps. Browser-safe: the page imports it from
-// dist/test/ (through test/parity.html) and it imports nothing but the library.
+// One fixed-seed scenario that test/browser.test.ts runs in Node and in Chromium, on the WebGPU
+// backend (Dawn / navigator.gpu) and on the wasm backend (threads in both), to compare the
+// outputs: conv2d, matmul, reductions, top-k masks (both methods), binarization, and a few MPT
+// training steps. Browser-safe: the page imports it from dist/test/ (through test/parity.html)
+// and it imports nothing but the library.
 
 import * as tg from '../src/index.js';
 
@@ -25,9 +26,9 @@ function tiedScores(n: number): tg.Tensor {
   return tg.tensor(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 13) - 6), [n]);
 }
 
-export async function runParityScenario(): Promise<ParityResult> {
-  const { backend, adapter } = await tg.init({ backend: 'webgpu' });
-  if (backend !== 'webgpu') throw new Error(`parity scenario: expected the webgpu backend, got ${backend}`);
+export async function runParityScenario(wanted: 'webgpu' | 'wasm'): Promise<ParityResult> {
+  const { backend, adapter } = await tg.init({ backend: wanted });
+  if (backend !== wanted) throw new Error(`parity scenario: expected the ${wanted} backend, got ${backend}`);
   const outputs: ParityOutput[] = [];
   const record = async (group: ParityGroup, name: string, kind: ParityOutput['kind'], t: tg.Tensor): Promise<void> => {
     outputs.push({ group, name, kind, values: Array.from(await t.data()) });

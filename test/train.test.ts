@@ -32,6 +32,15 @@ test(`a short MPT run on 600 MNIST digits learns well above chance [${backend}]`
   for (const k of masks) assert.ok(tensors[k].data.every((v) => v === 0 || v === 1));
 });
 
+test('the CLI trains on the wasm backend with the threads asked for, and the report says so', { timeout: 120_000 }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'ticketgrad-wasm-'));
+  const r = runCli(['train', '--backend', 'wasm', '--threads', '2', '--data', 'synthetic', '--train-size', '200', '--epochs', '1', '--quiet', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  assert.equal(report.backend, 'wasm');
+  assert.match(report.adapter, /^WebAssembly SIMD128.*, 2 threads$/);
+});
+
 test('fine-tuning the last layer trains its weights only, with every mask fixed [cpu]', { timeout: 120_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'ticketgrad-ft-'));
   await train({ ...DEFAULT_OPTIONS, backend: 'cpu', out, epochs: 1, batch: 64, trainSize: 256, finetune: 'last', finetuneEpochs: 1, finetuneLr: 0.05, verbose: false });
@@ -99,6 +108,11 @@ test('CLI: a bad flag or value is one clear line and exit code 2', () => {
     [['train', '--seed', '4294967297'], /--seed: expected an integer in \[0, 4294967295\]/],
     [['train', '--init-scale', 'fan'], /--init-scale: expected one of density, none/],
     [['train', '--method', 'dense', '--finetune', 'last'], /--finetune applies to mpt and edgepopup/],
+    [['train', '--backend', 'tpu'], /--backend: expected one of auto, webgpu, wasm, cpu, got 'tpu'/],
+    [['train', '--threads', '0'], /--threads: expected an integer in \[1, 256\], got '0'/],
+    [['train', '--threads', '2.5'], /--threads: expected an integer in \[1, 256\], got '2.5'/],
+    [['train', '--backend', 'cpu', '--threads', '2'], /--threads applies to --backend wasm \(or auto\), not to cpu/],
+    [['infer', 'x.tgt', '--backend', 'wasm', '--threads', 'many'], /infer: --threads: expected an integer in \[1, 256\], got 'many'/],
     [['fly'], /unknown command 'fly'/],
   ]);
 });
@@ -107,7 +121,7 @@ test('CLI: --help documents every flag', () => {
   const r = runCli(['train', '--help']);
   assert.equal(r.status, 0);
   for (const flag of ['--model', '--data', '--method', '--sparsity', '--scope', '--mask', '--tau', '--alpha', '--epochs', '--batch', '--lr', '--optimizer',
-    '--schedule', '--finetune', '--finetune-epochs', '--finetune-lr', '--width', '--train-size', '--seed', '--backend', '--out']) {
+    '--schedule', '--finetune', '--finetune-epochs', '--finetune-lr', '--width', '--train-size', '--seed', '--backend', '--threads', '--out']) {
     assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
   }
 });

@@ -1,6 +1,7 @@
 // The web page (`npm run web`) clicked through in Chromium: a short ticket and dense baseline on
-// MNIST, then what the page shows is checked (numbers appear and improve, the mask image and the
-// layer table are filled, no console errors) and a screenshot is saved to test/artifacts/.
+// MNIST, on the wasm and the WebGPU backend, then what the page shows is checked (numbers appear
+// and improve, the mask image and the layer table are filled, no console errors) and a
+// screenshot is saved to test/artifacts/.
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -14,16 +15,22 @@ const SCREENSHOT = join(ARTIFACTS, 'web-page.png');
 /** Chance level on MNIST's ten classes. */
 const CHANCE = 0.1;
 
-test('web page: trains a lenet300 ticket and its dense baseline on 500 digits for 2 epochs, shows improving numbers', { timeout: 120_000 }, async (t) => {
+for (const backend of ['wasm', 'webgpu'] as const) test(`web page: trains a lenet300 ticket and its dense baseline on 500 digits for 2 epochs, shows improving numbers [${backend}]`, { timeout: 120_000 }, async (t) => {
   const opened = await openPage('/web/');
   if (typeof opened === 'string') return skipOrFail(t, opened);
   try {
     const { page } = opened;
     const missing = await pageWebGpu(page);
     if (missing) return skipOrFail(t, `Chromium: ${missing}`);
-    // Enabled once the page has found its backend.
+    // Enabled once the page has found its backends.
     await page.waitForSelector('#train:enabled');
-    assert.match((await page.textContent('#gpu-notice')) ?? '', /^WebGPU adapter: /, 'the page should have found WebGPU');
+    const notice = (await page.textContent('#gpu-notice')) ?? '';
+    assert.match(notice, /^WebGPU adapter: /, 'the page should have found WebGPU');
+    // The page is served cross-origin isolated: the wasm backend gets a thread per core.
+    assert.match(notice, /Wasm backend: WebAssembly SIMD128 .*, [2-9]\d* threads\./, notice);
+    // SwiftShader is a software renderer: WebAssembly is the default, WebGPU a choice.
+    assert.equal(await page.inputValue('#backend'), 'wasm');
+    await page.selectOption('#backend', backend);
     await page.selectOption('#model', 'lenet300');
     await page.fill('#sparsity', '0.5');
     await page.fill('#alpha', '1');
@@ -71,22 +78,22 @@ test('web page: trains a lenet300 ticket and its dense baseline on 500 digits fo
     assert.ok(Math.abs(keptFraction.fraction - 0.5) < 0.01, `mask image: ${keptFraction.fraction} of the pixels dark`);
 
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    t.diagnostic(`screenshot: ${SCREENSHOT}`);
+    await page.screenshot({ path: SCREENSHOT.replace('.png', `-${backend}.png`), fullPage: true });
+    t.diagnostic(`screenshot: ${SCREENSHOT.replace('.png', `-${backend}.png`)}`);
     assert.deepEqual(opened.errors, [], 'the page logged errors');
   } finally {
     await opened.close();
   }
 });
 
-test('web page without WebGPU: says so clearly and trains on the CPU backend instead', { timeout: 60_000 }, async (t) => {
+test('web page without WebGPU: says so clearly and trains on the WebAssembly backend instead', { timeout: 60_000 }, async (t) => {
   const opened = await openPage('/web/', { withoutWebGpu: true });
   if (typeof opened === 'string') return skipOrFail(t, opened);
   try {
     const { page } = opened;
     await page.waitForSelector('#train:enabled');
-    assert.match((await page.textContent('#gpu-notice.missing')) ?? '', /This browser has no WebGPU \(navigator\.gpu is missing\)/);
-    assert.equal(await page.inputValue('#backend'), 'cpu');
+    assert.match((await page.textContent('#gpu-notice.missing')) ?? '', /This browser has no WebGPU \(navigator\.gpu is missing\); training runs on WebAssembly/);
+    assert.equal(await page.inputValue('#backend'), 'wasm');
     assert.ok(await page.locator('#backend option[value=webgpu]').isDisabled(), 'WebGPU cannot be chosen');
     await page.fill('#epochs', '1');
     await page.fill('#train-size', '100');

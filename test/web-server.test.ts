@@ -13,7 +13,7 @@ before(async () => {
 });
 after(() => server.close());
 
-test('serve: the page, the built modules and the MNIST class files; nothing outside dist/, web/, test/', async () => {
+test('serve: the page (cross-origin isolated), the built modules and the MNIST class files; nothing outside dist/, web/, test/', async () => {
   assert.match(server.origin, /^http:\/\/127\.0\.0\.1:\d+$/);
   const get = (path: string): Promise<Response> => fetch(server.origin + path, { redirect: 'manual' });
   const root = await get('/');
@@ -22,6 +22,9 @@ test('serve: the page, the built modules and the MNIST class files; nothing outs
   const page = await get('/web/');
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  // Cross-origin isolated: the wasm backend's threads share memory.
+  assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
   assert.match(await page.text(), /<script type="module" src="\/dist\/web\/app\.js">/);
   const module = await get('/dist/src/index.js');
   assert.equal(module.status, 200);

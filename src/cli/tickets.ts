@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { init } from '../init.js';
+import { BACKEND_CHOICES, type BackendChoice, init } from '../init.js';
 import { getBackend, noGrad } from '../engine.js';
 import { tensor } from '../tensor.js';
 import type { Module } from '../nn/module.js';
@@ -42,11 +42,13 @@ kept kernel, one sign bit per kept weight and alpha, plus the model's other tens
 
 export const INFER_HELP = `ticketgrad infer: evaluate a compact ticket
 
-Usage: ticketgrad infer MODEL.tgt --data mnist|cifar10 [--data-dir DIR] [--batch N] [--dense] [--backend auto|webgpu|cpu]
+Usage: ticketgrad infer MODEL.tgt --data mnist|cifar10 [--data-dir DIR] [--batch N] [--dense] [--backend auto|webgpu|wasm|cpu] [--threads N]
 
 Prints the test accuracy and the images per second of the binary sparse kernel.
   --dense       also run the same ticket with dense weights through the ordinary kernels, for comparison
   --batch N     images per batch (default 500)
+  --backend     as for train (default auto: a hardware WebGPU adapter, else wasm)
+  --threads N   threads of the wasm backend (default: the available cores)
 `;
 
 function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
@@ -155,21 +157,24 @@ function loadTestSet(data: string, dataDir: string | undefined): Dataset {
 }
 
 export async function inferCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, 'data-dir': { type: 'string' }, batch: { type: 'string' }, dense: { type: 'boolean' }, backend: { type: 'string' } });
+  const { values, positionals } = parse(argv, { data: { type: 'string' }, 'data-dir': { type: 'string' }, batch: { type: 'string' }, dense: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' } });
   if (values.help) {
     console.log(INFER_HELP);
     return 0;
   }
-  const path = onePath(positionals, 'infer');
-  if (statSync(path).isDirectory()) throw new UsageError(`infer: ${path} is a directory; infer reads a .tgt file (make one with ticketgrad export ${path} --out FILE.tgt)`);
   const batch = Number(values.batch ?? '500');
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`infer: --batch: expected an integer >= 1, got '${String(values.batch)}'`);
   const backendName = (values.backend as string | undefined) ?? 'auto';
-  if (!['auto', 'webgpu', 'cpu'].includes(backendName)) throw new UsageError(`infer: --backend: expected one of auto, webgpu, cpu, got '${backendName}'`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(backendName)) throw new UsageError(`infer: --backend: expected one of ${BACKEND_CHOICES.join(', ')}, got '${backendName}'`);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256 && /^\d+$/.test(String(values.threads)))) throw new UsageError(`infer: --threads: expected an integer in [1, 256], got '${String(values.threads)}'`);
+  if (threads !== undefined && backendName !== 'wasm' && backendName !== 'auto') throw new UsageError(`infer: --threads applies to --backend wasm (or auto), not to ${backendName}`);
+  const path = onePath(positionals, 'infer');
+  if (statSync(path).isDirectory()) throw new UsageError(`infer: ${path} is a directory; infer reads a .tgt file (make one with ticketgrad export ${path} --out FILE.tgt)`);
   const ticket = readTgt(readFileSync(path), path);
   const test = loadTestSet((values.data as string | undefined) ?? 'mnist', values['data-dir'] as string | undefined);
   if (test.shape.join() !== ticket.spec.input.join()) throw new Error(`${path} takes inputs [${ticket.spec.input.join(', ')}]; the data set has [${test.shape.join(', ')}]`);
-  const { backend, adapter } = await init({ backend: backendName as 'auto' | 'webgpu' | 'cpu' });
+  const { backend, adapter } = await init({ backend: backendName as BackendChoice, threads });
   console.log(`${path}: ${ticket.spec.model} (width ${ticket.spec.width}), ${ticket.layers.length} binary layers; ${test.count} test images; ${backend} (${adapter})`);
   for (const kind of values.dense ? (['compact', 'dense'] as const) : (['compact'] as const)) {
     const model = inferenceModel(ticket, kind);

@@ -7,7 +7,7 @@
 import { appendFileSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { makeDirectory } from '../io/dirs.js';
 import { join } from 'node:path';
-import { init } from '../init.js';
+import { type BackendChoice, init } from '../init.js';
 import { keep, noGrad, scope, getBackend } from '../engine.js';
 import { type Tensor, tensor, zeros } from '../tensor.js';
 import { add, mul } from '../ops/elementwise.js';
@@ -72,7 +72,9 @@ export interface TrainOptions {
   width: number;
   trainSize?: number;
   seed: number;
-  backend: 'auto' | 'webgpu' | 'cpu';
+  backend: BackendChoice;
+  /** Threads of the wasm backend (default: the available cores). */
+  threads?: number;
   out: string;
   /** A dense run directory whose test accuracy the report quotes. */
   denseRun?: string;
@@ -221,7 +223,7 @@ export async function train(options: TrainOptions): Promise<TrainReportWithMetho
   };
   // Read first: a wrong --dense-run fails before the training, not after it.
   const denseTestAccuracy = o.denseRun === undefined ? undefined : denseRunAccuracy(o.denseRun);
-  const { backend, adapter } = await init({ backend: o.backend });
+  const { backend, adapter } = await init({ backend: o.backend, threads: o.threads });
   const data = loadData(o);
   const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm, initDensity: initDensityOf(o.method, o.sparsity, o.initScale, o.tau) });
   // Disposed also when a run fails, so a sweep's later cells get the memory back.

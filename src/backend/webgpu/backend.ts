@@ -145,9 +145,10 @@ export class WebGpuBackend implements Backend {
     readonly adapter: string,
     /** The GPU object (navigator.gpu or Dawn's instance), kept alive as long as the device. */
     private readonly gpuHandle: unknown,
+    software: boolean,
   ) {
     this.maxBinding = device.limits.maxStorageBufferBindingSize;
-    this.cpuLike = /swiftshader|llvmpipe|lavapipe/i.test(adapter);
+    this.cpuLike = software;
     this.lost = device.lost.then((info) => {
       this.lostReason = info.message || info.reason || 'unknown reason';
       throw this.lostError();
