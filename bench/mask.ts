@@ -26,7 +26,7 @@ import { writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import * as tg from '../src/index.js';
 import { type Backend, type Storage, readF32 } from '../src/backend/backend.js';
-import { onnxTopk, tfjsPeer } from './peers.js';
+import { onnxTopk, tfjsOn } from './peers.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -187,10 +187,7 @@ const gpu = tg.getBackend('webgpu');
 const cpu = tg.getBackend('cpu');
 // The peers on the same Dawn adapter (jax-js took 128 s for 1M here: left out).
 const peerGpu = peers ? (await import('webgpu')).create([]) : null;
-const tf = peerGpu ? await (async () => {
-  await tfjsPeer.setup(peerGpu);
-  return import('@tensorflow/tfjs');
-})() : null;
+const tf = peerGpu ? await tfjsOn(peerGpu).setup() : null;
 
 /** Throws unless `indices` are k distinct positions whose |v| are all >= the k-th largest |v|, kth. */
 function checkTopk(name: string, v: Float32Array, indices: ArrayLike<number>, k: number, kth: number): void {

@@ -1,121 +1,183 @@
 // `npm run bench`: matmul 512^3 and conv2d forward / backward (batch 32, 64->64 channels, 32x32,
-// 3x3, padding 1) in GFLOP/s, ticketgrad side by side with jax-js and tfjs-webgpu on the same
-// Dawn adapter, in one run (this machine is shared and noisy: compare ratios, not absolutes).
+// 3x3, padding 1) in GFLOP/s: ticketgrad on the wasm backend (one thread and every core) and on
+// WebGPU, side by side with onnxruntime-web and jax-js on WebAssembly (one thread) and jax-js
+// and tfjs on the same WebGPU adapter, in one run. Every engine computes the same seeded inputs,
+// and its result is checked against ticketgrad's wasm result before it is timed. Then the
+// CPU's WebAssembly SIMD peak (bench/peak.ts) and each wasm row's fraction of it. This machine
+// is shared and noisy: compare ratios, not absolutes.
 //
-// Options: --quick (fewer iterations), --only=matmul|conv-fwd|conv-bwd, --json=FILE.
+// Options: --quick (fewer iterations), --only=matmul|conv-fwd|conv-bwd, --no-webgpu (leave out
+// the WebGPU rows: slow on a software adapter), --json=FILE.
 
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Bench } from 'tinybench';
 import * as tg from '../src/index.js';
-import { type PeerCase, peers } from './peers.js';
+import { type ConvShape, type Engine, type EngineCases, type PeerCase, SEEDS, convFlops, matmulFlops, peerEngines, randomData } from './peers.js';
+import { measurePeak } from './peak.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+const withWebGpu = !args.includes('--no-webgpu');
 const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
 
 const MATMUL = { m: 512, k: 512, n: 512 };
-const CONV = { n: 32, c: 64, h: 32, w: 32, o: 64, k: 3, pad: 1 };
-const convFlops = 2 * CONV.n * CONV.o * CONV.h * CONV.w * CONV.c * CONV.k * CONV.k;
+const CONV: ConvShape = { n: 32, c: 64, h: 32, w: 32, o: 64, k: 3, pad: 1 };
+const CORES = availableParallelism();
+/** A result agrees when max |x - reference| <= this * max |reference|. */
+const TOLERANCE = 1e-3;
 
-/** ticketgrad's side of each case, shaped like the peers' cases. */
-const ours = {
-  matmul(): PeerCase {
-    const a = tg.randn([MATMUL.m, MATMUL.k], { seed: 1 });
-    const b = tg.randn([MATMUL.k, MATMUL.n], { seed: 2 });
-    return {
-      name: 'matmul',
-      flops: 2 * MATMUL.m * MATMUL.k * MATMUL.n,
-      run: async () => {
-        const c = tg.matmul(a, b);
-        await c.data();
-        c.dispose();
-      },
-      dispose: () => [a, b].forEach((t) => t.dispose()),
-    };
-  },
-  convForward(): PeerCase {
-    const x = tg.randn([CONV.n, CONV.c, CONV.h, CONV.w], { seed: 3 });
-    const w = tg.randn([CONV.o, CONV.c, CONV.k, CONV.k], { seed: 4 });
-    return {
-      name: 'conv2d forward',
-      flops: convFlops,
-      run: async () => {
-        const y = tg.conv2d(x, w, { padding: CONV.pad });
-        await y.data();
-        y.dispose();
-      },
-      dispose: () => [x, w].forEach((t) => t.dispose()),
-    };
-  },
-  /** Both gradients (input and weight) of a recorded forward; the forward is not re-run. */
-  convBackward(): PeerCase {
-    const x = tg.randn([CONV.n, CONV.c, CONV.h, CONV.w], { seed: 3, requiresGrad: true });
-    const w = tg.randn([CONV.o, CONV.c, CONV.k, CONV.k], { seed: 4, requiresGrad: true });
-    const y = tg.conv2d(x, w, { padding: CONV.pad });
-    const dy = tg.randn(y.shape, { seed: 5 });
-    return {
-      name: 'conv2d backward',
-      flops: 2 * convFlops,
-      run: async () => {
-        y.backward(dy);
-        await x.grad!.data();
-        x.zeroGrad();
-        w.zeroGrad();
-      },
-      dispose: () => [x, w, y, dy].forEach((t) => t.dispose()),
-    };
-  },
-};
+/** ticketgrad on one backend: the same cases as the peers. */
+function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
+  const input = (shape: number[], seed: number, requiresGrad = false): tg.Tensor => tg.tensor(randomData(shape.reduce((a, b) => a * b, 1), seed), shape, { requiresGrad });
+  const timed = (name: string, flops: number, compute: () => tg.Tensor[], dispose: () => void): PeerCase => ({
+    name,
+    flops,
+    run: async () => {
+      const out = compute();
+      await out[out.length - 1].data();
+      out.forEach((t) => t.dispose());
+    },
+    result: async () => {
+      const out = compute();
+      const values = await Promise.all(out.map((t) => t.data()));
+      out.forEach((t) => t.dispose());
+      return values;
+    },
+    dispose,
+  });
+  return {
+    name: backend === 'wasm' ? `ticketgrad wasm, ${threads} thread${threads === 1 ? '' : 's'}` : 'ticketgrad webgpu',
+    async open(): Promise<EngineCases> {
+      await tg.init({ backend, threads });
+      return {
+        async matmul(m, k, n) {
+          const a = input([m, k], SEEDS.a);
+          const b = input([k, n], SEEDS.b);
+          return timed(`matmul ${m}x${k}x${n}`, matmulFlops(m, k, n), () => [tg.matmul(a, b)], () => [a, b].forEach((t) => t.dispose()));
+        },
+        async conv2dForward(s) {
+          const x = input([s.n, s.c, s.h, s.w], SEEDS.x);
+          const w = input([s.o, s.c, s.k, s.k], SEEDS.w);
+          return timed('conv2d forward', convFlops(s), () => [tg.conv2d(x, w, { padding: s.pad })], () => [x, w].forEach((t) => t.dispose()));
+        },
+        /** Both gradients of sum(conv(x, w)) from a recorded forward (not re-run): dy is all ones. */
+        async conv2dBackward(s) {
+          const x = input([s.n, s.c, s.h, s.w], SEEDS.x, true);
+          const w = input([s.o, s.c, s.k, s.k], SEEDS.w, true);
+          const y = tg.conv2d(x, w, { padding: s.pad });
+          const dy = tg.ones(y.shape);
+          return timed('conv2d backward', 2 * convFlops(s), () => {
+            y.backward(dy);
+            const grads = [x.grad!, w.grad!];
+            x.grad = null;
+            w.grad = null;
+            return grads;
+          }, () => [x, w, y, dy].forEach((t) => t.dispose()));
+        },
+      };
+    },
+    close: () => tg.setBackend('cpu'),
+  };
+}
 
 interface Row {
   case: string;
-  library: string;
+  engine: string;
   gflops: number;
   meanMs: number;
   samples: number;
+  /** Of the CPU's WebAssembly SIMD peak on as many threads (wasm rows). */
+  peakFraction?: number;
 }
 
-async function measure(caseName: string, cases: PeerCase[], library: string[]): Promise<Row[]> {
-  const bench = new Bench({ iterations: quick ? 1 : 3, time: 0, warmupIterations: 1, warmupTime: 0 });
-  cases.forEach((c, i) => bench.add(`${library[i]}`, c.run));
-  await bench.run();
-  return bench.tasks.map((task, i) => {
-    const r = task.result;
-    if (!r || r.state !== 'completed') throw new Error(`benchmark ${cases[i].name} / ${library[i]} failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
-    const meanMs = r.latency.mean;
-    return { case: caseName, library: library[i], gflops: cases[i].flops / (meanMs / 1000) / 1e9, meanMs, samples: r.latency.samplesCount };
+/** Throws unless `got` agrees with `reference` output by output. */
+function check(what: string, got: Float32Array[], reference: Float32Array[]): void {
+  if (got.length !== reference.length) throw new Error(`${what}: ${got.length} outputs, expected ${reference.length}`);
+  reference.forEach((ref, i) => {
+    if (got[i].length !== ref.length) throw new Error(`${what}: output ${i} has ${got[i].length} values, expected ${ref.length}`);
+    let scale = 0, worst = 0;
+    for (let j = 0; j < ref.length; j++) {
+      scale = Math.max(scale, Math.abs(ref[j]));
+      worst = Math.max(worst, Math.abs(got[i][j] - ref[j]));
+    }
+    if (!(worst <= TOLERANCE * scale)) throw new Error(`${what}: output ${i} differs from ticketgrad wasm's by ${worst} (scale ${scale})`);
   });
 }
 
-const { adapter } = await tg.init({ backend: 'webgpu' });
-const { create } = await import('webgpu');
-const gpu = create([]);
-for (const p of peers) await p.setup(gpu);
+async function measure(c: PeerCase): Promise<{ meanMs: number; samples: number }> {
+  const bench = new Bench({ iterations: quick ? 2 : 5, time: 0, warmupIterations: quick ? 1 : 2, warmupTime: 0 });
+  bench.add(c.name, c.run);
+  await bench.run();
+  const r = bench.tasks[0].result;
+  if (!r || r.state !== 'completed') throw new Error(`benchmark ${c.name} failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
+  return { meanMs: r.latency.mean, samples: r.latency.samplesCount };
+}
 
-const plan: { key: string; ours: () => PeerCase; peer: (p: (typeof peers)[number]) => Promise<PeerCase> }[] = [
-  { key: 'matmul', ours: ours.matmul, peer: (p) => p.matmul(MATMUL.m, MATMUL.k, MATMUL.n) },
-  { key: 'conv-fwd', ours: ours.convForward, peer: (p) => p.conv2dForward(CONV.n, CONV.c, CONV.h, CONV.w, CONV.o, CONV.k, CONV.pad) },
-  { key: 'conv-bwd', ours: ours.convBackward, peer: (p) => p.conv2dBackward(CONV.n, CONV.c, CONV.h, CONV.w, CONV.o, CONV.k, CONV.pad) },
+const plan: { key: string; make: (e: EngineCases) => Promise<PeerCase> | null }[] = [
+  { key: 'matmul', make: (e) => e.matmul?.(MATMUL.m, MATMUL.k, MATMUL.n) ?? null },
+  { key: 'conv-fwd', make: (e) => e.conv2dForward?.(CONV) ?? null },
+  { key: 'conv-bwd', make: (e) => e.conv2dBackward?.(CONV) ?? null },
 ];
 
+let gpu: GPU | null = null;
+let adapter = 'none';
+if (withWebGpu) {
+  adapter = (await tg.init({ backend: 'webgpu' })).adapter;
+  gpu = (await import('webgpu')).create([]);
+}
+const engines: Engine[] = [ticketgrad('wasm', 1), ticketgrad('wasm', CORES), ...(withWebGpu ? [ticketgrad('webgpu')] : []), ...peerEngines(gpu)];
+const references = new Map<string, Float32Array[]>();
 const rows: Row[] = [];
-for (const item of plan.filter((p) => !only || p.key === only)) {
-  const cases = [item.ours(), ...(await Promise.all(peers.map(item.peer)))];
-  const names = ['ticketgrad', ...peers.map((p) => p.name)];
-  rows.push(...(await measure(cases[0].name, cases, names)));
-  cases.forEach((c) => c.dispose());
+for (const engine of engines) {
+  const cases = await engine.open();
+  for (const item of plan.filter((p) => !only || p.key === only)) {
+    const c = await item.make(cases);
+    if (!c) continue;
+    const out = await c.result();
+    const reference = references.get(item.key);
+    if (reference) check(`${c.name} on ${engine.name}`, out, reference);
+    else references.set(item.key, out);
+    const { meanMs, samples } = await measure(c);
+    rows.push({ case: c.name, engine: engine.name, gflops: c.flops / (meanMs / 1000) / 1e9, meanMs, samples });
+    console.log(`${c.name.padEnd(18)}${engine.name.padEnd(34)}${(c.flops / (meanMs / 1000) / 1e9).toFixed(2).padStart(8)} GFLOP/s`);
+    c.dispose();
+  }
+  engine.close?.();
 }
 
-console.log(`\nDevice: ${adapter}; ${new Date().toISOString().slice(0, 10)}; ${quick ? 'quick' : 'full'} run`);
-console.log('case              library       GFLOP/s   mean ms  samples');
-for (const r of rows) console.log(`${r.case.padEnd(18)}${r.library.padEnd(14)}${r.gflops.toFixed(3).padStart(7)}${r.meanMs.toFixed(1).padStart(10)}${String(r.samples).padStart(9)}`);
-console.log('\nratio = ticketgrad / best peer');
-for (const name of [...new Set(rows.map((r) => r.case))]) {
-  const ourRow = rows.find((r) => r.case === name && r.library === 'ticketgrad')!;
-  const best = rows.filter((r) => r.case === name && r.library !== 'ticketgrad').sort((a, b) => b.gflops - a.gflops)[0];
-  console.log(`${name.padEnd(18)}${(ourRow.gflops / best.gflops).toFixed(2)}x  (best peer: ${best.library} ${best.gflops.toFixed(3)} GFLOP/s)`);
+const relaxed = /relaxed madd/.test((await tg.init({ backend: 'wasm', threads: 1 })).adapter);
+const peaks = new Map<number, number>();
+for (const threads of [...new Set([1, CORES])]) peaks.set(threads, await measurePeak(threads, relaxed));
+for (const r of rows) {
+  const threads = /^ticketgrad wasm, (\d+) thread/.exec(r.engine)?.[1];
+  if (threads) r.peakFraction = r.gflops / peaks.get(Number(threads))!;
 }
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter, date: new Date().toISOString(), rows }, null, 2));
+
+console.log(`\n${new Date().toISOString().slice(0, 10)}; ${CORES} cores; WebGPU adapter: ${adapter}; ${quick ? 'quick' : 'full'} run; every result checked against ticketgrad wasm's`);
+console.log(`WebAssembly SIMD peak (${relaxed ? 'relaxed madd' : 'mul + add'}, 12 chains): ${[...peaks].map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`);
+console.log(`${'case'.padEnd(18)}${'engine'.padEnd(34)}${'GFLOP/s'.padStart(8)}${'mean ms'.padStart(10)}${'samples'.padStart(9)}  of peak`);
+for (const r of rows) {
+  const fraction = r.peakFraction === undefined ? '' : `${(100 * r.peakFraction).toFixed(0)}%`.padStart(7);
+  console.log(`${r.case.padEnd(18)}${r.engine.padEnd(34)}${r.gflops.toFixed(2).padStart(8)}${r.meanMs.toFixed(1).padStart(10)}${String(r.samples).padStart(9)}  ${fraction}`);
+}
+const gflops = (c: string, engine: string): number | undefined => rows.find((r) => r.case === c && r.engine === engine)?.gflops;
+const one = 'ticketgrad wasm, 1 thread';
+const all = `ticketgrad wasm, ${CORES} thread${CORES === 1 ? '' : 's'}`;
+console.log('\nratios');
+for (const name of [...new Set(rows.map((r) => r.case))]) {
+  const parts: string[] = [];
+  const ratio = (label: string, a?: number, b?: number): void => {
+    if (a !== undefined && b !== undefined) parts.push(`${label} ${(a / b).toFixed(2)}x`);
+  };
+  ratio('wasm 1 thread / onnxruntime-web wasm', gflops(name, one), gflops(name, 'onnxruntime-web wasm, 1 thread'));
+  ratio('wasm 1 thread / jax-js wasm', gflops(name, one), gflops(name, 'jax-js wasm, 1 thread'));
+  if (CORES > 1) ratio(`wasm ${CORES} threads / 1 thread`, gflops(name, all), gflops(name, one));
+  const webgpuPeers = rows.filter((r) => r.case === name && /webgpu$/.test(r.engine) && !r.engine.startsWith('ticketgrad'));
+  if (webgpuPeers.length) ratio('ticketgrad webgpu / best webgpu peer', gflops(name, 'ticketgrad webgpu'), Math.max(...webgpuPeers.map((r) => r.gflops)));
+  console.log(`${name.padEnd(18)}${parts.join('; ')}`);
+}
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), cores: CORES, adapter, peaks: Object.fromEntries(peaks), rows }, null, 2));
 tg.shutdown();
 process.exit(0);

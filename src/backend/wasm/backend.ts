@@ -691,9 +691,8 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
   if (typeof WebAssembly !== 'object') throw new Error('this runtime has no WebAssembly');
   if (!WebAssembly.validate(probe(false))) throw new Error('this runtime has no WebAssembly SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+ have it)');
   const node = isNode ? await import('./node.js') : null;
-  const setFlag = node?.setV8Flag;
   // Node 20 validates relaxed SIMD only behind this switch (on by default from Node 22).
-  setFlag?.('--experimental-wasm-relaxed-simd');
+  node?.setV8Flag('--experimental-wasm-relaxed-simd');
   const relaxedSimd = WebAssembly.validate(probe(true));
   const wanted = options.threads ?? (node ? node.cores() : browserCores());
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > 256) throw new Error(`wasm backend: threads must be an integer in [1, 256], got ${wanted}`);
@@ -703,15 +702,10 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
   const threads = canShare ? wanted : 1;
   const features: KernelFeatures = { relaxedSimd, shared: threads > 1 };
   const memory = new WebAssembly.Memory({ initial: RESERVED_BYTES / 65536, maximum: 65536, ...(features.shared ? { shared: true } : {}) } as WebAssembly.MemoryDescriptor);
-  // V8 compiles first with its baseline compiler and optimises a function only after enough
-  // calls; a kernel's long loops would run unoptimised until then. In Node, optimise at once.
-  setFlag?.('--no-liftoff');
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(buildKernels(features));
-  } finally {
-    setFlag?.('--liftoff');
-  }
+  // V8 runs a function first as baseline code and optimises it in the background once it is
+  // hot: the kernels' loops get there within their first calls. (Switching V8 to optimise at
+  // once with --no-liftoff measured no faster here and leaves other modules' code unoptimised.)
+  const module = new WebAssembly.Module(buildKernels(features));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const k = instance.exports as unknown as Kernels;
   const pool = await ThreadPool.create(threads, module, memory, k, threads > 1 ? (node?.spawnWorker ?? spawnBrowser) : null);

@@ -12,16 +12,19 @@
 //   kc * NR floats stays in L1 while the A panels stream past it.
 //
 // Each block of C is computed with the same sequence of operations whoever computes it, so
-// results do not depend on how blocks are shared between threads. Packing takes any row and
-// column strides, so transposed operands need no copy.
+// results do not depend on how blocks are shared between threads.
 //
-// x64 has 16 SIMD registers and V8 keeps one for itself: MR*NV accumulators + NV + 1 must fit
-// in 15 (relaxed madd) or 14 (mul + add needs a temporary).
+// The block shape is set by registers: x64 has 16 SIMD registers and V8 keeps one, and V8's
+// optimising compiler hoists every load of a loop iteration ahead of its multiply-adds, so the
+// MR*NV accumulators, the NV vectors of B and the MR splats of A must all fit in 15. 4 x 8
+// (8 + 2 + 4 = 14) with one kk step per iteration measured 47-49 GFLOP/s on a 51 GFLOP/s
+// peak (one thread, relaxed madd); 4 x 12 with two steps per iteration spilled accumulators to
+// the stack (33-37), 4 x 12 with one step 26, 6 x 8 25.
 
 import type { Emitted, FunctionBuilder, Local, ModuleBuilder, ValType } from './builder.js';
 
-/** The micro-kernel used everywhere: 4 x 12 blocks, two kk steps per loop iteration (measured best). */
-export const GEMM = { mr: 4, nv: 3, unroll: 2 } as const;
+/** The micro-kernel used everywhere: blocks of 4 rows x 8 columns (see above). */
+export const GEMM = { mr: 4, nv: 2 } as const;
 
 export interface GemmShape {
   /** Rows per A panel. */
@@ -30,8 +33,6 @@ export interface GemmShape {
   nv: number;
   /** f32x4.relaxed_madd, or mul + add. */
   fma: boolean;
-  /** kk steps per loop iteration. */
-  unroll: number;
   /**
    * Where B's rows are: 'packed' panels (see above), or 'rows': row kk starts at
    * pb + 4 rowTable[kk] (an element offset) and its columns are consecutive floats (an image
@@ -54,7 +55,7 @@ export function madd(f: FunctionBuilder, fma: boolean, a: () => Emitted, b: () =
  * dropped): their memory must exist.
  */
 export function emitGemmKernel(mod: ModuleBuilder, shape: GemmShape): void {
-  const { mr, nv, fma, unroll, b: bSource } = shape;
+  const { mr, nv, fma, b: bSource } = shape;
   const nr = 4 * nv;
   const rows = bSource === 'rows';
   const params: ValType[] = rows ? Array(10).fill('i32') : Array(9).fill('i32');
@@ -85,32 +86,21 @@ export function emitGemmKernel(mod: ModuleBuilder, shape: GemmShape): void {
     f.set(ldcBytes, f.i32.shl(f.get(ldc), f.i32.const(2)));
     f.set(panelABytes, f.i32.mul(f.get(kc), f.i32.const(mr * 4)));
 
-    /** One kk step, `u` steps past pai / bi. */
-    const step = (u: number): void => {
+    /** One kk step: NV vectors of B, then per row of A a splat and NV multiply-adds. */
+    const step = (): void => {
       if (rows) {
-        f.set(bRow, f.i32.add(f.get(pbPanel), f.i32.shl(f.i32.load(f.get(bi), u * 4), f.i32.const(2))));
+        f.set(bRow, f.i32.add(f.get(pbPanel), f.i32.shl(f.i32.load(f.get(bi)), f.i32.const(2))));
         for (let v = 0; v < nv; v++) f.set(bv[v], f.v128.load(f.get(bRow), v * 16));
       } else {
-        for (let v = 0; v < nv; v++) f.set(bv[v], f.v128.load(f.get(bi), u * nr * 4 + v * 16));
+        for (let v = 0; v < nv; v++) f.set(bv[v], f.v128.load(f.get(bi), v * 16));
       }
       for (let row = 0; row < mr; row++) {
-        f.set(a, f.v128.load32_splat(f.get(pai), u * mr * 4 + row * 4));
+        f.set(a, f.v128.load32_splat(f.get(pai), row * 4));
         for (let v = 0; v < nv; v++) {
           const k = row * nv + v;
           f.set(acc[k], madd(f, fma, () => f.get(a), () => f.get(bv[v]), () => f.get(acc[k])));
         }
       }
-    };
-    /** Steps while `count` whole groups of `n` remain before bEnd. */
-    const steps = (n: number): void => {
-      f.if(f.i32.lt_u(f.get(bi), f.get(bEnd)), () => {
-        f.loop((again) => {
-          for (let u = 0; u < n; u++) step(u);
-          f.set(pai, f.i32.add(f.get(pai), f.i32.const(n * mr * 4)));
-          f.set(bi, f.i32.add(f.get(bi), f.i32.const(n * bStepBytes)));
-          f.brIf(again, f.i32.lt_u(f.get(bi), f.get(bEnd)));
-        });
-      });
     };
     const bStart = (): Emitted => (rows ? f.get(rowTable) : f.get(pbPanel));
 
@@ -121,10 +111,15 @@ export function emitGemmKernel(mod: ModuleBuilder, shape: GemmShape): void {
         for (const x of acc) f.set(x, f.v128.const([0, 0, 0, 0]));
         f.set(pai, f.get(paPanel));
         f.set(bi, bStart());
-        f.set(bEnd, f.i32.add(bStart(), f.i32.mul(f.i32.and(f.get(kc), f.i32.const(-unroll)), f.i32.const(bStepBytes))));
-        steps(unroll);
         f.set(bEnd, f.i32.add(bStart(), f.i32.mul(f.get(kc), f.i32.const(bStepBytes))));
-        steps(1);
+        f.if(f.i32.lt_u(f.get(bi), f.get(bEnd)), () => {
+          f.loop((again) => {
+            step();
+            f.set(pai, f.i32.add(f.get(pai), f.i32.const(mr * 4)));
+            f.set(bi, f.i32.add(f.get(bi), f.i32.const(bStepBytes)));
+            f.brIf(again, f.i32.lt_u(f.get(bi), f.get(bEnd)));
+          });
+        });
 
         // Write the block: straight into C when whole, else through the tile.
         f.set(cBlock, f.i32.add(f.get(c), f.i32.shl(f.i32.add(f.i32.mul(f.get(ip), f.get(ldc)), f.get(jp)), f.i32.const(2))));

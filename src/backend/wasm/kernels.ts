@@ -581,7 +581,10 @@ function emitTopk(mod: ModuleBuilder): void {
     const at = f.local('i32');
     f.for(i, () => f.i32.const(0), () => f.get(count), 1, () => {
       f.set(at, f.i32.shl(f.i32.add(f.get(offset), f.get(i)), f.i32.const(2)));
-      f.i32.store(f.i32.add(f.get(keys), f.get(at)), f.select(f.i32.and(f.i32.load(f.i32.add(f.get(src), f.i32.shl(f.get(i), f.i32.const(2)))), f.i32.const(0x7fffffff)), f.i32.const(0), f.i32.lt_u(f.get(i), f.get(len))));
+      // Padding past the segment: key 0 (select would load past the segment: a branch).
+      f.if(f.i32.lt_u(f.get(i), f.get(len)), () => {
+        f.i32.store(f.i32.add(f.get(keys), f.get(at)), f.i32.and(f.i32.load(f.i32.add(f.get(src), f.i32.shl(f.get(i), f.i32.const(2)))), f.i32.const(0x7fffffff)));
+      }, () => f.i32.store(f.i32.add(f.get(keys), f.get(at)), f.i32.const(0)));
       f.i32.store(f.i32.add(f.get(pos), f.get(at)), f.i32.add(f.get(offset), f.get(i)));
     });
   });
