@@ -34,9 +34,12 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
   const timed = (name: string, flops: number, compute: () => tg.Tensor[], dispose: () => void): PeerCase => ({
     name,
     flops,
+    // Done when the device is: tg.sync() waits for the GPU, and wasm kernels have finished
+    // when they return. (Reading every output back would add an allocation of its size per
+    // run, whose garbage collection slowed the first second of a wasm loop by 1.5x.)
     run: async () => {
       const out = compute();
-      await out[out.length - 1].data();
+      await tg.sync();
       out.forEach((t) => t.dispose());
     },
     result: async () => {
@@ -107,7 +110,8 @@ function check(what: string, got: Float32Array[], reference: Float32Array[]): vo
 }
 
 async function measure(c: PeerCase): Promise<{ meanMs: number; samples: number }> {
-  const bench = new Bench({ iterations: quick ? 2 : 5, time: 0, warmupIterations: quick ? 1 : 2, warmupTime: 0 });
+  // V8 optimises a wasm function once it is hot: warm up for a while, not for a count.
+  const bench = new Bench({ iterations: quick ? 2 : 5, time: 0, warmupIterations: quick ? 2 : 3, warmupTime: quick ? 300 : 1500 });
   bench.add(c.name, c.run);
   await bench.run();
   const r = bench.tasks[0].result;
