@@ -1,5 +1,7 @@
 // `npm run bench:mask`: time to compute one exact top-k mask (layer scope, one segment,
 // density 0.1) for n = 266,200 (LeNet-300-100's weights), 1,000,000 and 11,000,000 (ResNet-18):
+// - wasm threshold: the wasm backend's radix select (three histogram passes and a mask pass),
+//   on one thread and on every core; wasm bitonic: its sort, for parity (not at 11M);
 // - webgpu threshold: sample-bracketed selection on the GPU, no readback inside (the
 //   training-step path);
 // - webgpu bitonic: the sort-based baseline;
@@ -20,9 +22,11 @@
 // moved by 1.5x between runs) hits both sides of each ratio alike.
 //
 // Options: --quick (fewer iterations), --sizes=266200,1000000 (a subset), --density=0.5,
-// --no-peers (leave out tfjs and onnxruntime-web), --json=FILE.
+// --no-peers (leave out tfjs and onnxruntime-web), --no-webgpu (leave out every WebGPU row,
+// peers included), --json=FILE.
 
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Bench } from 'tinybench';
 import * as tg from '../src/index.js';
 import { type Backend, type Storage, readF32 } from '../src/backend/backend.js';
@@ -34,7 +38,9 @@ const sizesArg = args.find((a) => a.startsWith('--sizes='))?.slice(8);
 const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
 const SIZES = sizesArg ? sizesArg.split(',').map(Number) : [266_200, 1_000_000, 11_000_000];
 const DENSITY = Number(args.find((a) => a.startsWith('--density='))?.slice(10) ?? 0.1);
-const peers = !args.includes('--no-peers');
+const withWebGpu = !args.includes('--no-webgpu');
+const peers = withWebGpu && !args.includes('--no-peers');
+const CORES = availableParallelism();
 const BATCH = 10;
 const PAIR_BLOCK = 5;
 
@@ -167,8 +173,10 @@ async function pairedRatio(base: () => Promise<void> | void, other: () => Promis
 
 interface Paired {
   n: number;
-  quickselectOverThreshold: number;
-  gpuScoresQuickselectOverThreshold: number;
+  /** quickselect / the wasm threshold mask, by thread count. */
+  quickselectOverWasm: Record<number, number>;
+  quickselectOverThreshold?: number;
+  gpuScoresQuickselectOverThreshold?: number;
   pairs: number;
 }
 
@@ -182,8 +190,8 @@ async function gpuMask(gpu: Backend, s: Storage, k: number, method: 'threshold' 
   gpu.release(last!);
 }
 
-const { adapter } = await tg.init({ backend: 'webgpu' });
-const gpu = tg.getBackend('webgpu');
+const adapter = withWebGpu ? (await tg.init({ backend: 'webgpu' })).adapter : 'none';
+const gpu = withWebGpu ? tg.getBackend('webgpu') : null;
 const cpu = tg.getBackend('cpu');
 // The peers on the same Dawn adapter (jax-js took 128 s for 1M here: left out).
 const peerGpu = peers ? (await import('webgpu')).create([]) : null;
@@ -206,6 +214,40 @@ for (const n of SIZES) {
   const k = Math.round(DENSITY * n);
   const v = scores(n, 12345 + n);
   console.log(`n = ${n.toLocaleString('en-US')}, k = ${k.toLocaleString('en-US')}`);
+  const reference = quickselectMask(v, k);
+  const heavy = n > 2_000_000;
+  const it = (light: number): number => (quick ? Math.max(1, Math.ceil(light / 4)) : light);
+  const quickselect = (): void => void quickselectMask(v, k);
+  const pairs = it(heavy ? 3 : 9);
+  const quickselectOverWasm: Record<number, number> = {};
+
+  // The wasm backend, one thread and every core: checked bit for bit, then timed.
+  for (const threads of [...new Set([1, CORES])]) {
+    await tg.init({ backend: 'wasm', threads });
+    const wasm = tg.getBackend('wasm');
+    const ws = wasm.upload(v);
+    const mask = (method: 'threshold' | 'bitonic'): void => wasm.release(wasm.topkMask([ws], k, method)[0]);
+    for (const method of heavy ? (['threshold'] as const) : (['threshold', 'bitonic'] as const)) {
+      const [m] = wasm.topkMask([ws], k, method);
+      const got = await readF32(wasm, m);
+      wasm.release(m);
+      if (!got.every((x, i) => x === reference[i])) throw new Error(`n=${n}: wasm ${method} mask (${threads} threads) differs from the quickselect mask`);
+    }
+    const label = `${threads} thread${threads > 1 ? 's' : ''}`;
+    rows.push(await time(`wasm threshold, ${label}`, n, it(heavy ? 8 : 20), () => mask('threshold'), 1, 3));
+    if (!heavy) rows.push(await time(`wasm bitonic, ${label}`, n, it(3), () => mask('bitonic')));
+    quickselectOverWasm[threads] = await pairedRatio(() => mask('threshold'), quickselect, pairs);
+    wasm.release(ws);
+  }
+  const pair: Paired = { n, quickselectOverWasm, pairs };
+  paired.push(pair);
+  tg.setBackend('cpu');
+  rows.push(await time('cpu quickselect (JS)', n, it(heavy ? 5 : 20), quickselect));
+  const cs = cpu.upload(v);
+  rows.push(await time('cpu reference (ticketgrad)', n, it(heavy ? 5 : 20), () => void cpu.topkMask([cs], k, 'threshold')));
+  cpu.release(cs);
+  if (!gpu) continue;
+
   const s = gpu.upload(v);
   const ready = gpu.topkMask([s], 1, 'threshold')[0]; // compile the pipelines
   await gpu.read(ready);
@@ -213,15 +255,11 @@ for (const n of SIZES) {
 
   // Correctness first: the threshold mask must equal the quickselect mask bit for bit.
   const [tMask] = gpu.topkMask([s], k, 'threshold');
-  const reference = quickselectMask(v, k);
   const gotT = await readF32(gpu, tMask);
   gpu.release(tMask);
   if (!gotT.every((x, i) => x === reference[i])) throw new Error(`n=${n}: webgpu threshold mask differs from the quickselect mask`);
 
-  const heavy = n > 2_000_000;
-  const it = (light: number): number => (quick ? Math.max(1, Math.ceil(light / 4)) : light);
   const threshold = (): Promise<void> => gpuMask(gpu, s, k, 'threshold', 1);
-  const quickselect = (): void => void quickselectMask(v, k);
   const viaGpu = async (): Promise<void> => gpu.release(gpu.upload(quickselectMask(await readF32(gpu, s), k)));
   const readTarget = gpu.zeros(n);
   rows.push(await time('webgpu readback alone', n, it(20), async () => void (await gpu.read(readTarget))));
@@ -246,18 +284,9 @@ for (const n of SIZES) {
     rows.push(await time('onnxruntime-web TopK (webgpu)', n, 1, async () => void (await ort.run()), 1, 0));
     await ort.dispose();
   }
-  rows.push(await time('cpu quickselect (JS)', n, it(heavy ? 5 : 20), quickselect));
   rows.push(await time('cpu quickselect, scores on the GPU', n, it(heavy ? 5 : 20), viaGpu));
-  const pairs = it(heavy ? 3 : 9);
-  paired.push({
-    n,
-    quickselectOverThreshold: await pairedRatio(threshold, quickselect, pairs),
-    gpuScoresQuickselectOverThreshold: await pairedRatio(threshold, viaGpu, pairs),
-    pairs,
-  });
-  const cs = cpu.upload(v);
-  rows.push(await time('cpu reference (ticketgrad)', n, it(heavy ? 5 : 20), () => void cpu.topkMask([cs], k, 'threshold')));
-  cpu.release(cs);
+  pair.quickselectOverThreshold = await pairedRatio(threshold, quickselect, pairs);
+  pair.gpuScoresQuickselectOverThreshold = await pairedRatio(threshold, viaGpu, pairs);
   gpu.release(s);
   gpu.flush();
 }
@@ -271,13 +300,16 @@ for (const name of names) {
 const ms = (n: number, c: string): number => rows.find((r) => r.n === n && r.case === c)!.msPerMask;
 console.log('');
 for (const n of SIZES) {
-  const t = ms(n, 'webgpu threshold');
   const p = paired.find((x) => x.n === n)!;
+  const wasm = Object.entries(p.quickselectOverWasm).map(([t, r]) => `quickselect / wasm threshold (${t} thread${t === '1' ? '' : 's'}) ${r.toFixed(2)}x`).join(', ');
+  console.log(`n=${n}: paired (median of ${p.pairs}): ${wasm}`);
+  if (p.quickselectOverThreshold === undefined) continue;
+  const t = ms(n, 'webgpu threshold');
   console.log(
-    `n=${n}: bitonic / threshold ${(ms(n, 'webgpu bitonic') / t).toFixed(1)}x; ` +
+    `  webgpu: bitonic / threshold ${(ms(n, 'webgpu bitonic') / t).toFixed(1)}x; ` +
       `x${BATCH} batched: quickselect / threshold ${(ms(n, 'cpu quickselect (JS)') / ms(n, `webgpu threshold x${BATCH}, 1 readback`)).toFixed(2)}x; ` +
-      `paired (median of ${p.pairs}): quickselect / threshold ${p.quickselectOverThreshold.toFixed(2)}x, ` +
-      `quickselect with the scores on the GPU / threshold ${p.gpuScoresQuickselectOverThreshold.toFixed(2)}x`,
+      `paired: quickselect / threshold ${p.quickselectOverThreshold.toFixed(2)}x, ` +
+      `quickselect with the scores on the GPU / threshold ${p.gpuScoresQuickselectOverThreshold!.toFixed(2)}x`,
   );
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter, date: new Date().toISOString(), density: DENSITY, rows, paired }, null, 2));

@@ -11,9 +11,10 @@
 // trained mpt run directories instead (their sparsity is read from their report.json).
 //
 // Each timed iteration queues --repeat batches and reads back the last (ms per batch = its
-// time / repeat), so the fixed cost of one readback and wake-up weighs less on the ratio.
+// time / repeat), so the fixed cost of one readback and wake-up weighs less on the ratio. Every
+// forward pass runs in a tg.scope, so its intermediate tensors are freed at once.
 //
-// Options: --model=conv4 --width=0.5 --batch=16 --iterations=15 --repeat=4 --backend=webgpu|cpu --json=FILE.
+// Options: --model=conv4 --width=0.5 --batch=16 --iterations=15 --repeat=4 --backend=webgpu|wasm|cpu --json=FILE.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ const width = Number(arg('width', '0.5'));
 const batch = Number(arg('batch', '16'));
 const iterations = Number(arg('iterations', '15'));
 const repeat = Number(arg('repeat', '4'));
-const backend = arg('backend', 'webgpu') as 'webgpu' | 'cpu';
+const backend = arg('backend', 'webgpu') as 'webgpu' | 'wasm' | 'cpu';
 const runs = arg('runs', '').split(',').filter(Boolean);
 const jsonOut = arg('json', '');
 
@@ -102,8 +103,8 @@ for (const c of cases) {
   const bench = new Bench({ iterations, time: 0, warmupIterations: 1, warmupTime: 0 });
   for (const [name, m] of Object.entries(models)) {
     bench.add(name, async () => {
-      for (let r = 1; r < repeat; r++) tg.noGrad(() => m.forward(x)).dispose();
-      const y = tg.noGrad(() => m.forward(x));
+      for (let r = 1; r < repeat; r++) tg.scope(() => void tg.noGrad(() => m.forward(x)));
+      const y = tg.scope(() => tg.noGrad(() => m.forward(x)));
       await y.data();
       y.dispose();
     });
@@ -116,8 +117,8 @@ for (const c of cases) {
   }));
   for (const kind of ['dense', 'compact'] as const) {
     bench.add(`${kind} layers`, async () => {
-      for (let r = 1; r < repeat; r++) tg.noGrad(() => layers.map((l) => l[kind].forward(l.input))).forEach((y) => y.dispose());
-      const ys = tg.noGrad(() => layers.map((l) => l[kind].forward(l.input)));
+      for (let r = 1; r < repeat; r++) tg.scope(() => void tg.noGrad(() => layers.map((l) => l[kind].forward(l.input))));
+      const ys = tg.scope(() => tg.noGrad(() => layers.map((l) => l[kind].forward(l.input))));
       await ys[ys.length - 1].data();
       ys.forEach((y) => y.dispose());
     });

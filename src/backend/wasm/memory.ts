@@ -45,7 +45,11 @@ export class BlockPool {
     const end = this.top + size;
     if (end > MAX_PAGES * PAGE) {
       const gib = (n: number): string => `${(n / 2 ** 30).toFixed(2)} GiB`;
-      throw new Error(`wasm backend: ${what()} needs ${gib(bytes)}, but WebAssembly memory is limited to 4 GiB (${gib(this.top - RESERVED_BYTES)} already in use or pooled)`);
+      throw new Error(
+        `wasm backend: ${what()} needs ${gib(bytes)}, but WebAssembly memory is limited to 4 GiB: ${gib(this.liveBytes)} are held by live tensors ` +
+          `(dispose() them, or run each step in tg.scope: tensors dropped without dispose() are freed by the garbage collector only between ` +
+          `event-loop turns), ${gib(this.pooledBytes)} are pooled for reuse by other sizes`,
+      );
     }
     const have = this.memory.buffer.byteLength;
     if (end > have) {
