@@ -56,7 +56,8 @@ fn signed_pow(a: f32, b: f32) -> f32 {
   if (a == 0.0) { return select(0.0, f32_inf(), b < 0.0); }
   let r = pow(abs(a), b);
   if (a > 0.0) { return r; }
-  if (fract(b) != 0.0) { return f32_nan(); }
+  // A finite negative base to a non-integer power is NaN; -Infinity's is |a|^b (as Math.pow).
+  if (fract(b) != 0.0) { return select(f32_nan(), r, a == -f32_inf()); }
   return select(r, -r, abs(b) % 2.0 == 1.0);
 }
 

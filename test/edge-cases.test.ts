@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import * as tg from '../src/index.js';
-import { forEachDevice } from './devices.js';
-import { assertClose } from './helpers.js';
+import { acceleratorTest, forEachDevice } from './devices.js';
+import { assertClose, assertMatchesCpu, input } from './helpers.js';
 
 // BUG (src/ops/elementwise.ts, pow backward): d/dx x^0 is computed as 0 * x^-1, which is
 // 0 * Infinity = NaN at x = 0 (on every backend, for a number and for a tensor exponent).
@@ -80,4 +80,54 @@ forEachDevice('large tensors: more than 65535 workgroups', async () => {
   const y = await tg.add(tg.mul(tg.zeros([n]), 3), 2).data();
   assert.equal(y.length, n);
   for (const i of [0, 65535 * 256 - 1, 65535 * 256, n - 1]) assert.equal(y[i], 2, `index ${i}`);
+});
+
+forEachDevice('a convolution over zero input channels (or with an empty kernel) is zeros, and so are its gradients', async () => {
+  // Pooling backends hand back freed memory (and scratch): leave non-zero values in every small block.
+  for (let size = 1; size <= 512; size++) tg.full([size], 7).dispose();
+  const x = tg.randn([1, 0, 4, 4], { requiresGrad: true });
+  const w = tg.randn([2, 0, 3, 3], { requiresGrad: true });
+  const y = tg.conv2d(x, w, { padding: 1 });
+  assert.deepEqual([...y.shape], [1, 2, 4, 4]);
+  assert.deepEqual([...(await y.data())], new Array(32).fill(0));
+  // No output channels: the input gradient (of the input's size) is zeros.
+  const x2 = tg.randn([1, 3, 4, 4], { requiresGrad: true });
+  const y2 = tg.conv2d(x2, tg.randn([0, 3, 3, 3]), { padding: 1 });
+  y2.backward(tg.zeros(y2.shape));
+  assert.deepEqual([...(await x2.grad!.data())], new Array(48).fill(0));
+});
+
+forEachDevice('pow with a base of -Infinity follows Math.pow', async () => {
+  const x = tg.tensor([-Infinity, -Infinity, -Infinity, -Infinity], [4]);
+  const got = await tg.pow(x, tg.tensor([0.5, -0.5, 3, 2], [4])).data();
+  assert.deepEqual([...got], [Infinity, 0, -Infinity, Infinity]);
+});
+
+forEachDevice('thresholdMask compares with tau itself, not tau rounded to float32', async () => {
+  // fround(0.1) = 0.10000000149 > 0.1: kept; the float just below it is not.
+  const below = new Float32Array(Uint32Array.of(new Uint32Array(Float32Array.of(0.1).buffer)[0] - 1).buffer)[0];
+  const m = await tg.thresholdMask(tg.tensor([Math.fround(0.1), below, -Math.fround(0.1)], [3]), 0.1).data();
+  assert.deepEqual([...m], [1, 0, 1]);
+});
+
+acceleratorTest('convolution gradients ignore an infinite pixel that no output window reads', async (device) => {
+  // Kernel 1x2, no padding: the input's last column is read only by kx = 1, its first only by kx = 0.
+  const values = Float32Array.from({ length: 2 * 1 * 2 * 3 }, (_, i) => (i % 5) - 2);
+  values[3] = Infinity; // image 0, row 1, column 0: read by kx = 0 only
+  const weight = Float32Array.of(0.5, -1.5);
+  const run = async (backend: tg.BackendName): Promise<Float32Array> => {
+    const x = tg.tensor(values, [2, 1, 2, 3], { backend });
+    const w = tg.tensor(weight, [1, 1, 1, 2], { backend, requiresGrad: true });
+    tg.sum(tg.conv2d(x, w)).backward();
+    return w.grad!.data();
+  };
+  const [got, cpu] = [await run(device), await run('cpu')];
+  assert.ok(Number.isFinite(cpu[1]), `the reference's dW for kx = 1 is finite (${cpu[1]})`);
+  assert.deepEqual([...got], [...cpu], `${device} weight gradient vs cpu`);
+});
+
+acceleratorTest('a wide kernel (1x70 over 100 columns): forward and both gradients equal the reference', async (device) => {
+  const x = await input([2, 3, 2, 100], 5);
+  const w = await input([4, 3, 1, 70], 6);
+  await assertMatchesCpu(device, [x, w], ([a, b]) => tg.conv2d(a, b, { padding: [0, 3] }), 'conv2d 1x70', { rtol: 1e-4, atol: 1e-4 }, { grad: true });
 });

@@ -1,5 +1,5 @@
 // The pure-TypeScript reference backend: every kernel written as the plainest correct loop.
-// The WebGPU kernels are tested against these.
+// The wasm and WebGPU kernels are tested against these.
 
 import { type Backend, BINARY_CONV_BLOCK, type BinaryConvWeights, type BinaryOp, type DType, type ConvParams, type MatmulParams, type MemoryInfo, type PoolMode, type PoolParams, type ReduceOp, type Storage, type TopkMethod, type UnaryOp } from './backend.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';

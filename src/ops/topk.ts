@@ -51,5 +51,17 @@ export function topkMask(scores: Tensor | Tensor[], density: number, options: To
 export function thresholdMask(scores: Tensor, tau: number): Tensor {
   if (typeof tau !== 'number' || Number.isNaN(tau)) throw new Error(`thresholdMask: tau must be a number, got ${valueStr(tau)}`);
   if (!(scores instanceof Tensor)) throw new Error('thresholdMask: scores must be a Tensor');
-  return new Tensor(scores.backend.unary('absGreater', scores.storage, tau), scores.shape, scores.backend);
+  // Kernels hold the threshold as float32; for float32 scores |s| > tau exactly when |s| > the
+  // largest float32 <= tau (rounding tau to nearest could round up past some |s| > tau).
+  return new Tensor(scores.backend.unary('absGreater', scores.storage, float32AtMost(tau)), scores.shape, scores.backend);
+}
+
+/** The largest float32 <= v. */
+function float32AtMost(v: number): number {
+  const f = Math.fround(v);
+  if (!(f > v)) return f;
+  if (f === 0) return -(2 ** -149);
+  const bits = new Float32Array([f]);
+  new Int32Array(bits.buffer)[0] += f > 0 ? -1 : 1;
+  return bits[0];
 }

@@ -49,6 +49,7 @@ export class BinaryConvModule extends Module {
 
   forward(x: Tensor): Tensor {
     const l = this.layer;
+    if (this.disposed) throw new Error(`${l.name}: the compact layer was disposed`);
     if (x.backend !== this.backend) throw new Error(`${l.name}: the input lives on another backend than the ticket`);
     const linear = l.kind === 'linear';
     if (linear && (x.rank !== 2 || x.shape[1] !== l.inChannels)) throw new Error(`${l.name}: expected input [N, ${l.inChannels}], got [${x.shape.join(', ')}]`);
@@ -59,7 +60,11 @@ export class BinaryConvModule extends Module {
     return linear ? reshape(y, [p.batch, p.outC]) : y;
   }
 
+  private disposed = false;
+
   override dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.backend.release(this.segments);
     this.backend.release(this.entries);
   }

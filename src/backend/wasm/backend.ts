@@ -49,6 +49,7 @@ class WasmStorage implements Storage {
 }
 
 const ptr = (s: Storage): number => (s as WasmStorage).ptr;
+
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 const roundUp = (a: number, b: number): number => ceilDiv(a, b) * b;
 
@@ -58,11 +59,11 @@ function kBlocking(k: number): { kc: number; blocks: number } {
   return { kc: Math.max(1, ceilDiv(k, blocks)), blocks };
 }
 
-/** Offsets of every element of `shape` through `strides` (row-major), starting at `base`. */
-function offsets(shape: readonly number[], strides: readonly number[], base = 0): Int32Array {
+/** Offsets of every element of `shape` through `strides` (row-major). */
+function offsets(shape: readonly number[], strides: readonly number[]): Int32Array {
   const out = new Int32Array(sizeOf(shape));
   const idx = new Array<number>(shape.length).fill(0);
-  let at = base;
+  let at = 0;
   for (let i = 0; i < out.length; i++) {
     out[i] = at;
     for (let d = shape.length - 1; d >= 0; d--) {
@@ -87,6 +88,14 @@ interface ConvSource {
   width: number;
   /** Element offset of B row (c, ky, kx) from `src`. */
   rowOffset(c: number, ky: number, kx: number): number;
+}
+
+/** The row offsets of every (c, ky, kx) of a convolution's K dimension, in that order. */
+function convRows(source: ConvSource, channels: number, kH: number, kW: number): Int32Array {
+  const rows = new Int32Array(channels * kH * kW);
+  let i = 0;
+  for (let c = 0; c < channels; c++) for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) rows[i++] = source.rowOffset(c, ky, kx);
+  return rows;
 }
 
 export interface WasmInfo {
@@ -211,6 +220,7 @@ export class WasmBackend implements Backend {
 
   copy(src: Storage, dst: Storage): void {
     if (src.dtype !== dst.dtype) throw new Error(`internal: copy from ${src.dtype} to ${dst.dtype}`);
+    if (src.size !== dst.size) throw new Error(`internal: copy of ${src.size} elements into ${dst.size}`);
     this.views();
     this.f32.copyWithin(ptr(dst) / 4, ptr(src) / 4, ptr(src) / 4 + src.size);
   }
@@ -237,16 +247,17 @@ export class WasmBackend implements Backend {
    * Rows of the output (contiguous, L long) and each operand's row offsets and innermost
    * stride, after merging dims; items are blocks of rows, or chunks of one long row.
    */
-  private rows(outShape: Shape, strideSets: readonly (readonly number[])[], bases: readonly number[] = []): { rows: number; len: number; tables: number[]; inner: number[]; perRow: number; chunk: number } {
+  private rows(outShape: Shape, strideSets: readonly (readonly number[])[]): { rows: number; len: number; tables: number[]; inner: number[]; perRow: number; chunk: number; items: number } {
     const c = coalesce(outShape, strideSets as number[][]);
     const rank = c.shape.length;
     const len = rank === 0 ? 1 : c.shape[rank - 1];
     const outer = c.shape.slice(0, -1);
     const rows = sizeOf(outer);
-    const tables = c.strides.map((s, i) => this.table(offsets(outer, s.slice(0, -1), bases[i] ?? 0)));
+    const tables = c.strides.map((s) => this.table(offsets(outer, s.slice(0, -1))));
     const inner = c.strides.map((s) => (rank === 0 ? 1 : s[rank - 1]));
     const perRow = rows > 1 ? Math.max(1, Math.floor(KNOBS.chunk / len)) : 0;
-    return { rows, len, tables, inner, perRow, chunk: KNOBS.chunk };
+    const items = perRow > 0 ? ceilDiv(rows, perRow) : ceilDiv(len, KNOBS.chunk);
+    return { rows, len, tables, inner, perRow, chunk: KNOBS.chunk, items };
   }
 
   binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], outShape: Shape): Storage {
@@ -256,31 +267,30 @@ export class WasmBackend implements Backend {
     return this.scoped(() => {
       const r = this.rows(outShape, [aStrides, bStrides]);
       const name = (BINARY_OPS.indexOf(op) * ACCESSES.length + ACCESSES.indexOf(accessOf(r.inner[0]))) * ACCESSES.length + ACCESSES.indexOf(accessOf(r.inner[1]));
-      const items = r.perRow > 0 ? ceilDiv(r.rows, r.perRow) : ceilDiv(r.len, r.chunk);
-      this.run('binary', items, [name, ptr(a), ptr(b), out.ptr, r.tables[0], r.tables[1], r.rows, r.len, r.inner[0], r.inner[1], r.perRow, r.chunk], size);
+      this.run('binary', r.items, [name, ptr(a), ptr(b), out.ptr, r.tables[0], r.tables[1], r.rows, r.len, r.inner[0], r.inner[1], r.perRow, r.chunk], size);
       return out;
     });
   }
 
   copyStrided(x: Storage, outShape: Shape, strides: readonly number[]): Storage {
     const out = this.storage(sizeOf(outShape));
-    this.scoped(() => this.copyInto(ptr(x), 0, out.ptr, outShape, strides));
+    this.scoped(() => this.copyInto(ptr(x), out.ptr, outShape, strides));
     return out;
   }
 
-  /** out (contiguous, `outShape`) = x read at `base + offset(i)` through `strides` (any sign). */
-  private copyInto(x: number, base: number, out: number, outShape: Shape, strides: readonly number[]): void {
+  /** out (contiguous, `outShape`) = x read at offset(i) through `strides`. */
+  private copyInto(x: number, out: number, outShape: Shape, strides: readonly number[]): void {
     const size = sizeOf(outShape);
     if (size === 0) return;
-    const r = this.rows(outShape, [strides], [base]);
-    const items = r.perRow > 0 ? ceilDiv(r.rows, r.perRow) : ceilDiv(r.len, r.chunk);
-    this.run('copy', items, [ACCESSES.indexOf(accessOf(r.inner[0])), x, out, r.tables[0], r.rows, r.len, r.inner[0], r.perRow, r.chunk], size);
+    const r = this.rows(outShape, [strides]);
+    this.run('copy', r.items, [ACCESSES.indexOf(accessOf(r.inner[0])), x, out, r.tables[0], r.rows, r.len, r.inner[0], r.perRow, r.chunk], size);
   }
 
   reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[]): Storage {
     const { kept, red } = reductionDims(shape, axes);
     const outSize = sizeOf(kept.shape);
     const redSize = sizeOf(red.shape);
+    if (redSize === 0) return this.fill(this.storage(outSize), op === 'sum' ? 0 : -Infinity);
     if (redSize === 1 || outSize === 0) {
       // Nothing to combine: the values themselves (reduced axes of size 1).
       const out = this.storage(outSize);
@@ -343,13 +353,15 @@ export class WasmBackend implements Backend {
 
   /**
    * planes of H x W (contiguous) into zeroed planes of Hp x Wp at (top + y dil, left + x dil).
-   * Returns the new block (scratch).
+   * Returns the new block (scratch), with Wp + 2 NR zeros after the last plane: a convolution's
+   * virtual columns read past the last row run by at most the left padding plus kW + NR - 2,
+   * which is less.
    */
   private pad(src: number, planes: number, h: number, w: number, hp: number, wp: number, top: number, left: number, dilH = 1, dilW = 1): number {
-    const dst = this.temp((planes * hp * wp + 64) * 4);
+    const slack = wp + 2 * NR;
+    const dst = this.temp((planes * hp * wp + slack) * 4);
     this.views();
-    // Slack past the last plane: virtual columns read up to NR past a row run.
-    this.f32.fill(0, dst / 4 + planes * hp * wp, dst / 4 + planes * hp * wp + 64);
+    this.f32.fill(0, dst / 4 + planes * hp * wp, dst / 4 + planes * hp * wp + slack);
     const perItem = Math.max(1, Math.floor(KNOBS.chunk / (hp * wp)));
     this.run('pad', ceilDiv(planes, perItem), [src, dst, planes, h, w, hp, wp, top, left, dilH, dilW, perItem], planes * hp * wp);
     return dst;
@@ -385,7 +397,7 @@ export class WasmBackend implements Backend {
     const K = p.inC * p.kH * p.kW, P = p.outH * p.outW;
     const col = this.temp((p.batch * K * P + 64) * 4);
     // col[n, (c, ky, kx), oy, ox] = padded[n, c, oy sH + ky, ox sW + kx]
-    this.copyInto(padded, 0, col, [p.batch, p.inC, p.kH, p.kW, p.outH, p.outW], [p.inC * hp * wp, hp * wp, wp, 1, p.strideH * wp, p.strideW]);
+    this.copyInto(padded, col, [p.batch, p.inC, p.kH, p.kW, p.outH, p.outW], [p.inC * hp * wp, hp * wp, wp, 1, p.strideH * wp, p.strideW]);
     return { src: col, image: K * P * 4, q: P, width: p.outW, rowOffset: (c, ky, kx) => ((c * p.kH + ky) * p.kW + kx) * P };
   }
 
@@ -412,7 +424,7 @@ export class WasmBackend implements Backend {
     }
     const c = this.temp((images * m * source.q + 64) * 4);
     compute(c, m * source.q * 4);
-    this.copyInto(c, 0, out, [images * m, outH, outW], [source.q, source.width, 1]);
+    this.copyInto(c, out, [images * m, outH, outW], [source.q, source.width, 1]);
   }
 
   /** out = conv(source, A) with A packed from `pa` (kBlocks blocks of M x kc); K rows in `rowTable`. */
@@ -426,13 +438,13 @@ export class WasmBackend implements Backend {
 
   conv2d(x: Storage, w: Storage, p: ConvParams): Storage {
     const out = this.storage(p.batch * p.outC * p.outH * p.outW);
+    const K = p.inC * p.kH * p.kW;
     if (out.size === 0) return out;
+    if (K === 0) return this.fill(out, 0);
     return this.scoped(() => {
-      const K = p.inC * p.kH * p.kW;
       const { kc: KC, blocks } = kBlocking(K);
       const source = this.convSource(ptr(x), p);
-      const rows: number[] = [];
-      for (let c = 0; c < p.inC; c++) for (let ky = 0; ky < p.kH; ky++) for (let kx = 0; kx < p.kW; kx++) rows.push(source.rowOffset(c, ky, kx));
+      const rows = convRows(source, p.inC, p.kH, p.kW);
       const aBlock = roundUp(p.outC, GEMM.mr) * KC * 4;
       const pa = this.temp(blocks * aBlock);
       const wRows = this.table(Int32Array.from({ length: p.outC }, (_, o) => o * K));
@@ -444,10 +456,11 @@ export class WasmBackend implements Backend {
 
   conv2dBackwardInput(dy: Storage, w: Storage, p: ConvParams): Storage {
     const out = this.storage(p.batch * p.inC * p.inH * p.inW);
+    const K = p.outC * p.kH * p.kW;
     if (out.size === 0) return out;
+    if (K === 0) return this.fill(out, 0);
     return this.scoped(() => {
       // dX = conv(dY dilated by the stride, padded by k - 1 - p; W flipped, channels swapped).
-      const K = p.outC * p.kH * p.kW;
       const { kc: KC, blocks } = kBlocking(K);
       const source = this.virtualSource(ptr(dy), p.batch, p.outC, p.outH, p.outW, p.strideH, p.strideW, p.kH - 1 - p.padH, p.kW - 1 - p.padW, p.kH, p.kW, p.inH, p.inW);
       const khw = p.kH * p.kW;
@@ -487,14 +500,15 @@ export class WasmBackend implements Backend {
       const pb = this.temp(p.batch * blocks * bBlock);
       const work = (2 * p.batch * Q * K * p.outC) / 16;
       this.run('packB', p.batch * blocks, [dyv, p.outC * Q, 1, Q, p.outC, Q, KC, pb, blocks * bBlock, bBlock, blocks], work);
-        const rows: number[] = [];
-      for (let c = 0; c < p.inC; c++) for (let ky = 0; ky < p.kH; ky++) for (let kx = 0; kx < p.kW; kx++) rows.push(source.rowOffset(c, ky, kx));
+      const rows = convRows(source, p.inC, p.kH, p.kW);
       const mc = Math.max(GEMM.mr, roundUp(ceilDiv(K, 4 * this.pool.threads), GEMM.mr));
       const items = ceilDiv(K, mc);
       const pa = this.temp(this.pool.threads * mc * KC * 4);
       const ct = this.temp(K * p.outC * 4 + 64);
-      this.run('weightGradGemm', items, [source.src, source.image, this.table(rows), K, mc, p.batch, Q, KC, pb, blocks * bBlock, bBlock, p.outC, ct, pa, this.tiles], work);
-      this.copyInto(ct, 0, out.ptr, [p.outC, K], [1, p.outC]);
+      // The virtual columns past OW read real pixels of the next row: their A entries are zeroed
+      // (dY's are zero there too, but an infinite pixel times 0 would be NaN).
+      this.run('weightGradGemm', items, [source.src, source.image, this.table(rows), K, mc, p.batch, Q, KC, pb, blocks * bBlock, bBlock, p.outC, ct, pa, this.tiles, source.width, p.outW], work);
+      this.copyInto(ct, out.ptr, [p.outC, K], [1, p.outC]);
       return out;
     });
   }
@@ -555,6 +569,7 @@ export class WasmBackend implements Backend {
   }
 
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {
+    if (mode === 'max' && !argmax) throw new Error('internal: max pooling backward needs the argmax of its forward');
     const planes = p.batch * p.channels;
     const out = this.storage(planes * p.inH * p.inW);
     if (out.size === 0) return out;
@@ -644,7 +659,7 @@ export class WasmBackend implements Backend {
       offset += s.size;
     });
     const pairs = size / 2;
-    const perItem = Math.max(1, KNOBS.chunk);
+    const perItem = KNOBS.chunk;
     for (let block = 2; block <= size; block *= 2) {
       for (let dist = block / 2; dist >= 1; dist /= 2) this.run('bitonicStep', ceilDiv(pairs, perItem), [keys, pos, dist, block, pairs, perItem], pairs);
     }
@@ -658,6 +673,9 @@ export class WasmBackend implements Backend {
 }
 
 // ---- creation ----
+
+/** The most threads a backend runs (init() refuses more). */
+export const MAX_THREADS = 256;
 
 export interface WasmOptions {
   /** Threads in all (this one included); default: the available cores. */
@@ -698,11 +716,11 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
   if (typeof WebAssembly !== 'object') throw new Error('this runtime has no WebAssembly');
   if (!WebAssembly.validate(probe(false))) throw new Error('this runtime has no WebAssembly SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+ have it)');
   const node = isNode ? await import('./node.js') : null;
-  // Node 20 validates relaxed SIMD only behind this switch (on by default from Node 22).
-  node?.setV8Flag('--experimental-wasm-relaxed-simd');
+  // Node 20 validates relaxed SIMD only behind this V8 switch (on by default from Node 22).
+  if (node && !WebAssembly.validate(probe(true))) node.setV8Flag('--experimental-wasm-relaxed-simd');
   const relaxedSimd = WebAssembly.validate(probe(true));
-  const wanted = options.threads ?? (node ? node.cores() : browserCores());
-  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 256) throw new Error(`wasm backend: threads must be an integer in [1, 256], got ${wanted}`);
+  // init() checks a requested count; the default is every core, at most MAX_THREADS.
+  const wanted = options.threads ?? Math.min(MAX_THREADS, Math.max(1, node ? node.cores() : browserCores()));
   const isolated = isNode || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const canShare = typeof SharedArrayBuffer !== 'undefined' && isolated;
   const singleThreadReason = wanted > 1 && !canShare ? 'this page is not cross-origin isolated (it needs the COOP/COEP headers), so SharedArrayBuffer is unavailable' : null;

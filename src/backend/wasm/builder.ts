@@ -108,7 +108,7 @@ export class FunctionBuilder {
   }
 
   /** Appends raw bytes (an opcode and its immediates). */
-  op(...bytes: number[]): Emitted {
+  private op(...bytes: number[]): Emitted {
     for (const b of bytes) this.code.push(b);
   }
 
@@ -136,10 +136,6 @@ export class FunctionBuilder {
     this.code.push(0x21);
     uleb(this.code, l.index);
   }
-  tee(l: Local, _value?: Emitted): Emitted {
-    this.code.push(0x22);
-    uleb(this.code, l.index);
-  }
 
   // ---- control ----
 
@@ -150,11 +146,11 @@ export class FunctionBuilder {
     this.depth--;
     this.code.push(0x0b);
   }
-  /** A block: `br(label)` inside jumps past its end. */
+  /** A block: `brIf(label, cond)` inside jumps past its end. */
   block(body: (label: Label) => void): Emitted {
     return this.enter(0x02, body);
   }
-  /** A loop: `br(label)` inside jumps back to its start. */
+  /** A loop: `brIf(label, cond)` inside jumps back to its start. */
   loop(body: (label: Label) => void): Emitted {
     return this.enter(0x03, body);
   }
@@ -170,16 +166,9 @@ export class FunctionBuilder {
     this.depth--;
     this.code.push(0x0b);
   }
-  br(label: Label): Emitted {
-    this.code.push(0x0c);
-    uleb(this.code, this.depth - label.depth);
-  }
   brIf(label: Label, _cond?: Emitted): Emitted {
     this.code.push(0x0d);
     uleb(this.code, this.depth - label.depth);
-  }
-  return(): Emitted {
-    this.code.push(0x0f);
   }
   /** Calls function `index` (from ModuleBuilder.func) with the arguments emitted before. */
   call(index: number, ..._args: Emitted[]): Emitted {
@@ -193,9 +182,6 @@ export class FunctionBuilder {
   /** memory.fill(dst, byte, bytes) (bulk memory). */
   memoryFill(_dst: Emitted, _byte: Emitted, _bytes: Emitted): Emitted {
     this.code.push(0xfc, 0x0b, 0x00);
-  }
-  drop(_value?: Emitted): Emitted {
-    this.code.push(0x1a);
   }
   /** select(a, b, cond): a if cond != 0, else b. */
   select(_a: Emitted, _b: Emitted, _cond: Emitted): Emitted {
@@ -227,8 +213,6 @@ export class FunctionBuilder {
     },
     load: (_addr: Emitted, offset = 0): Emitted => this.op(0x28, ...this.memarg({ align: 2, offset })),
     store: (_addr: Emitted, _value: Emitted, offset = 0): Emitted => this.op(0x36, ...this.memarg({ align: 2, offset })),
-    load8_u: (_addr: Emitted, offset = 0): Emitted => this.op(0x2d, ...this.memarg({ align: 0, offset })),
-    load8_s: (_addr: Emitted, offset = 0): Emitted => this.op(0x2c, ...this.memarg({ align: 0, offset })),
     eqz: (_a: Emitted): Emitted => this.op(0x45),
     eq: (_a: Emitted, _b: Emitted): Emitted => this.op(0x46),
     ne: (_a: Emitted, _b: Emitted): Emitted => this.op(0x47),
@@ -236,24 +220,15 @@ export class FunctionBuilder {
     lt_u: (_a: Emitted, _b: Emitted): Emitted => this.op(0x49),
     gt_s: (_a: Emitted, _b: Emitted): Emitted => this.op(0x4a),
     gt_u: (_a: Emitted, _b: Emitted): Emitted => this.op(0x4b),
-    le_s: (_a: Emitted, _b: Emitted): Emitted => this.op(0x4c),
-    le_u: (_a: Emitted, _b: Emitted): Emitted => this.op(0x4d),
     ge_s: (_a: Emitted, _b: Emitted): Emitted => this.op(0x4e),
     ge_u: (_a: Emitted, _b: Emitted): Emitted => this.op(0x4f),
     add: (_a: Emitted, _b: Emitted): Emitted => this.op(0x6a),
     sub: (_a: Emitted, _b: Emitted): Emitted => this.op(0x6b),
     mul: (_a: Emitted, _b: Emitted): Emitted => this.op(0x6c),
-    div_u: (_a: Emitted, _b: Emitted): Emitted => this.op(0x6e),
-    rem_u: (_a: Emitted, _b: Emitted): Emitted => this.op(0x70),
     and: (_a: Emitted, _b: Emitted): Emitted => this.op(0x71),
     or: (_a: Emitted, _b: Emitted): Emitted => this.op(0x72),
-    xor: (_a: Emitted, _b: Emitted): Emitted => this.op(0x73),
     shl: (_a: Emitted, _b: Emitted): Emitted => this.op(0x74),
-    shr_s: (_a: Emitted, _b: Emitted): Emitted => this.op(0x75),
     shr_u: (_a: Emitted, _b: Emitted): Emitted => this.op(0x76),
-    clz: (_a: Emitted): Emitted => this.op(0x67),
-    popcnt: (_a: Emitted): Emitted => this.op(0x69),
-    reinterpret_f32: (_a: Emitted): Emitted => this.op(0xbc),
     trunc_sat_f32_s: (_a: Emitted): Emitted => this.op(0xfc, 0x00),
   };
 
@@ -265,24 +240,11 @@ export class FunctionBuilder {
     },
     load: (_addr: Emitted, offset = 0): Emitted => this.op(0x2a, ...this.memarg({ align: 2, offset })),
     store: (_addr: Emitted, _value: Emitted, offset = 0): Emitted => this.op(0x38, ...this.memarg({ align: 2, offset })),
-    eq: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5b),
-    ne: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5c),
-    lt: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5d),
     gt: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5e),
-    le: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5f),
-    ge: (_a: Emitted, _b: Emitted): Emitted => this.op(0x60),
-    abs: (_a: Emitted): Emitted => this.op(0x8b),
-    neg: (_a: Emitted): Emitted => this.op(0x8c),
-    sqrt: (_a: Emitted): Emitted => this.op(0x91),
     add: (_a: Emitted, _b: Emitted): Emitted => this.op(0x92),
-    sub: (_a: Emitted, _b: Emitted): Emitted => this.op(0x93),
-    mul: (_a: Emitted, _b: Emitted): Emitted => this.op(0x94),
     div: (_a: Emitted, _b: Emitted): Emitted => this.op(0x95),
-    min: (_a: Emitted, _b: Emitted): Emitted => this.op(0x96),
     max: (_a: Emitted, _b: Emitted): Emitted => this.op(0x97),
     convert_i32_s: (_a: Emitted): Emitted => this.op(0xb2),
-    convert_i32_u: (_a: Emitted): Emitted => this.op(0xb3),
-    reinterpret_i32: (_a: Emitted): Emitted => this.op(0xbe),
     demote_f64: (_a: Emitted): Emitted => this.op(0xb6),
   };
 
@@ -321,10 +283,8 @@ export class FunctionBuilder {
     extract_lane: (_a: Emitted, lane: number): Emitted => this.simd(0x1f, lane),
     replace_lane: (_a: Emitted, _value: Emitted, lane: number): Emitted => this.simd(0x20, lane),
     eq: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x41),
-    ne: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x42),
     lt: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x43),
     gt: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x44),
-    le: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x45),
     ge: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x46),
     floor: (_a: Emitted): Emitted => this.simd(0x68),
     nearest: (_a: Emitted): Emitted => this.simd(0x6a),
@@ -337,9 +297,6 @@ export class FunctionBuilder {
     div: (_a: Emitted, _b: Emitted): Emitted => this.simd(0xe7),
     min: (_a: Emitted, _b: Emitted): Emitted => this.simd(0xe8),
     max: (_a: Emitted, _b: Emitted): Emitted => this.simd(0xe9),
-    /** b < a ? b : a (no NaN handling: cheap on x64). */
-    pmin: (_a: Emitted, _b: Emitted): Emitted => this.simd(0xea),
-    pmax: (_a: Emitted, _b: Emitted): Emitted => this.simd(0xeb),
     convert_i32x4_s: (_a: Emitted): Emitted => this.simd(0xfa),
     /** Two f64 lanes to f32 lanes 0-1; lanes 2-3 are 0. */
     demote_f64x2_zero: (_a: Emitted): Emitted => this.simd(0x5e),
@@ -358,10 +315,8 @@ export class FunctionBuilder {
   readonly i32x4 = {
     splat: (_a: Emitted): Emitted => this.simd(0x11),
     extract_lane: (_a: Emitted, lane: number): Emitted => this.simd(0x1b, lane),
-    replace_lane: (_a: Emitted, _value: Emitted, lane: number): Emitted => this.simd(0x1c, lane),
     eq: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x37),
     gt_s: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x3b),
-    gt_u: (_a: Emitted, _b: Emitted): Emitted => this.simd(0x3c),
     shl: (_a: Emitted, _count: Emitted): Emitted => this.simd(0xab),
     shr_s: (_a: Emitted, _count: Emitted): Emitted => this.simd(0xac),
     shr_u: (_a: Emitted, _count: Emitted): Emitted => this.simd(0xad),

@@ -1,5 +1,6 @@
-// The matrix-product core of the wasm backend (matmul and, through im2col packing, every conv
-// direction), in the BLIS layout:
+// The matrix-product core of the wasm backend (matmul, and every conv direction: their B rows
+// read straight from a padded image through a table of row offsets, or packed), in the BLIS
+// layout:
 //
 //   C[m, n] (+)= A[m, k] B[k, n]
 //
@@ -254,6 +255,30 @@ export function emitPackARows(mod: ModuleBuilder): void {
           });
         });
       }
+    });
+  });
+}
+
+/**
+ * zero_columns(pa, panels, kc, first, width, valid): in packed A (`panels` panels of 4 rows x
+ * kc), zeroes column kk wherever (first + kk) mod width >= valid: the virtual columns of a
+ * convolution's weight gradient. Needs MR = 4 (a column of a panel is one v128).
+ */
+export function emitZeroColumns(mod: ModuleBuilder): void {
+  mod.func('zero_columns', Array(6).fill('i32'), [], (f, pa, panels, kc, first, width, valid) => {
+    const p = f.local('i32');
+    const kk = f.local('i32');
+    const col = f.local('i32');
+    const at = f.local('i32');
+    f.for(p, () => f.i32.const(0), () => f.get(panels), 1, () => {
+      f.set(col, f.get(first));
+      f.set(at, f.i32.add(f.get(pa), f.i32.mul(f.get(p), f.i32.mul(f.get(kc), f.i32.const(16)))));
+      f.for(kk, () => f.i32.const(0), () => f.get(kc), 1, () => {
+        f.if(f.i32.ge_s(f.get(col), f.get(valid)), () => f.v128.store(f.get(at), f.v128.const([0, 0, 0, 0])));
+        f.set(at, f.i32.add(f.get(at), f.i32.const(16)));
+        f.set(col, f.i32.add(f.get(col), f.i32.const(1)));
+        f.if(f.i32.eq(f.get(col), f.get(width)), () => f.set(col, f.i32.const(0)));
+      });
     });
   });
 }

@@ -14,7 +14,7 @@
 
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { type Emitted, type FunctionBuilder, type Local, ModuleBuilder } from './builder.js';
-import { emitGemmKernel, emitPackA, emitPackARows, emitPackB, GEMM } from './gemm.js';
+import { emitGemmKernel, emitPackA, emitPackARows, emitPackB, emitZeroColumns, GEMM } from './gemm.js';
 import { emitMath, type MathFunctions } from './math.js';
 
 export interface KernelFeatures {
@@ -346,7 +346,7 @@ function emitPad(mod: ModuleBuilder): void {
   });
 }
 
-/** Fields of the pooling parameter block (i32 words), as tasks.ts writes them. */
+/** Fields of the pooling parameter block (i32 words), as backend.ts poolParams writes them. */
 export const POOL_FIELDS = ['inH', 'inW', 'outH', 'outW', 'kH', 'kW', 'strideH', 'strideW', 'padH', 'padW'] as const;
 
 /**
@@ -470,7 +470,7 @@ function emitPool(mod: ModuleBuilder): void {
 }
 
 /**
- * Top-k selection over the keys bits(v) & 0x7fffffff (see tasks.ts for the algorithm):
+ * Top-k selection over the keys bits(v) & 0x7fffffff (the algorithm: backend.ts topkMask):
  * - topk_hist(src, n, fixedMask, prefix, shift, digitMask, hist): hist[(key >> shift) &
  *   digitMask]++ for every key with (key & fixedMask) == prefix (u32 counts);
  * - topk_count(src, n, threshold) -> how many keys equal threshold;
@@ -650,6 +650,7 @@ export function buildKernels(features: KernelFeatures): Uint8Array<ArrayBuffer> 
   emitGemmKernel(mod, { ...shape, b: 'rows' });
   emitPackA(mod, GEMM.mr);
   emitPackARows(mod);
+  emitZeroColumns(mod);
   emitPackB(mod, GEMM.nv);
   return mod.bytes();
 }

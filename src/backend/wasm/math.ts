@@ -2,7 +2,8 @@
 // instructions. The polynomials are Cephes' expf / logf (S. L. Moshier), accurate to about
 // 1-2 ulp; powers are exp(s * log|x|). Special values follow JavaScript's Math functions, as
 // the CPU reference does: exp(-Inf) = 0, exp(NaN) = NaN, log(0) = -Inf, log(x < 0) = NaN,
-// pow(x, 0) = 1, pow(1, Inf) = NaN, and the sign rules of an integer power of a negative base.
+// pow(x, 0) = 1, pow(1, Inf) = NaN, the sign rules of an integer power of a negative base, and
+// NaN for a finite negative base to a non-integer power (pow(-Inf, 0.5) = Inf).
 
 import type { Emitted, FunctionBuilder, ModuleBuilder } from './builder.js';
 
@@ -12,7 +13,7 @@ export interface MathFunctions {
   log: number;
   /** (|x|, s) -> |x|^s, for |x| >= 0 or NaN */
   powAbs: number;
-  /** (x, s) -> x^s with the sign of x kept for odd integer s; NaN for x < 0 and non-integer s */
+  /** (x, s) -> x^s with the sign of x kept for odd integer s; NaN for finite x < 0 and non-integer s */
   signedPow: number;
 }
 
@@ -96,9 +97,11 @@ export function emitMath(mod: ModuleBuilder): MathFunctions {
     f.set(integer, f.f32x4.eq(f.f32x4.floor(f.get(s)), f.get(s)));
     // Odd: an integer below 2^24 (floats above are even) whose low bit is set.
     f.set(odd, f.v128.and(f.v128.and(f.get(integer), f.f32x4.lt(f.f32x4.abs(f.get(s)), splat(f, 16777216))), f.i32x4.eq(f.v128.and(f.i32x4.trunc_sat_f32x4_s(f.get(s)), splatI(f, 1)), splatI(f, 1))));
-    // A negative base (-0 included) to an odd power flips the sign; x < 0 to a non-integer is NaN.
+    // A negative base (-0 included) to an odd power flips the sign; a finite x < 0 to a
+    // non-integer is NaN (-Infinity is not: |x|^s).
     f.set(r, f.v128.xor(f.get(r), f.v128.and(f.v128.and(f.get(x), splatI(f, 0x80000000 | 0)), f.get(odd))));
-    f.v128.bitselect(splat(f, NaN), f.get(r), f.v128.andnot(f.f32x4.lt(f.get(x), splat(f, 0)), f.get(integer)));
+    const negativeFinite = (): Emitted => f.v128.and(f.f32x4.lt(f.get(x), splat(f, 0)), f.f32x4.gt(f.get(x), splat(f, -Infinity)));
+    f.v128.bitselect(splat(f, NaN), f.get(r), f.v128.andnot(negativeFinite(), f.get(integer)));
   }, false);
 
   return { exp, log, powAbs, signedPow };

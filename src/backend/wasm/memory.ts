@@ -27,6 +27,7 @@ export function sizeClass(bytes: number): number {
 export class BlockPool {
   private readonly free = new Map<number, number[]>();
   private top = RESERVED_BYTES;
+  /** Blocks cut so far, in use or pooled (as the WebGPU backend counts its buffers). */
   private liveBlocks = 0;
   private liveBytes = 0;
   private pooledBytes = 0;
@@ -43,19 +44,29 @@ export class BlockPool {
       return { ptr: reused, bytes: size };
     }
     const end = this.top + size;
-    if (end > MAX_PAGES * PAGE) {
-      const gib = (n: number): string => `${(n / 2 ** 30).toFixed(2)} GiB`;
-      throw new Error(
-        `wasm backend: ${what()} needs ${gib(bytes)}, but WebAssembly memory is limited to 4 GiB: ${gib(this.liveBytes)} are held by live tensors ` +
+    const gib = (n: number): string => `${(n / 2 ** 30).toFixed(2)} GiB`;
+    const full = (limit: string): Error =>
+      new Error(
+        `wasm backend: ${what()} needs ${gib(bytes)}, but ${limit}: ${gib(this.liveBytes)} are held by live tensors ` +
           `(dispose() them, or run each step in tg.scope: tensors dropped without dispose() are freed by the garbage collector only between ` +
           `event-loop turns), ${gib(this.pooledBytes)} are pooled for reuse by other sizes`,
       );
-    }
+    if (end > MAX_PAGES * PAGE) throw full('WebAssembly memory is limited to 4 GiB');
     const have = this.memory.buffer.byteLength;
     if (end > have) {
-      // Grow by at least a quarter of the current size: fewer, larger steps.
-      const pages = Math.min(MAX_PAGES - have / PAGE, Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
-      this.memory.grow(pages);
+      const needed = Math.ceil((end - have) / PAGE);
+      // Grow by at least a quarter of the current size: fewer, larger steps. A runtime that
+      // refuses (a browser's memory limit) gets asked for exactly what is needed.
+      const pages = Math.min(MAX_PAGES - have / PAGE, Math.max(needed, Math.ceil(have / PAGE / 4)));
+      try {
+        this.memory.grow(pages);
+      } catch {
+        try {
+          this.memory.grow(needed);
+        } catch {
+          throw full(`this runtime refused to grow WebAssembly memory past ${gib(have)}`);
+        }
+      }
     }
     const ptr = this.top;
     this.top = end;

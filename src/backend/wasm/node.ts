@@ -15,6 +15,7 @@ export const spawnWorker: SpawnWorker = async (module, memory, thread) => {
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`exited with code ${code} before it was ready`)));
   });
   // Waiting workers must not keep the process alive.
   worker.unref();

@@ -162,10 +162,12 @@ export const TASKS = {
   /**
    * A convolution's weight gradient, transposed: C[K, O] += col[K, Q] x dY^T[Q, O] over every
    * image and Q block in order; items are blocks of K rows, so each thread packs only its own
-   * rows of col. [src, srcImageBytes, rowTable, K, MC, images, Q, KC, pb, pbImageBytes, pbBlockBytes, O, c, paScratch, tiles]
+   * rows of col. Columns whose position in their row of `width` is past `valid` are virtual
+   * (see backend.ts) and are zeroed in A.
+   * [src, srcImageBytes, rowTable, K, MC, images, Q, KC, pb, pbImageBytes, pbBlockBytes, O, c, paScratch, tiles, width, valid]
    */
   weightGradGemm(k, a, item, thread) {
-    const [src, srcImage, rowTable, K, MC, images, Q, KC, pb, pbImage, pbBlock, O, c, paScratch, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]];
+    const [src, srcImage, rowTable, K, MC, images, Q, KC, pb, pbImage, pbBlock, O, c, paScratch, tiles, width, valid] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16]];
     const [r0, mc] = range(item, MC, K);
     const pa = paScratch + thread * MC * KC * 4;
     const tile = tiles + thread * TILE_BYTES;
@@ -173,6 +175,7 @@ export const TASKS = {
       for (let q0 = 0, qb = 0; q0 < Q; q0 += KC, qb++) {
         const kc = min(KC, Q - q0);
         k.pack_a_rows(src + n * srcImage + 4 * q0, rowTable + 4 * r0, mc, kc, pa);
+        if (valid < width) k.zero_columns(pa, Math.ceil(mc / GEMM.mr), kc, q0 % width, width, valid);
         k.gemm_packed(pa, pb + n * pbImage + qb * pbBlock, c + 4 * r0 * O, O, mc, O, kc, n > 0 || qb > 0 ? 1 : 0, tile);
       }
     }

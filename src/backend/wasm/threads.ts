@@ -118,7 +118,15 @@ export class ThreadPool {
   /** A pool of `threads` threads in all: this one and `threads - 1` workers. */
   static async create(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, k: Kernels, spawn: SpawnWorker | null): Promise<ThreadPool> {
     sharedViews(memory).ctl.fill(0);
-    const workers = threads > 1 && spawn ? await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(module, memory, i + 1))) : [];
+    if (threads <= 1 || !spawn) return new ThreadPool(memory, k, []);
+    const started = await Promise.allSettled(Array.from({ length: threads - 1 }, (_, i) => spawn(module, memory, i + 1)));
+    const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // The ones that did start wait on a job that will never come: stop them.
+      for (const w of workers) w.terminate();
+      throw new Error(`wasm backend: a worker thread failed to start: ${(failed.reason as Error)?.message ?? String(failed.reason)}`);
+    }
     return new ThreadPool(memory, k, workers);
   }
 
