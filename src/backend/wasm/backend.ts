@@ -413,27 +413,42 @@ export class WasmBackend implements Backend {
     return { per, blocks: ceilDiv(q, per) };
   }
 
+  /** Segments per item so that there are at least 2 items a thread. */
+  private perItem(images: number, segments: number): number {
+    return Math.max(1, ceilDiv(segments, ceilDiv(2 * this.pool.threads, images)));
+  }
+
   /**
-   * out[n, M, OH, OW] from C[n, M, Q] computed on `source`'s columns: straight into out when
-   * the columns are the output pixels, else through a scratch block and a copy of each row.
+   * Where a convolution's products write: the C block, its layout for the tasks (C's rows ldc
+   * apart; an image's columns in segments, see tasks.ts convGemm), and what finishes out[n, M,
+   * OH, OW] afterwards. Three layouts:
+   * - the source's columns are the output pixels (im2col): straight into out;
+   * - virtual rows of Wp columns whose width OW is a multiple of NR: one product per output row,
+   *   written in place (no dropped columns, no copy);
+   * - otherwise: the Wp - OW extra columns are computed into scratch, then each row is copied.
    */
-  private convOutput(source: ConvSource, images: number, m: number, outH: number, outW: number, out: number, compute: (c: number, cImage: number) => void): void {
+  private convLayout(source: ConvSource, images: number, m: number, outH: number, outW: number, out: number): { args: number[]; items: number; finish: () => void } {
+    const pixels = outH * outW;
+    const layout = (c: number, ldc: number, segments: number, segCols: number, lastCols: number, srcStep: number, cStep: number, finish = (): void => {}) => {
+      const perItem = this.perItem(images, segments);
+      return { args: [c, m * ldc * 4, ldc, segments, segCols, lastCols, srcStep, cStep, perItem], items: images * ceilDiv(segments, perItem), finish };
+    };
     if (source.width === outW) {
-      compute(out, m * source.q * 4);
-      return;
+      const q = this.qBlocking(images, pixels);
+      return layout(out, pixels, q.blocks, q.per, pixels - (q.blocks - 1) * q.per, q.per, q.per);
     }
+    if (outW % NR === 0) return layout(out, pixels, outH, outW, outW, source.width, outW);
+    const q = this.qBlocking(images, source.q);
     const c = this.temp((images * m * source.q + 64) * 4);
-    compute(c, m * source.q * 4);
-    this.copyInto(c, out, [images * m, outH, outW], [source.q, source.width, 1]);
+    return layout(c, source.q, q.blocks, q.per, source.q - (q.blocks - 1) * q.per, q.per, q.per, () => this.copyInto(c, out, [images * m, outH, outW], [source.q, source.width, 1]));
   }
 
   /** out = conv(source, A) with A packed from `pa` (kBlocks blocks of M x kc); K rows in `rowTable`. */
   private convGemm(source: ConvSource, images: number, m: number, kRows: number, rowTable: number, pa: number, paBlock: number, KC: number, outH: number, outW: number, out: number): void {
-    const q = this.qBlocking(images, source.q);
-    const work = (2 * images * m * source.q * kRows) / 16;
-    this.convOutput(source, images, m, outH, outW, out, (c, cImage) => {
-      this.run('convGemm', images * q.blocks, [pa, paBlock, source.src, source.image, rowTable, kRows, KC, c, cImage, source.q, m, q.per, q.blocks, this.tiles], work);
-    });
+    const work = (2 * images * m * outH * source.width * kRows) / 16;
+    const layout = this.convLayout(source, images, m, outH, outW, out);
+    this.run('convGemm', layout.items, [pa, paBlock, source.src, source.image, rowTable, kRows, KC, m, ...layout.args, this.tiles], work);
+    layout.finish();
   }
 
   conv2d(x: Storage, w: Storage, p: ConvParams): Storage {
@@ -540,11 +555,10 @@ export class WasmBackend implements Backend {
         }
       }
       const rowTable = this.table(rows);
-      const q = this.qBlocking(p.batch, source.q);
       const work = (2 * p.batch * source.q * total * 8) / 16;
-      this.convOutput(source, p.batch, p.outC, p.outH, p.outW, out.ptr, (c, cImage) => {
-        this.run('binaryConvGemm', p.batch * q.blocks, [pa, source.src, source.image, rowTable, ptr(w.segments), blocks, p.outC, c, cImage, source.q, q.per, q.blocks, this.tiles], work);
-      });
+      const layout = this.convLayout(source, p.batch, p.outC, p.outH, p.outW, out.ptr);
+      this.run('binaryConvGemm', layout.items, [pa, source.src, source.image, rowTable, ptr(w.segments), blocks, p.outC, ...layout.args, this.tiles], work);
+      layout.finish();
       return out;
     });
   }

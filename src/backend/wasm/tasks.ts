@@ -22,6 +22,23 @@ function range(item: number, per: number, n: number): [number, number] {
   return [start, min(per, n - start)];
 }
 
+/**
+ * A convolution item's column segments (convGemm, binaryConvGemm). From argument `at`:
+ * [c, cImageBytes, ldc, segments, segCols, lastCols, srcStep, cStep, perItem]: an image's
+ * columns go in `segments` of `segCols` (the last `lastCols`); segment s reads B at column
+ * s srcStep and writes C at column s cStep, C's rows ldc apart; an item is (image, block of
+ * `perItem` segments). Calls `each(image, srcByteOffset, cAddress, ldc, columns)` per segment.
+ */
+function forSegments(a: Args, at: number, item: number, each: (n: number, srcAt: number, cAt: number, ldc: number, nc: number) => void): void {
+  const [c, cImage, ldc, segments, segCols, lastCols, srcStep, cStep, perItem] = [a[at], a[at + 1], a[at + 2], a[at + 3], a[at + 4], a[at + 5], a[at + 6], a[at + 7], a[at + 8]];
+  const itemsPerImage = Math.ceil(segments / perItem);
+  const n = Math.floor(item / itemsPerImage);
+  const [s0, count] = range(item % itemsPerImage, perItem, segments);
+  for (let seg = s0; seg < s0 + count; seg++) {
+    each(n, 4 * seg * srcStep, c + n * cImage + 4 * seg * cStep, ldc, seg === segments - 1 ? lastCols : segCols);
+  }
+}
+
 export const TASKS = {
   /** [name, x, out, n, s, chunk]: contiguous chunks (multiples of 4 elements). */
   unary(k, a, item) {
@@ -89,34 +106,34 @@ export const TASKS = {
   },
 
   /**
-   * The matrix product of convolutions: per image, C[M, Q] = A[M, K] x B[K, Q] where B's row
-   * kk is `src + 4 rowTable[kk]` (an image row run). Items: (image, block of Q columns).
-   * [pa, paBlockBytes, src, srcImageBytes, rowTable, K, KC, c, cImageBytes, Q, M, qPer, qBlocks, tiles]
+   * The matrix product of convolutions: per image, C[M, columns] = A[M, K] x B[K, columns]
+   * where B's row kk is a run of the image at `src + 4 rowTable[kk]`, columns in segments
+   * (forSegments). [pa, paBlockBytes, src, srcImageBytes, rowTable, K, KC, M, ...segments, tiles]
    */
   convGemm(k, a, item, thread) {
-    const [pa, paBlock, src, srcImage, rowTable, K, KC, c, cImage, Q, M, qPer, qBlocks, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]];
-    const n = Math.floor(item / qBlocks);
-    const [q0, nc] = range(item % qBlocks, qPer, Q);
-    const tile = tiles + thread * TILE_BYTES;
-    for (let k0 = 0, kb = 0; k0 < K; k0 += KC, kb++) {
-      k.gemm_rows(pa + kb * paBlock, src + n * srcImage + 4 * q0, rowTable + 4 * k0, c + n * cImage + 4 * q0, Q, M, nc, min(KC, K - k0), kb > 0 ? 1 : 0, tile);
-    }
+    const [pa, paBlock, src, srcImage, rowTable, K, KC, M] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]];
+    const tile = a[17] + thread * TILE_BYTES;
+    forSegments(a, 8, item, (n, srcAt, cAt, ldc, nc) => {
+      for (let k0 = 0, kb = 0; k0 < K; k0 += KC, kb++) {
+        k.gemm_rows(pa + kb * paBlock, src + n * srcImage + srcAt, rowTable + 4 * k0, cAt, ldc, M, nc, min(KC, K - k0), kb > 0 ? 1 : 0, tile);
+      }
+    });
   },
 
   /**
-   * The binary sparse conv: per image and block of 8 output channels, a GEMM over the block's
-   * entries only. [pa, src, srcImageBytes, rowTable, blockStarts, blocks, M, c, cImageBytes, Q, qPer, qBlocks, tiles]
+   * The binary sparse conv: per image, column segment and block of 8 output channels, a
+   * product over the block's entries only. [pa, src, srcImageBytes, rowTable, blockStarts, blocks, M, ...segments, tiles]
    */
   binaryConvGemm(k, a, item, thread) {
-    const [pa, src, srcImage, rowTable, starts, blocks, M, c, cImage, Q, qPer, qBlocks, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]];
-    const n = Math.floor(item / qBlocks);
-    const [q0, nc] = range(item % qBlocks, qPer, Q);
-    const tile = tiles + thread * TILE_BYTES;
-    for (let b = 0; b < blocks; b++) {
-      const e0 = k.load_i32(starts + 4 * b);
-      const e1 = k.load_i32(starts + 4 * b + 4);
-      k.gemm_rows(pa + 32 * e0, src + n * srcImage + 4 * q0, rowTable + 4 * e0, c + n * cImage + 4 * (b * 8 * Q + q0), Q, min(8, M - 8 * b), nc, e1 - e0, 0, tile);
-    }
+    const [pa, src, srcImage, rowTable, starts, blocks, M] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6]];
+    const tile = a[16] + thread * TILE_BYTES;
+    forSegments(a, 7, item, (n, srcAt, cAt, ldc, nc) => {
+      for (let b = 0; b < blocks; b++) {
+        const e0 = k.load_i32(starts + 4 * b);
+        const e1 = k.load_i32(starts + 4 * b + 4);
+        k.gemm_rows(pa + 32 * e0, src + n * srcImage + srcAt, rowTable + 4 * e0, cAt + 4 * b * 8 * ldc, ldc, min(8, M - 8 * b), nc, e1 - e0, 0, tile);
+      }
+    });
   },
 
   /**
