@@ -2,17 +2,21 @@
 // 3x3, padding 1) in GFLOP/s: ticketgrad on the wasm backend (one thread and every core) and on
 // WebGPU, side by side with onnxruntime-web and jax-js on WebAssembly (one thread) and jax-js
 // and tfjs on the same WebGPU adapter, in one run. Every engine computes the same seeded inputs,
-// and its result is checked against ticketgrad's wasm result before it is timed. Then the
-// CPU's WebAssembly SIMD peak (bench/peak.ts) and each wasm row's fraction of it. This machine
-// is shared and noisy: compare ratios, not absolutes.
+// and its result is checked against ticketgrad's wasm result before it is timed.
 //
-// Options: --quick (fewer iterations), --only=matmul|conv-fwd|conv-bwd, --no-webgpu (leave out
-// the WebGPU rows: slow on a software adapter), --json=FILE.
+// This machine is shared and noisy, so the engines are timed side by side: per case, every
+// engine is warmed up (V8 optimises a wasm function once it is hot), then each round times one
+// run of every engine in turn, the order rotating from round to round, and each engine's
+// median over the rounds is reported: a slow spell of the machine hits every engine alike.
+// Then the CPU's WebAssembly SIMD peak (bench/peak.ts) and each wasm row's fraction of it.
+//
+// Options: --quick (fewer rounds), --only=matmul|conv-fwd|conv-bwd, --no-webgpu (leave out the
+// WebGPU rows: slow on a software adapter), --json=FILE.
 
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Bench } from 'tinybench';
 import * as tg from '../src/index.js';
+import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { type ConvShape, type Engine, type EngineCases, type PeerCase, SEEDS, convFlops, matmulFlops, peerEngines, randomData } from './peers.js';
 import { measurePeak } from './peak.js';
 
@@ -28,9 +32,15 @@ const CORES = availableParallelism();
 /** A result agrees when max |x - reference| <= this * max |reference|. */
 const TOLERANCE = 1e-3;
 
-/** ticketgrad on one backend: the same cases as the peers. */
+/**
+ * ticketgrad on one backend: the same cases as the peers. The wasm engines share one backend
+ * started with every core; each runs its jobs on `threads` of them.
+ */
 function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
-  const input = (shape: number[], seed: number, requiresGrad = false): tg.Tensor => tg.tensor(randomData(shape.reduce((a, b) => a * b, 1), seed), shape, { requiresGrad });
+  const input = (shape: number[], seed: number, requiresGrad = false): tg.Tensor => tg.tensor(randomData(shape.reduce((a, b) => a * b, 1), seed), shape, { backend, requiresGrad });
+  const useThreads = (): void => {
+    if (threads !== undefined) (tg.getBackend('wasm') as WasmBackend).threads = threads;
+  };
   const timed = (name: string, flops: number, compute: () => tg.Tensor[], dispose: () => void): PeerCase => ({
     name,
     flops,
@@ -38,11 +48,13 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
     // when they return. (Reading every output back would add an allocation of its size per
     // run, whose garbage collection slowed the first second of a wasm loop by 1.5x.)
     run: async () => {
+      useThreads();
       const out = compute();
-      await tg.sync();
+      await tg.getBackend(backend).sync();
       out.forEach((t) => t.dispose());
     },
     result: async () => {
+      useThreads();
       const out = compute();
       const values = await Promise.all(out.map((t) => t.data()));
       out.forEach((t) => t.dispose());
@@ -53,7 +65,8 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
   return {
     name: backend === 'wasm' ? `ticketgrad wasm, ${threads} thread${threads === 1 ? '' : 's'}` : 'ticketgrad webgpu',
     async open(): Promise<EngineCases> {
-      await tg.init({ backend, threads });
+      if (backend === 'wasm') await tg.init({ backend, threads: CORES });
+      else await tg.init({ backend });
       return {
         async matmul(m, k, n) {
           const a = input([m, k], SEEDS.a);
@@ -70,7 +83,7 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
           const x = input([s.n, s.c, s.h, s.w], SEEDS.x, true);
           const w = input([s.o, s.c, s.k, s.k], SEEDS.w, true);
           const y = tg.conv2d(x, w, { padding: s.pad });
-          const dy = tg.ones(y.shape);
+          const dy = tg.ones(y.shape, { backend });
           return timed('conv2d backward', 2 * convFlops(s), () => {
             y.backward(dy);
             const grads = [x.grad!, w.grad!];
@@ -81,7 +94,6 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
         },
       };
     },
-    close: () => tg.setBackend('cpu'),
   };
 }
 
@@ -89,7 +101,7 @@ interface Row {
   case: string;
   engine: string;
   gflops: number;
-  meanMs: number;
+  medianMs: number;
   samples: number;
   /** Of the CPU's WebAssembly SIMD peak on as many threads (wasm rows). */
   peakFraction?: number;
@@ -109,15 +121,27 @@ function check(what: string, got: Float32Array[], reference: Float32Array[]): vo
   });
 }
 
-async function measure(c: PeerCase): Promise<{ meanMs: number; samples: number }> {
-  // V8 optimises a wasm function once it is hot: warm up for a while, not for a count.
-  const bench = new Bench({ iterations: quick ? 2 : 5, time: 0, warmupIterations: quick ? 2 : 3, warmupTime: quick ? 300 : 1500 });
-  bench.add(c.name, c.run);
-  await bench.run();
-  const r = bench.tasks[0].result;
-  if (!r || r.state !== 'completed') throw new Error(`benchmark ${c.name} failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
-  return { meanMs: r.latency.mean, samples: r.latency.samplesCount };
+/** ms per run of each case: warm-ups, then rounds of one timed run of each in turn (rotating). */
+async function interleaved(cases: PeerCase[]): Promise<number[][]> {
+  const warmupMs = quick ? 300 : 1500;
+  for (const c of cases) {
+    const start = performance.now();
+    for (let i = 0; i < 3 || performance.now() - start < warmupMs; i++) await c.run();
+  }
+  const rounds = quick ? 2 : 5;
+  const times = cases.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < cases.length; j++) {
+      const i = (j + r) % cases.length;
+      const t0 = performance.now();
+      await cases[i].run();
+      times[i].push(performance.now() - t0);
+    }
+  }
+  return times;
 }
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const plan: { key: string; make: (e: EngineCases) => Promise<PeerCase> | null }[] = [
   { key: 'matmul', make: (e) => e.matmul?.(MATMUL.m, MATMUL.k, MATMUL.n) ?? null },
@@ -132,26 +156,31 @@ if (withWebGpu) {
   gpu = (await import('webgpu')).create([]);
 }
 const engines: Engine[] = [ticketgrad('wasm', 1), ticketgrad('wasm', CORES), ...(withWebGpu ? [ticketgrad('webgpu')] : []), ...peerEngines(gpu)];
-const references = new Map<string, Float32Array[]>();
+const opened: { engine: Engine; cases: EngineCases }[] = [];
+for (const engine of engines) opened.push({ engine, cases: await engine.open() });
 const rows: Row[] = [];
-for (const engine of engines) {
-  const cases = await engine.open();
-  for (const item of plan.filter((p) => !only || p.key === only)) {
+for (const item of plan.filter((p) => !only || p.key === only)) {
+  const live: { engine: Engine; c: PeerCase }[] = [];
+  let reference: Float32Array[] | null = null;
+  for (const { engine, cases } of opened) {
     const c = await item.make(cases);
     if (!c) continue;
     const out = await c.result();
-    const reference = references.get(item.key);
     if (reference) check(`${c.name} on ${engine.name}`, out, reference);
-    else references.set(item.key, out);
-    const { meanMs, samples } = await measure(c);
-    rows.push({ case: c.name, engine: engine.name, gflops: c.flops / (meanMs / 1000) / 1e9, meanMs, samples });
-    console.log(`${c.name.padEnd(18)}${engine.name.padEnd(34)}${(c.flops / (meanMs / 1000) / 1e9).toFixed(2).padStart(8)} GFLOP/s`);
-    c.dispose();
+    else reference = out;
+    live.push({ engine, c });
   }
-  engine.close?.();
+  const times = await interleaved(live.map((l) => l.c));
+  live.forEach(({ engine, c }, i) => {
+    const ms = median(times[i]);
+    rows.push({ case: c.name, engine: engine.name, gflops: c.flops / (ms / 1000) / 1e9, medianMs: ms, samples: times[i].length });
+    console.log(`${c.name.padEnd(18)}${engine.name.padEnd(34)}${(c.flops / (ms / 1000) / 1e9).toFixed(2).padStart(8)} GFLOP/s`);
+    c.dispose();
+  });
 }
+opened.forEach(({ engine }) => engine.close?.());
 
-const relaxed = /relaxed madd/.test((await tg.init({ backend: 'wasm', threads: 1 })).adapter);
+const relaxed = /relaxed madd/.test((await tg.init({ backend: 'wasm' })).adapter);
 const peaks = new Map<number, number>();
 for (const threads of [...new Set([1, CORES])]) peaks.set(threads, await measurePeak(threads, relaxed));
 for (const r of rows) {
@@ -161,10 +190,10 @@ for (const r of rows) {
 
 console.log(`\n${new Date().toISOString().slice(0, 10)}; ${CORES} cores; WebGPU adapter: ${adapter}; ${quick ? 'quick' : 'full'} run; every result checked against ticketgrad wasm's`);
 console.log(`WebAssembly SIMD peak (${relaxed ? 'relaxed madd' : 'mul + add'}, 12 chains): ${[...peaks].map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`);
-console.log(`${'case'.padEnd(18)}${'engine'.padEnd(34)}${'GFLOP/s'.padStart(8)}${'mean ms'.padStart(10)}${'samples'.padStart(9)}  of peak`);
+console.log(`${'case'.padEnd(18)}${'engine'.padEnd(34)}${'GFLOP/s'.padStart(8)}${'median ms'.padStart(10)}${'rounds'.padStart(9)}  of peak`);
 for (const r of rows) {
   const fraction = r.peakFraction === undefined ? '' : `${(100 * r.peakFraction).toFixed(0)}%`.padStart(7);
-  console.log(`${r.case.padEnd(18)}${r.engine.padEnd(34)}${r.gflops.toFixed(2).padStart(8)}${r.meanMs.toFixed(1).padStart(10)}${String(r.samples).padStart(9)}  ${fraction}`);
+  console.log(`${r.case.padEnd(18)}${r.engine.padEnd(34)}${r.gflops.toFixed(2).padStart(8)}${r.medianMs.toFixed(1).padStart(10)}${String(r.samples).padStart(9)}  ${fraction}`);
 }
 const gflops = (c: string, engine: string): number | undefined => rows.find((r) => r.case === c && r.engine === engine)?.gflops;
 const one = 'ticketgrad wasm, 1 thread';

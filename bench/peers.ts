@@ -14,7 +14,7 @@
 // Peers are loaded with dynamic imports from `open()`: tfjs-backend-webgpu registers its
 // backend only if `navigator.gpu` exists when the module is evaluated, and jax-js reads
 // `navigator` when its WebGPU chunk is loaded. jax-js's wasm device starts Web Workers from
-// blob URLs, which Node cannot load: with no global `Worker` it runs one thread.
+// blob URLs, which Node cannot load: with no global `Worker` it runs one thread (withoutWorker).
 
 import type * as TF from '@tensorflow/tfjs';
 import type * as JAX from '@jax-js/jax';
@@ -104,6 +104,22 @@ const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 // jax-js (wasm or webgpu device)
 // ---------------------------------------------------------------------------
 
+/**
+ * Runs `fn` with no global Worker: jax-js looks for one whenever it creates memory or compiles
+ * a wasm kernel (Node has none, but onnxruntime-web defines one), and with one it wants Web
+ * Workers from blob URLs, which Node cannot load.
+ */
+async function withoutWorker<T>(fn: () => Promise<T>): Promise<T> {
+  const scope = globalThis as { Worker?: unknown };
+  const hidden = scope.Worker;
+  delete scope.Worker;
+  try {
+    return await fn();
+  } finally {
+    if (hidden) scope.Worker = hidden;
+  }
+}
+
 class JaxEngine implements Engine {
   readonly name: string;
   #jax: Jax | undefined;
@@ -120,25 +136,14 @@ class JaxEngine implements Engine {
     return this.#jax;
   }
 
-  /** A global Worker (onnxruntime-web defines one in Node), hidden while this engine runs. */
-  #hiddenWorker: unknown;
-
   async open(): Promise<EngineCases> {
     if (this.gpu) installNavigatorShim(this.gpu);
-    // jax-js checks for Worker whenever it compiles a kernel: it must stay hidden.
-    const scope = globalThis as { Worker?: unknown };
-    this.#hiddenWorker = scope.Worker;
-    delete scope.Worker;
     const jax = await import('@jax-js/jax');
-    const devices = await jax.init(this.device);
+    const devices = await withoutWorker(() => jax.init(this.device));
     if (!devices.includes(this.device)) throw new Error(`jax-js: the ${this.device} device is not available`);
     jax.defaultDevice(this.device);
     this.#jax = jax;
     return { matmul: (m, k, n) => this.#matmul(m, k, n), conv2dForward: (s) => this.#conv2dForward(s), conv2dBackward: (s) => this.#conv2dBackward(s) };
-  }
-
-  close(): void {
-    if (this.#hiddenWorker) (globalThis as { Worker?: unknown }).Worker = this.#hiddenWorker;
   }
 
   /** An on-device array holding `randomData`; the caller owns one reference. */
@@ -155,22 +160,21 @@ class JaxEngine implements Engine {
   #case(name: string, flops: number, a: JaxArray, b: JaxArray, f: (x: JaxArray, y: JaxArray) => JaxArray | JaxArray[]): PeerCase {
     const jax = this.#j;
     const call = (): JaxArray[] => {
+      // The wasm and the webgpu engine share the module: each runs on its own device.
+      jax.defaultDevice(this.device);
       const out = f(a.ref, b.ref);
       return Array.isArray(out) ? out : [out];
     };
     return {
       name,
       flops,
-      run: async () => {
-        const out = call();
-        await jax.blockUntilReady(out);
-        out.forEach((o) => o.dispose());
-      },
-      result: async () => {
-        const out = call();
-        const values = await this.#data(...out);
-        return values;
-      },
+      run: () =>
+        withoutWorker(async () => {
+          const out = call();
+          await jax.blockUntilReady(out);
+          out.forEach((o) => o.dispose());
+        }),
+      result: () => withoutWorker(() => this.#data(...call())),
       dispose: () => {
         a.dispose();
         b.dispose();

@@ -95,10 +95,17 @@ async function webgpu(hardwareOnly: boolean): Promise<WebGpuBackend | string> {
   return created;
 }
 
-/** The wasm backend, made again when another thread count is asked for. */
+/**
+ * The wasm backend: the one there is, running `threads` of its threads when it has started as
+ * many (its tensors stay); made again when it needs more.
+ */
 async function wasm(threads: number | undefined): Promise<WasmBackend> {
   const have = existing<WasmBackend>('wasm');
-  if (have && (threads === undefined || have.info.threads === threads || (have.info.singleThreadReason && have.info.threads === 1))) return have;
+  if (have && (threads === undefined || have.info.singleThreadReason)) return have;
+  if (have && threads !== undefined && threads <= have.startedThreads) {
+    have.threads = threads;
+    return have;
+  }
   const created = await createWasmBackend({ threads });
   registerBackend(created);
   if (created.info.singleThreadReason) console.warn(`ticketgrad: the wasm backend runs one thread: ${created.info.singleThreadReason}`);

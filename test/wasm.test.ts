@@ -155,3 +155,20 @@ test('wasm module builder: signed and unsigned LEB128 constants round-trip', () 
   assert.equal(exports.nested(1), 7);
   assert.equal(exports.nested(0), 9);
 });
+
+test('wasm: asking for fewer threads than started keeps the backend and its tensors; more makes a new one', async () => {
+  try {
+    await tg.init({ backend: 'wasm', threads: 2 });
+    const backend = tg.getBackend('wasm');
+    const kept = tg.tensor([1, 2, 3], [3]);
+    assert.match((await tg.init({ backend: 'wasm', threads: 1 })).adapter, /, 1 thread$/);
+    assert.equal(tg.getBackend('wasm'), backend, 'the same backend');
+    assert.deepEqual([...(await tg.mul(kept, 2).data())], [2, 4, 6]);
+    assert.match((await tg.init({ backend: 'wasm', threads: 2 })).adapter, /, 2 threads$/);
+    assert.equal(tg.getBackend('wasm'), backend);
+    await tg.init({ backend: 'wasm', threads: 3 });
+    assert.notEqual(tg.getBackend('wasm'), backend, 'three threads need a new backend');
+  } finally {
+    tg.setBackend('cpu');
+  }
+});

@@ -99,7 +99,6 @@ function convRows(source: ConvSource, channels: number, kH: number, kW: number):
 }
 
 export interface WasmInfo {
-  threads: number;
   relaxedSimd: boolean;
   /** Why there is one thread when more were asked for (a browser page without cross-origin isolation). */
   singleThreadReason: string | null;
@@ -107,7 +106,6 @@ export interface WasmInfo {
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
-  readonly adapter: string;
   private readonly blocks: BlockPool;
   private readonly registry: FinalizationRegistry<{ ptr: number; bytes: number }>;
   private temps: { ptr: number; bytes: number }[] = [];
@@ -122,10 +120,27 @@ export class WasmBackend implements Backend {
   ) {
     this.blocks = new BlockPool(wasmMemory);
     this.registry = new FinalizationRegistry(({ ptr, bytes }) => this.blocks.release(ptr, bytes));
-    this.adapter = `WebAssembly SIMD128${info.relaxedSimd ? ' + relaxed madd' : ''}, ${info.threads} thread${info.threads > 1 ? 's' : ''}`;
     // The per-thread GEMM edge tiles live in the reserved area, after the control block.
     this.tiles = roundUp(CONTROL_BYTES, 64);
-    if (this.tiles + info.threads * TILE_BYTES > RESERVED_BYTES) throw new Error(`wasm backend: ${info.threads} threads exceed the kernels' scratch area`);
+    if (this.tiles + pool.started * TILE_BYTES > RESERVED_BYTES) throw new Error(`wasm backend: ${pool.started} threads exceed the kernels' scratch area`);
+  }
+
+  get adapter(): string {
+    const n = this.pool.threads;
+    return `WebAssembly SIMD128${this.info.relaxedSimd ? ' + relaxed madd' : ''}, ${n} thread${n > 1 ? 's' : ''}`;
+  }
+
+  /** Threads that run jobs; any count up to `startedThreads` (results are the same for any). */
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  set threads(n: number) {
+    this.pool.threads = n;
+  }
+
+  get startedThreads(): number {
+    return this.pool.started;
   }
 
   private readonly tiles: number;
@@ -748,5 +763,5 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const k = instance.exports as unknown as Kernels;
   const pool = await ThreadPool.create(threads, module, memory, k, threads > 1 ? (node?.spawnWorker ?? spawnBrowser) : null);
-  return new WasmBackend(memory, k, pool, { threads: pool.threads, relaxedSimd, singleThreadReason });
+  return new WasmBackend(memory, k, pool, { relaxedSimd, singleThreadReason });
 }

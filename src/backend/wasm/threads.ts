@@ -21,6 +21,8 @@ const NEXT = 3;
 const DONE = 4;
 const STOP = 5;
 const FAILED = 6;
+/** Threads that take items (thread indices below it); the others only report done. */
+const ACTIVE = 7;
 const CONTROL_WORDS = 16;
 /** Float64 job arguments start here (bytes), then the first failure's message. */
 const ARGS_OFFSET = 64;
@@ -78,7 +80,7 @@ export function serveJobs(memory: WebAssembly.Memory, k: Kernels, thread: number
     Atomics.wait(s.ctl, GEN, seen);
     seen = Atomics.load(s.ctl, GEN);
     if (Atomics.load(s.ctl, STOP)) return;
-    takeItems(s, k, thread);
+    if (thread < Atomics.load(s.ctl, ACTIVE)) takeItems(s, k, thread);
     Atomics.add(s.ctl, DONE, 1);
     Atomics.notify(s.ctl, DONE);
   }
@@ -105,6 +107,8 @@ export class ThreadPool {
   private readonly s: Shared;
   private readonly blocking: boolean;
   private running = false;
+  /** Threads that run jobs, this one included (at most `started`). */
+  private active: number;
 
   private constructor(
     memory: WebAssembly.Memory,
@@ -113,6 +117,7 @@ export class ThreadPool {
   ) {
     this.s = sharedViews(memory);
     this.blocking = canBlock(this.s.ctl);
+    this.active = workers.length + 1;
   }
 
   /** A pool of `threads` threads in all: this one and `threads - 1` workers. */
@@ -130,8 +135,19 @@ export class ThreadPool {
     return new ThreadPool(memory, k, workers);
   }
 
+  /** Threads that run jobs, this one included. */
   get threads(): number {
+    return this.active;
+  }
+
+  /** Threads started: `threads` may be set to any count up to this. */
+  get started(): number {
     return this.workers.length + 1;
+  }
+
+  set threads(n: number) {
+    if (!Number.isInteger(n) || n < 1 || n > this.started) throw new Error(`internal: ${n} threads of a pool of ${this.started}`);
+    this.active = n;
   }
 
   /**
@@ -141,7 +157,7 @@ export class ThreadPool {
   run(task: TaskName, count: number, args: readonly number[], parallel = true): void {
     if (count <= 0) return;
     if (args.length > MAX_ARGS) throw new Error(`internal: task ${task} has ${args.length} arguments (at most ${MAX_ARGS})`);
-    if (!parallel || count === 1 || this.workers.length === 0) {
+    if (!parallel || count === 1 || this.active === 1) {
       const fn = TASKS[task];
       for (let item = 0; item < count; item++) fn(this.k, args, item, 0);
       return;
@@ -156,6 +172,7 @@ export class ThreadPool {
       Atomics.store(ctl, NEXT, 0);
       Atomics.store(ctl, DONE, 0);
       Atomics.store(ctl, FAILED, 0);
+      Atomics.store(ctl, ACTIVE, this.active);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
       takeItems(this.s, this.k, 0);
