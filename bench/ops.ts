@@ -4,9 +4,11 @@
 // and tfjs on the same WebGPU adapter, in one run. Every engine computes the same seeded inputs,
 // and its result is checked against ticketgrad's wasm result before it is timed.
 //
-// This machine is shared and noisy, so the engines are timed side by side: per case, every
-// engine is warmed up (V8 optimises a wasm function once it is hot), then each round times one
-// run of every engine in turn, the order rotating from round to round, and each engine's
+// This machine is shared and noisy, so the engines are timed side by side: per case and device
+// (the wasm engines together, the WebGPU ones together: a software WebGPU adapter's threads
+// keep the CPU busy around its runs, which would tax whichever CPU engine ran next), every
+// engine is warmed up (V8 optimises a wasm function once it is hot), then each round times
+// one run of every engine in turn, the order rotating from round to round, and each engine's
 // median over the rounds is reported: a slow spell of the machine hits every engine alike.
 // Then the CPU's WebAssembly SIMD peak (bench/peak.ts) and each wasm row's fraction of it.
 //
@@ -64,6 +66,7 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
   });
   return {
     name: backend === 'wasm' ? `ticketgrad wasm, ${threads} thread${threads === 1 ? '' : 's'}` : 'ticketgrad webgpu',
+    device: backend,
     async open(): Promise<EngineCases> {
       if (backend === 'wasm') await tg.init({ backend, threads: CORES });
       else await tg.init({ backend });
@@ -170,13 +173,16 @@ for (const item of plan.filter((p) => !only || p.key === only)) {
     else reference = out;
     live.push({ engine, c });
   }
-  const times = await interleaved(live.map((l) => l.c));
-  live.forEach(({ engine, c }, i) => {
-    const ms = median(times[i]);
-    rows.push({ case: c.name, engine: engine.name, gflops: c.flops / (ms / 1000) / 1e9, medianMs: ms, samples: times[i].length });
-    console.log(`${c.name.padEnd(18)}${engine.name.padEnd(34)}${(c.flops / (ms / 1000) / 1e9).toFixed(2).padStart(8)} GFLOP/s`);
-    c.dispose();
-  });
+  for (const device of ['wasm', 'webgpu'] as const) {
+    const group = live.filter((l) => l.engine.device === device);
+    const times = await interleaved(group.map((l) => l.c));
+    group.forEach(({ engine, c }, i) => {
+      const ms = median(times[i]);
+      rows.push({ case: c.name, engine: engine.name, gflops: c.flops / (ms / 1000) / 1e9, medianMs: ms, samples: times[i].length });
+      console.log(`${c.name.padEnd(18)}${engine.name.padEnd(34)}${(c.flops / (ms / 1000) / 1e9).toFixed(2).padStart(8)} GFLOP/s`);
+      c.dispose();
+    });
+  }
 }
 opened.forEach(({ engine }) => engine.close?.());
 

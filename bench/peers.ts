@@ -51,6 +51,8 @@ export interface EngineCases {
 export interface Engine {
   /** e.g. 'onnxruntime-web wasm, 1 thread' */
   name: string;
+  /** What it runs on: engines are timed side by side with the others of their device. */
+  device: 'wasm' | 'webgpu';
   /** Loads and initialises the engine; returns the cases it can run. */
   open(): Promise<EngineCases>;
   close?(): void;
@@ -122,12 +124,14 @@ async function withoutWorker<T>(fn: () => Promise<T>): Promise<T> {
 
 class JaxEngine implements Engine {
   readonly name: string;
+  readonly device: 'wasm' | 'webgpu';
   #jax: Jax | undefined;
 
   constructor(
-    private readonly device: 'wasm' | 'webgpu',
+    device: 'wasm' | 'webgpu',
     private readonly gpu: GPU | null,
   ) {
+    this.device = device;
     this.name = device === 'wasm' ? 'jax-js wasm, 1 thread' : 'jax-js webgpu';
   }
 
@@ -219,6 +223,7 @@ class JaxEngine implements Engine {
 
 class TfjsEngine implements Engine {
   readonly name = 'tfjs webgpu';
+  readonly device = 'webgpu';
   #tf: typeof TF | undefined;
 
   constructor(private readonly gpu: GPU) {}
@@ -336,6 +341,7 @@ class TfjsEngine implements Engine {
 
 class OrtWasmEngine implements Engine {
   readonly name = 'onnxruntime-web wasm, 1 thread';
+  readonly device = 'wasm';
   #ort: typeof import('onnxruntime-web') | undefined;
 
   async open(): Promise<EngineCases> {
