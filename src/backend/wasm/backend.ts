@@ -348,13 +348,19 @@ export class WasmBackend implements Backend {
       const pa = this.temp(aBatches * blocks * aBlock);
       const pb = this.temp(bBatches * blocks * bBlock);
       const rowTable = this.table(Int32Array.from({ length: m }, (_, r) => r * k));
-      this.run('packA', aBatches * blocks, [ptr(a), p.strideA, rowTable, 0, m, k, KC, pa, blocks * aBlock, aBlock, blocks, 1], work);
-      this.run('packB', bBatches * blocks, [ptr(b), p.strideB, n, 1, n, k, KC, pb, blocks * bBlock, bBlock, blocks], work);
-      const mBlocks = ceilDiv(m, KNOBS.mBlock);
-      const nBlocks = ceilDiv(n, KNOBS.nBlock);
+      const aItems = aBatches * blocks;
+      this.run('packBoth', aItems + bBatches * blocks, [
+        aItems, ptr(a), p.strideA, rowTable, 0, m, k, KC, pa, blocks * aBlock, aBlock, blocks, 1,
+        ptr(b), p.strideB, n, 1, n, k, KC, pb, blocks * bBlock, bBlock, blocks,
+      ], work);
+      // Blocks of C of about KNOBS' sizes, equal (multiples of MR and NR), so that items balance.
+      const mPer = roundUp(ceilDiv(m, ceilDiv(m, KNOBS.mBlock)), GEMM.mr);
+      const nPer = roundUp(ceilDiv(n, ceilDiv(n, KNOBS.nBlock)), NR);
+      const mBlocks = ceilDiv(m, mPer);
+      const nBlocks = ceilDiv(n, nPer);
       this.run('matmulGemm', batch * mBlocks * nBlocks, [
         pa, aBatches > 1 ? blocks * aBlock : 0, aBlock, pb, bBatches > 1 ? blocks * bBlock : 0, bBlock,
-        out.ptr, m * n * 4, n, m, n, k, KC, KNOBS.mBlock, KNOBS.nBlock, mBlocks, nBlocks, this.tiles,
+        out.ptr, m * n * 4, n, m, n, k, KC, mPer, nPer, mBlocks, nBlocks, this.tiles,
       ], work);
       return out;
     });

@@ -16,6 +16,11 @@ export const TILE_BYTES = GEMM.mr * 4 * GEMM.nv * 4;
 
 const min = Math.min;
 
+/** The arguments from `start` on. */
+function rest(a: Args, start: number): Args {
+  return a instanceof Float64Array ? a.subarray(start) : Array.prototype.slice.call(a, start);
+}
+
 /** Items over n things, `per` at a time: the range of `item`. */
 function range(item: number, per: number, n: number): [number, number] {
   const start = item * per;
@@ -148,6 +153,13 @@ export const TASKS = {
     const out = dst + b * dstBatch + kb * dstBlock;
     if (contiguous) k.pack_a_rows(src + 4 * (b * batchStride + k0), rowTable, M, min(KC, K - k0), out);
     else k.pack_a(src + 4 * b * batchStride, rowTable, colTable + 4 * k0, M, min(KC, K - k0), out);
+  },
+
+  /** packA's items, then packB's: both operands of a matmul in one job. [packA items, ...packA args (12), ...packB args (11)] */
+  packBoth(k, a, item) {
+    const aItems = a[0];
+    if (item < aItems) TASKS.packA(k, rest(a, 1), item);
+    else TASKS.packB(k, rest(a, 13), item - aItems);
   },
 
   /** Packs B per (batch, K block). [src, batchStride, rs, cs, N, K, KC, dst, dstBatchBytes, dstBlockBytes, kBlocks] */
