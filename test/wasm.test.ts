@@ -9,6 +9,7 @@ import * as tg from '../src/index.js';
 import { ModuleBuilder } from '../src/backend/wasm/builder.js';
 import type { WasmBackend } from '../src/backend/wasm/backend.js';
 import { wasm } from './devices.js';
+import { assertMatchesCpu, input } from './helpers.js';
 
 /** One MPT training step: masks, forward, backward, SGD step; returns the loss. */
 function mptStep(model: tg.nn.Module, optimizer: tg.SGD, images: tg.Tensor, labels: number[], density: number): tg.Tensor {
@@ -170,6 +171,29 @@ test('wasm: asking for fewer threads than started keeps the backend and its tens
     const started = (backend as WasmBackend).startedThreads;
     assert.match((await tg.init({ backend: 'wasm', threads: started + 1 })).adapter, new RegExp(`, ${started + 1} threads$`));
     assert.notEqual(tg.getBackend('wasm'), backend, 'more threads than it started with need a new backend');
+  } finally {
+    tg.setBackend('cpu');
+  }
+});
+
+// Each case is above the backend's parallel threshold (KNOBS.parallelElements: 65,536 elements, or
+// multiply-adds / 8), so its jobs run on every thread; the other tests' shapes mostly run on one.
+test('wasm: shapes large enough to be split across threads equal the CPU reference (each conv layout, gradients included)', { timeout: 300_000 }, async () => {
+  await tg.init({ backend: 'wasm' });
+  try {
+    const check = async (what: string, shapes: number[][], fn: (xs: tg.Tensor[]) => tg.Tensor, grad = true): Promise<void> => {
+      const inputs = await Promise.all(shapes.map((s, i) => input(s, 101 + i)));
+      await assertMatchesCpu('wasm', inputs, fn, what, { rtol: 1e-4, atol: 1e-4 }, { grad });
+    };
+    await check('batched matmul with a shared right side', [[2, 130, 100], [100, 90]], ([a, b]) => tg.matmul(a, b));
+    // Output width 24, a multiple of 8: each output row in place.
+    await check('conv2d, rows in place', [[4, 8, 24, 24], [16, 8, 3, 3]], ([x, w]) => tg.conv2d(x, w, { padding: 1 }));
+    // Output width 19: Wp-wide rows, the extra columns dropped.
+    await check('conv2d, virtual columns', [[3, 6, 21, 19], [10, 6, 3, 3]], ([x, w]) => tg.conv2d(x, w, { padding: 1 }));
+    // Stride 2: im2col columns.
+    await check('conv2d, stride 2', [[4, 8, 33, 33], [12, 8, 3, 3]], ([x, w]) => tg.conv2d(x, w, { padding: 1, stride: 2 }));
+    await check('broadcast add, exp, sums over each axis', [[300, 500], [500]], ([a, b]) => tg.add(tg.sum(tg.exp(tg.mul(tg.add(a, b), 0.1)), 0), tg.sum(a, 1).sum()));
+    await check('max pooling', [[8, 16, 24, 24]], ([x]) => tg.maxPool2d(x, { kernelSize: 2 }));
   } finally {
     tg.setBackend('cpu');
   }
