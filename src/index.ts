@@ -3,6 +3,7 @@
 export { init, type InitOptions, type InitResult } from './init.js';
 export { setBackend, getBackend, shutdown, noGrad, scope, keep, type BackendName } from './engine.js';
 export { Tensor, tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions, type BackwardFn } from './tensor.js';
+import './tensor-methods.js';
 export * from './ops/index.js';
 export { SGD, Adam, type SGDOptions, type AdamOptions } from './optim/optimizers.js';
 export { cosineSchedule, multiStepSchedule, constantSchedule, type Schedule } from './optim/schedules.js';

@@ -2,14 +2,15 @@
 // gradient records its inputs and a closure mapping the output's gradient to the inputs'
 // gradients; `backward()` walks that graph in reverse topological order.
 //
-// Data lives in a backend Storage (a Float32Array or a GPUBuffer). Storages are reference
-// counted because reshape shares them; a tensor's `dispose()` drops its reference.
+// Data lives in a backend Storage (a Float32Array, a block of wasm memory or a GPUBuffer).
+// Storages are reference counted because reshape shares them; a tensor's `dispose()` drops its
+// reference. The ops (src/ops/) build on this class; the chaining methods (`x.add(y)`) are added
+// above them, by tensor-methods.ts.
 
 import { type Backend, type Storage, readF32 } from './backend/backend.js';
 import { type BackendName, getBackend, isGradEnabled, keep, noGrad, track } from './engine.js';
-import { type Shape, checkShape, shapeStr, sizeOf } from './shape.js';
+import { type Shape, checkShape, shapeStr, sizeOf, stridesOf } from './shape.js';
 import { normalArray, uniformArray } from './random.js';
-import * as ops from './ops/index.js';
 
 /** Maps the output gradient to one gradient per input (null where an input needs none). */
 export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
@@ -182,7 +183,7 @@ export class Tensor {
           // A leaf keeps its own reference to the gradient's storage, outside any scope.
           const own = keep(g.detach());
           if (t.grad) {
-            const sum = keep(ops.add(t.grad, own));
+            const sum = keep(addSameShape(t.grad, own));
             t.grad.dispose();
             own.dispose();
             t.grad = sum;
@@ -197,42 +198,21 @@ export class Tensor {
             throw new Error(`internal: ${t.node!.op} produced a gradient of shape ${shapeStr(ig.shape)} for an input of shape ${shapeStr(input.shape)}`);
           }
           const prev = grads.get(input);
-          grads.set(input, prev ? ops.add(prev, ig) : ig);
+          grads.set(input, prev ? addSameShape(prev, ig) : ig);
         });
       }
     });
   }
 
-  // ---- methods mirroring the functions of src/ops ----
-  add(b: Tensor | number): Tensor { return ops.add(this, b); }
-  sub(b: Tensor | number): Tensor { return ops.sub(this, b); }
-  mul(b: Tensor | number): Tensor { return ops.mul(this, b); }
-  div(b: Tensor | number): Tensor { return ops.div(this, b); }
-  pow(b: Tensor | number): Tensor { return ops.pow(this, b); }
-  maximum(b: Tensor | number): Tensor { return ops.maximum(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sign(): Tensor { return ops.sign(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  sum(axes?: number | number[], keepDims = false): Tensor { return ops.sum(this, axes, keepDims); }
-  mean(axes?: number | number[], keepDims = false): Tensor { return ops.mean(this, axes, keepDims); }
-  max(axes?: number | number[], keepDims = false): Tensor { return ops.max(this, axes, keepDims); }
-  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
-  transpose(perm?: number[]): Tensor { return ops.transpose(this, perm); }
-  flatten(startDim = 1): Tensor { return ops.flatten(this, startDim); }
-  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
-  conv2d(w: Tensor, options?: ops.Conv2dOptions): Tensor { return ops.conv2d(this, w, options); }
-  maxPool2d(options: ops.Pool2dOptions): Tensor { return ops.maxPool2d(this, options); }
-  avgPool2d(options: ops.Pool2dOptions): Tensor { return ops.avgPool2d(this, options); }
-  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
-
   toString(): string {
     return `Tensor(${shapeStr(this.shape)}, ${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
+}
+
+/** a + b for two tensors of one shape, outside the graph: how backward() accumulates gradients. */
+function addSameShape(a: Tensor, b: Tensor): Tensor {
+  const strides = stridesOf(a.shape);
+  return new Tensor(a.backend.binary('add', a.storage, strides, b.storage, strides, a.shape), a.shape, a.backend);
 }
 
 // ---- creation ----

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import * as tg from '../src/index.js';
-import { Uniforms, type WebGpuBackend } from '../src/backend/webgpu/backend.js';
+import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
+import { Uniforms } from '../src/backend/webgpu/device.js';
 import { gpuTest } from './devices.js';
 
 const webgpu = (): WebGpuBackend => tg.getBackend('webgpu') as WebGpuBackend;

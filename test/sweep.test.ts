@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli.js';
-import { parseTrainArgs } from '../src/cli/main.js';
+import { parseTrainArgs } from '../src/cli/args.js';
 import type { TrainOptions } from '../src/train/train.js';
 import { cellArgs, cellName, checkDefinition, expandGrid, parseGridAxis, type SweepDefinition } from '../src/sweep/grid.js';
 import { resolveShard, shardItems, UNSHARDED } from '../src/sweep/shard.js';

@@ -9,7 +9,7 @@ import { parseGridAxis, type SweepDefinition } from '../sweep/grid.js';
 import { DEFINITION_FILE, mergeSweeps, type ParseTrainArgs, planCells, readDefinition, runSweep } from '../sweep/run.js';
 import { resolveShard } from '../sweep/shard.js';
 import { CellConflictError } from '../sweep/state.js';
-import { parseTrainArgs, UsageError } from './main.js';
+import { parseTrainArgs, UsageError } from './args.js';
 
 export const SWEEP_HELP = `ticketgrad sweep: run a grid of train runs into one directory, resumably, optionally one shard of it
 

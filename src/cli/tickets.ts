@@ -18,7 +18,7 @@ import { batches, type Dataset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
 import { loadCifar10 } from '../data/cifar10.js';
 import { barChart } from '../report/svg.js';
-import { UsageError } from './main.js';
+import { UsageError } from './args.js';
 
 export const ANALYZE_HELP = `ticketgrad analyze: all-zero kernels and the acceleration rate (Eq. 4) of a ticket
 

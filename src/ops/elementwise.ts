@@ -1,10 +1,10 @@
-// Elementwise operations with NumPy broadcasting, and their gradients.
+// Elementwise operations with NumPy broadcasting, reductions over axes, and their gradients.
+// One module: the gradient of a broadcast is a sum, and the gradient of a sum is a broadcast.
 
-import type { BinaryOp, UnaryOp } from '../backend/backend.js';
-import { type Shape, broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.js';
+import { type Shape, broadcastShapes, broadcastStrides, normalizeAxes, sameShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { reshape } from './shape.js';
-import { sum } from './reduce.js';
 
 /** A clear error for a non-tensor operand (a plain array, null, ...) instead of a TypeError inside. */
 function checkOperand(x: unknown, op: string): void {
@@ -115,3 +115,36 @@ export const relu = (x: Tensor): Tensor => unaryOp(x, 'relu', 0, (g) => mul(g, s
 export const sigmoid = (x: Tensor): Tensor => unaryOp(x, 'sigmoid', 0, (g, out) => mul(g, mul(out, rsub(out, 1))));
 /** x > 0 ? 1 : 0 (no gradient). */
 export const step = (x: Tensor): Tensor => new Tensor(x.backend.unary('step', x.storage, 0), x.shape, x.backend);
+
+// ---- reductions over axes: sum, mean, max ----
+
+function reduce(x: Tensor, op: ReduceOp, axesArg: number | readonly number[] | undefined, keepDims: boolean, backward: (g: Tensor, out: Tensor) => Tensor): Tensor {
+  const axes = normalizeAxes(axesArg, x.rank, op);
+  if (axes.some((a) => x.shape[a] === 0)) throw new Error(`${op}: cannot reduce over an empty axis of shape [${x.shape.join(', ')}]`);
+  const kept = x.shape.filter((_, i) => !axes.includes(i));
+  const keptDimsShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const storage = x.backend.reduce(op, x.storage, x.shape, axes);
+  const out: Tensor = Tensor.fromOp(storage, keepDims ? keptDimsShape : kept, [x], op, (g) => [backward(reshape(g, keptDimsShape), out)]);
+  return out;
+}
+
+/** Sum over `axes` (all by default). */
+export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce(x, 'sum', axes, keepDims, (g) => expand(g, x.shape));
+}
+
+/** Mean over `axes` (all by default). */
+export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  const count = sizeOf(normalizeAxes(axes, x.rank, 'mean').map((a) => x.shape[a]));
+  return mul(sum(x, axes, keepDims), 1 / count);
+}
+
+/** Maximum over `axes` (all by default); the gradient is shared equally among ties. */
+export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce(x, 'max', axes, keepDims, (g, out) => {
+    const axesList = normalizeAxes(axes, x.rank, 'max');
+    const winners = binaryNoGrad(x, reshape(out, g.shape), 'eq');
+    const ties = sum(winners, axesList, true);
+    return mul(expand(div(g, ties), x.shape), winners);
+  });
+}

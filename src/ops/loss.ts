@@ -4,8 +4,7 @@ import type { Backend } from '../backend/backend.js';
 import { keep } from '../engine.js';
 import { normalizeAxes, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { add, binaryNoGrad, exp, log, mul, neg, sub } from './elementwise.js';
-import { max, sum } from './reduce.js';
+import { add, binaryNoGrad, exp, log, max, mul, neg, sub, sum } from './elementwise.js';
 import { reshape } from './shape.js';
 
 /** log(softmax(x)) along `axis`, computed stably (max subtracted first). */

@@ -11,8 +11,7 @@
 
 import { sameShape, shapeStr, valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { abs, div, mul, sign, unaryOp } from './elementwise.js';
-import { sum } from './reduce.js';
+import { abs, div, maximum, mul, sign, sum, unaryOp } from './elementwise.js';
 import { reshape } from './shape.js';
 
 /** `a` and `b` (named as in `op`'s message) have one shape and one backend. */
@@ -61,7 +60,7 @@ export function straightThrough(scores: Tensor, mask: Tensor): Tensor {
  */
 export function binarize(w: Tensor, mask: Tensor): { weight: Tensor; alpha: Tensor } {
   matching('binarize', 'weight', w, 'mask', mask);
-  const alpha = div(sum(mul(abs(w.detach()), mask.detach())), sum(mask.detach()).maximum(1));
+  const alpha = div(sum(mul(abs(w.detach()), mask.detach())), maximum(sum(mask.detach()), 1));
   const value = mul(mul(sign(w.detach()), mask.detach()), alpha);
   const weight = Tensor.fromOp(value.storage, w.shape, [w, mask], 'binarize', (g) => [mul(g, mask), mul(g, w)]);
   return { weight, alpha };

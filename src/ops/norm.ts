@@ -4,8 +4,7 @@
 import { shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { noGrad } from '../engine.js';
-import { add, div, mul, sqrt, sub } from './elementwise.js';
-import { mean } from './reduce.js';
+import { add, div, mean, mul, sqrt, sub } from './elementwise.js';
 import { reshape } from './shape.js';
 
 export interface BatchNormOptions {

@@ -13,8 +13,7 @@
 import { keep, noGrad, scope } from '../engine.js';
 import { type Tensor, ones, rand } from '../tensor.js';
 import type { TopkMethod } from '../backend/backend.js';
-import { abs, div, maximum, mul, sign } from '../ops/elementwise.js';
-import { mean, sum } from '../ops/reduce.js';
+import { abs, div, maximum, mean, mul, sign, sum } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/loss.js';
 import { type Module, Sequential } from '../nn/module.js';
 import { prunableLayers } from '../nn/models.js';

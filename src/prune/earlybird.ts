@@ -8,8 +8,7 @@
 import { noGrad, scope } from '../engine.js';
 import { type Tensor, tensor } from '../tensor.js';
 import type { TopkMethod } from '../backend/backend.js';
-import { abs, add, mul } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
+import { abs, add, mul, sum } from '../ops/elementwise.js';
 import { topkMask } from '../ops/topk.js';
 import { BatchNorm2d, Flatten, MaxPool2d, type Module, ReLU, Sequential } from '../nn/module.js';
 import { PrunableConv2d, PrunableLayer, PrunableLinear } from '../nn/prunable.js';

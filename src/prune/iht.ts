@@ -11,9 +11,8 @@
 import { keep, noGrad, scope } from '../engine.js';
 import { type Tensor, randn, zeros } from '../tensor.js';
 import type { TopkMethod } from '../backend/backend.js';
-import { abs, add, div, mul, sqrt, sub } from '../ops/elementwise.js';
+import { abs, add, div, max, maximum, mul, sqrt, sub, sum } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
-import { max, sum } from '../ops/reduce.js';
 import { reshape, transpose } from '../ops/shape.js';
 import { topkMask } from '../ops/topk.js';
 
@@ -42,7 +41,7 @@ export async function spectralNormSquared(a: Tensor, iterations = 50): Promise<n
   for (let i = 0; i < iterations; i++) {
     const next = noGrad(() => scope(() => {
       const w = matmul(at, matmul(a, v));
-      return div(w, sqrt(sum(mul(w, w))).maximum(1e-30));
+      return div(w, maximum(sqrt(sum(mul(w, w))), 1e-30));
     }));
     v.dispose();
     v = keep(next);
@@ -82,7 +81,7 @@ export async function iht(a: Tensor, y: Tensor, k: number, options: IhtOptions =
       else {
         const gS = mul(g, support ?? topkMask(g, k / n, { method }));
         const aG = matmul(a, gS);
-        mu = div(sum(mul(gS, gS)), sum(mul(aG, aG)).maximum(1e-30));
+        mu = div(sum(mul(gS, gS)), maximum(sum(mul(aG, aG)), 1e-30));
       }
       const v = add(x, mul(g, mu));
       const kept = topkMask(v, k / n, { method });

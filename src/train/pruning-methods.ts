@@ -17,11 +17,9 @@ import { INIT_PRUNE_METHODS, type InitPruneMethod, type LabelledBatch, pruneAtIn
 import { Snapshot, impPrune, impRoundCount, impSchedule } from '../prune/imp.js';
 import { GemMinerSearch } from '../prune/gemminer.js';
 import { EarlyBirdDetector, applyChannelMasks, channelGroups, channelMasks, gammaPenalty, pruneChannels } from '../prune/earlybird.js';
-import type { EpochMetrics, TrainOptions } from './train.js';
+import { DEFAULT_EB_L1, DEFAULT_GM_LAMBDA, type EpochMetrics, type TrainMethod, type TrainOptions } from './options.js';
 import { weightLearningRate } from './learning-rates.js';
 
-export const TRAIN_METHODS = ['mpt', 'edgepopup', 'dense', 'imp', 'synflow', 'snip', 'magnitude', 'random', 'erk', 'gemminer', 'earlybird'] as const;
-export type TrainMethod = (typeof TRAIN_METHODS)[number];
 /** The methods of this file (the others are score training and the dense baseline). */
 export type PruningMethod = Exclude<TrainMethod, 'mpt' | 'edgepopup' | 'dense'>;
 
@@ -34,11 +32,6 @@ export function modeOf(method: TrainMethod): MaskMode {
   if (!isPruningMethod(method)) return method;
   return method === 'gemminer' ? 'gemminer' : 'masked';
 }
-
-/** Gem-Miner's L2 strength on the scores (its CIFAR-10 configurations use 3e-5). */
-export const DEFAULT_GM_LAMBDA = 3e-5;
-/** Early-Bird's L1 strength on the BatchNorm scales. */
-export const DEFAULT_EB_L1 = 1e-4;
 
 /**
  * Gem-Miner's default learning rate. Its scores span [0, 1] but get gradients g * W of order

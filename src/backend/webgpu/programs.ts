@@ -14,7 +14,8 @@ export interface Program {
   groups: [number, number, number];
 }
 
-const MAX_GROUPS = 65535;
+/** WebGPU's limit of workgroups per dimension of a dispatch. */
+export const MAX_WORKGROUPS_PER_DIM = 65535;
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
 /** matmul.wgsl: a workgroup of 8x4 invocations covers 32 rows x 64 columns of C. */
@@ -24,7 +25,7 @@ export function matmulProgram(p: MatmulParams): Program {
 
 /** The conv kernels linearise wid.x + wid.z * num_workgroups.x, so a long x folds into z. */
 function convGroups(gx: number, gy: number): [number, number, number] {
-  return gx <= MAX_GROUPS ? [gx, gy, 1] : [MAX_GROUPS, gy, ceilDiv(gx, MAX_GROUPS)];
+  return gx <= MAX_WORKGROUPS_PER_DIM ? [gx, gy, 1] : [MAX_WORKGROUPS_PER_DIM, gy, ceilDiv(gx, MAX_WORKGROUPS_PER_DIM)];
 }
 
 export const convPrograms = {

@@ -34,7 +34,7 @@
 //   5. The kept candidates' masks are set (`select` for the first segment, `scatter` others).
 
 import type { Storage, TopkMethod } from '../backend.js';
-import { type GpuStorage, Uniforms, WebGpuBackend } from './backend.js';
+import { GpuDevice, type GpuStorage, Uniforms, buf } from './device.js';
 
 /** Sample size m = clamp(SAMPLE_SCALE * n^(2/3)) keys, in vec4 units; at most 16384 keeps the stratum arithmetic in u32. */
 const SAMPLE_SCALE = 1.6;
@@ -55,9 +55,7 @@ const CPU_LIKE_FALLBACK_GROUPS = 8;
 const CPU_LIKE_SCATTER_GROUPS = 2;
 const MAX_SCATTER_GROUPS = 256;
 
-const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
-
-export function topkMaskGpu(gpu: WebGpuBackend, segments: readonly Storage[], k: number, method: TopkMethod): Storage[] {
+export function topkMaskGpu(gpu: GpuDevice, segments: readonly Storage[], k: number, method: TopkMethod): Storage[] {
   const total = segments.reduce((n, s) => n + s.size, 0);
   if (!Number.isInteger(k) || k < 0 || k > total) throw new Error(`topkMask: k=${k} must be an integer in [0, ${total}]`);
   if (total > 0xffffffff) throw new Error(`topkMask: ${total} elements exceed the 2^32 positions of the kernels`);
@@ -74,7 +72,7 @@ function offsetsOf(segments: readonly { size: number }[]): number[] {
   });
 }
 
-function bitonic(gpu: WebGpuBackend, segments: readonly Storage[], k: number, total: number): Storage[] {
+function bitonic(gpu: GpuDevice, segments: readonly Storage[], k: number, total: number): Storage[] {
   let n = 1;
   while (n < total) n *= 2;
   const keys = gpu.output(n, 'u32');
@@ -83,10 +81,10 @@ function bitonic(gpu: WebGpuBackend, segments: readonly Storage[], k: number, to
   segments.forEach((s, i) => {
     const count = i === segments.length - 1 ? n - offsets[i] : s.size;
     const u = new Uniforms().u32(s.size, offsets[i], count, 0);
-    gpu.dispatch('topk_bitonic_init', {}, [buf(s), keys.buffer, idx.buffer], u, WebGpuBackend.fold(Math.ceil(count / 256)));
+    gpu.dispatch('topk_bitonic_init', {}, [buf(s), keys.buffer, idx.buffer], u, GpuDevice.fold(Math.ceil(count / 256)));
   });
   const half = n / 2;
-  const groups = WebGpuBackend.fold(Math.ceil(half / 256));
+  const groups = GpuDevice.fold(Math.ceil(half / 256));
   for (let block = 2; block <= n; block *= 2) {
     for (let dist = block / 2; dist >= 1; dist /= 2) {
       gpu.dispatch('topk_bitonic', {}, [keys.buffer, idx.buffer], new Uniforms().u32(half, dist, block, 0), groups);
@@ -95,7 +93,7 @@ function bitonic(gpu: WebGpuBackend, segments: readonly Storage[], k: number, to
   const masks = segments.map((s, i) => {
     const out = gpu.zeros(s.size);
     const u = new Uniforms().u32(k, offsets[i], s.size, 0);
-    gpu.dispatch('topk_bitonic_scatter', {}, [idx.buffer, out.buffer], u, WebGpuBackend.fold(Math.ceil(k / 256)));
+    gpu.dispatch('topk_bitonic_scatter', {}, [idx.buffer, out.buffer], u, GpuDevice.fold(Math.ceil(k / 256)));
     return out;
   });
   gpu.release(keys);
@@ -157,7 +155,7 @@ export function thresholdSamplePositions(lengths: readonly number[]): number[] {
   return positions;
 }
 
-function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, total: number): Storage[] {
+function threshold(gpu: GpuDevice, segments: readonly Storage[], k: number, total: number): Storage[] {
   const cpuLike = gpu.cpuLike;
   // The single-workgroup kernels run one SIMD group on CPU-emulated GPUs (SwiftShader's width is
   // 4), so that their barriers switch no fibers; the split groups its vec4s the same way.
@@ -199,12 +197,12 @@ function threshold(gpu: WebGpuBackend, segments: readonly Storage[], k: number, 
   // the other segments' fallback passes: no-ops after a hit; on CPU-like devices idle
   // workgroups cost, so they run few that loop over the chunks.
   segments.forEach((_, i) => {
-    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), WebGpuBackend.fold(chunks[i]), 'split');
-    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), WebGpuBackend.fold(chunks[i]), 'append');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), GpuDevice.fold(chunks[i]), 'split');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), GpuDevice.fold(chunks[i]), 'append');
   });
   gpu.dispatch('topk_split', wg, bindings(0), new Uniforms().u32(segments[0].size, 0, 0, PER, 0, k, starts.length, 0), [1, 1, 1], 'check');
   for (const i of further) {
-    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), WebGpuBackend.fold(cpuLike ? Math.min(chunks[i], CPU_LIKE_FALLBACK_GROUPS) : chunks[i]), 'fallback');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), GpuDevice.fold(cpuLike ? Math.min(chunks[i], CPU_LIKE_FALLBACK_GROUPS) : chunks[i]), 'fallback');
   }
 
   // 4-5. Radix select among the candidates; the kept candidates' masks.

@@ -1,0 +1,370 @@
+// The WebGPU backend's device layer: buffers and their pools, the pipeline, uniform and
+// bind-group caches, recording and submitting dispatches, reads, errors and device loss. The
+// Backend methods (the kernels) are in backend.ts, on top of it.
+//
+// How work flows:
+// - Kernels are recorded into one command encoder (one compute pass) and submitted only when
+//   the host reads a result, on flush() (a step boundary), or after MAX_PENDING dispatches.
+//   Nothing inside a training step waits for the GPU.
+// - Pipelines are cached by kernel name + placeholder values; uniform blocks are cached by
+//   content (shapes repeat every step), written once at creation and never rewritten; bind
+//   groups are cached by pipeline + buffers (pooled buffers come back, so a training step
+//   reuses the previous step's bind groups: createBindGroup costs tens of microseconds of JS).
+// - Buffers are pooled by size. A buffer released while recorded work may still read it can be
+//   reused at once as the output of later recorded work (same queue order), but not as the
+//   target of queue.writeBuffer, which runs before unsubmitted commands: such buffers wait
+//   in `recentlyFreed` until the next submit.
+// - Errors: WGSL compile/validation errors name the kernel and surface on the next read;
+//   device loss is reported on every call after it instead of hanging.
+
+import type { DType, MemoryInfo, Storage } from '../backend.js';
+import { shaderSource } from './shaders.js';
+import { MAX_WORKGROUPS_PER_DIM, type Program } from './programs.js';
+
+/** Tuning knobs. */
+const MAX_PENDING = 512;
+const MAX_CACHED_UNIFORMS = 4096;
+const MAX_CACHED_BIND_GROUPS = 8192;
+const retiredGpuHandles: unknown[] = [];
+
+interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  /** getBindGroupLayout returns a new object per call: fetched once. */
+  layout: GPUBindGroupLayout;
+  /** Part of the bind-group cache key. */
+  id: number;
+}
+
+export class GpuStorage implements Storage {
+  refs = 0;
+  constructor(readonly buffer: GPUBuffer, readonly size: number, readonly dtype: DType) {}
+}
+
+/** The buffer behind a storage of this backend. */
+export const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
+
+/** A uniform block under construction: u32 and f32 fields, 16-byte aligned. */
+export class Uniforms {
+  private readonly words: number[] = [];
+  private readonly floats = new Set<number>();
+  u32(...values: number[]): this {
+    this.words.push(...values);
+    return this;
+  }
+  f32(value: number): this {
+    this.floats.add(this.words.length);
+    this.words.push(value);
+    return this;
+  }
+  /** Dims (outermost first) as the kernels read them: innermost first, padded into two vec4<u32>. */
+  dims(values: readonly number[]): this {
+    if (values.length > 8) throw new Error(`internal: rank ${values.length} exceeds the kernels' 8`);
+    return this.u32(...[...values].reverse(), ...new Array<number>(8 - values.length).fill(0));
+  }
+  bytes(): Uint8Array {
+    while (this.words.length % 4) this.words.push(0);
+    const out = new ArrayBuffer(this.words.length * 4);
+    const u = new Uint32Array(out);
+    const f = new Float32Array(out);
+    this.words.forEach((w, i) => (this.floats.has(i) ? (f[i] = w) : (u[i] = w)));
+    return new Uint8Array(out);
+  }
+}
+
+export class GpuDevice {
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private readonly pipelines = new Map<string, CachedPipeline>();
+  private readonly uniformCache = new Map<string, GPUBuffer>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  private recentlyFreed = new Map<number, GPUBuffer[]>();
+  private readonly stagingPool = new Map<number, GPUBuffer[]>();
+  private liveBuffers = 0;
+  private liveBytes = 0;
+  private pooledBytes = 0;
+  private readonly errors: string[] = [];
+  private readonly compileErrors: string[] = [];
+  private readonly compileChecks: Promise<void>[] = [];
+  private lostReason: string | null = null;
+  private readonly lost: Promise<never>;
+  private readonly maxBinding: number;
+  private scratch: GpuStorage | null = null;
+
+  /** A software implementation (SwiftShader) running on the CPU: barriers and atomics are slow there. */
+  readonly cpuLike: boolean;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: string,
+    /** The GPU object (navigator.gpu or Dawn's instance), kept alive as long as the device. */
+    private readonly gpuHandle: unknown,
+    software: boolean,
+  ) {
+    this.maxBinding = device.limits.maxStorageBufferBindingSize;
+    this.cpuLike = software;
+    this.lost = device.lost.then((info) => {
+      this.lostReason = info.message || info.reason || 'unknown reason';
+      throw this.lostError();
+    });
+    this.lost.catch(() => {});
+    device.addEventListener('uncapturederror', (e) => {
+      this.errors.push((e as GPUUncapturedErrorEvent).error.message);
+    });
+  }
+
+  get isLost(): boolean {
+    return this.lostReason !== null;
+  }
+
+  private lostError(): Error {
+    return new Error(`WebGPU device lost (${this.lostReason}); re-run tg.init() to get a new device`);
+  }
+
+  private check(): void {
+    if (this.lostReason !== null) throw this.lostError();
+  }
+
+  /** Throws what went wrong since the last check; a kernel's compile error first, without its cascade. */
+  private async throwPendingErrors(): Promise<void> {
+    await Promise.all(this.compileChecks.splice(0));
+    const compile = this.compileErrors.splice(0);
+    const other = this.errors.splice(0);
+    if (compile.length) throw new Error(compile.join('\n'));
+    if (other.length) throw new Error(`WebGPU error: ${other.join('\n')}`);
+  }
+
+  // ---- buffers ----
+
+  private static bucket(bytes: number): number {
+    return Math.max(16, Math.ceil(bytes / 256) * 256);
+  }
+
+  private acquire(size: number, dtype: DType, forUpload: boolean): GpuStorage {
+    this.check();
+    const bytes = size * 4;
+    if (bytes > this.maxBinding) {
+      throw new Error(`a tensor of ${size} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) exceeds this device's maxStorageBufferBindingSize (${(this.maxBinding / 2 ** 20).toFixed(1)} MiB)`);
+    }
+    const key = GpuDevice.bucket(bytes);
+    let buffer = (forUpload ? undefined : this.recentlyFreed.get(key)?.pop()) ?? this.pool.get(key)?.pop();
+    if (buffer) this.pooledBytes -= key;
+    else {
+      buffer = this.device.createBuffer({ size: key, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.liveBuffers++;
+      this.liveBytes += key;
+    }
+    return new GpuStorage(buffer, size, dtype);
+  }
+
+  /** A small buffer for a writable binding a kernel variant does not use (aliasing is invalid). */
+  protected unusedSlot(): GpuStorage {
+    return (this.scratch ??= this.acquire(4, 'f32', true));
+  }
+
+  /** @internal A fresh (pooled) buffer for a kernel's output or scratch; `release` it after use. */
+  output(size: number, dtype: DType = 'f32'): GpuStorage {
+    return this.acquire(size, dtype, false);
+  }
+
+  release(s: Storage): void {
+    const buffer = buf(s);
+    const list = this.recentlyFreed.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.recentlyFreed.set(buffer.size, list);
+    this.pooledBytes += buffer.size;
+  }
+
+  memory(): MemoryInfo {
+    return { liveBuffers: this.liveBuffers, liveBytes: this.liveBytes - this.pooledBytes, pooledBytes: this.pooledBytes };
+  }
+
+  upload(data: Float32Array | Uint32Array): Storage {
+    const s = this.acquire(data.length, data instanceof Uint32Array ? 'u32' : 'f32', true);
+    if (data.length) this.device.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return s;
+  }
+
+  zeros(size: number, dtype: DType = 'f32'): GpuStorage {
+    const s = this.output(size, dtype);
+    this.endPass();
+    this.commandEncoder().clearBuffer(s.buffer);
+    return s;
+  }
+
+  copy(src: Storage, dst: Storage): void {
+    if (src.dtype !== dst.dtype) throw new Error(`internal: copy from ${src.dtype} to ${dst.dtype}`);
+    if (src.size === 0 || buf(src) === buf(dst)) return;
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(buf(src), 0, buf(dst), 0, src.size * 4);
+  }
+
+  async read(s: Storage): Promise<Float32Array | Uint32Array> {
+    this.check();
+    const bytes = s.size * 4;
+    const typed = (b: ArrayBuffer): Float32Array | Uint32Array => (s.dtype === 'u32' ? new Uint32Array(b) : new Float32Array(b));
+    if (bytes === 0) {
+      this.flush();
+      return typed(new ArrayBuffer(0));
+    }
+    const key = GpuDevice.bucket(bytes);
+    const staging = this.stagingPool.get(key)?.pop() ?? this.device.createBuffer({ size: key, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.commandEncoder().copyBufferToBuffer(buf(s), 0, staging, 0, bytes);
+    this.flush();
+    try {
+      await Promise.race([staging.mapAsync(GPUMapMode.READ, 0, bytes), this.lost]);
+      await this.throwPendingErrors();
+      const values = typed(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      // Read-back buffers are reused too: a training loop reads the same sizes every step.
+      const list = this.stagingPool.get(key) ?? [];
+      list.push(staging);
+      this.stagingPool.set(key, list);
+      return values;
+    } catch (e) {
+      staging.destroy();
+      this.check();
+      await this.throwPendingErrors();
+      throw e;
+    }
+  }
+
+  // ---- recording and submitting ----
+
+  private commandEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  flush(): void {
+    this.check();
+    this.endPass();
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+    }
+    this.pending = 0;
+    // Everything released so far is now behind submitted work: safe for writeBuffer too.
+    for (const [key, list] of this.recentlyFreed) {
+      const into = this.pool.get(key) ?? [];
+      into.push(...list);
+      this.pool.set(key, into);
+    }
+    this.recentlyFreed = new Map();
+    // Cached bind groups may hold the uniform buffers destroyed here: they go with them.
+    if (this.uniformCache.size > MAX_CACHED_UNIFORMS || this.bindGroups.size > MAX_CACHED_BIND_GROUPS) this.bindGroups.clear();
+    if (this.uniformCache.size > MAX_CACHED_UNIFORMS) {
+      for (const b of this.uniformCache.values()) b.destroy();
+      this.uniformCache.clear();
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost]);
+    await this.throwPendingErrors();
+  }
+
+  private pipeline(kernel: string, values: Readonly<Record<string, string>>, entryPoint: string): CachedPipeline {
+    const key = `${kernel}|${entryPoint}|${JSON.stringify(values)}`;
+    let cached = this.pipelines.get(key);
+    if (!cached) {
+      const code = shaderSource(kernel, values);
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ label: kernel, code });
+      const pipeline = this.device.createComputePipeline({ label: kernel, layout: 'auto', compute: { module, entryPoint } });
+      cached = { pipeline, layout: pipeline.getBindGroupLayout(0), id: this.pipelines.size };
+      this.compileChecks.push(
+        this.device.popErrorScope().then(async (err) => {
+          if (!err) return;
+          const info = await module.getCompilationInfo();
+          const details = info.messages.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`).join('\n');
+          this.compileErrors.push(`WGSL kernel '${kernel}' failed to compile: ${err.message.split('\n')[0]}${details ? `\n${details}` : ''}`);
+        }),
+      );
+      this.pipelines.set(key, cached);
+    }
+    return cached;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+    return id;
+  }
+
+  /** The bind group of `buffers` at bindings 0..n-1 for `pipeline`, from the cache when it is there. */
+  private bindGroup(pipeline: CachedPipeline, buffers: GPUBuffer[]): GPUBindGroup {
+    const key = `${pipeline.id}|${buffers.map((b) => this.bufferId(b)).join(',')}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      group = this.device.createBindGroup({ layout: pipeline.layout, entries });
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  private uniform(kernel: string, u: Uniforms): GPUBuffer {
+    const bytes = u.bytes();
+    const key = `${kernel}|${Array.from(bytes).join(',')}`;
+    let b = this.uniformCache.get(key);
+    if (!b) {
+      b = this.device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+      new Uint8Array(b.getMappedRange()).set(bytes);
+      b.unmap();
+      this.uniformCache.set(key, b);
+    }
+    return b;
+  }
+
+  /** @internal Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1) then the uniform block. */
+  dispatch(kernel: string, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], u: Uniforms, groups: [number, number, number], entryPoint = 'main'): void {
+    this.check();
+    if (groups.some((g) => g === 0)) return;
+    if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
+    const pipeline = this.pipeline(kernel, values, entryPoint);
+    const bindGroup = this.bindGroup(pipeline, [...buffers, this.uniform(kernel, u)]);
+    this.pass ??= this.commandEncoder().beginComputePass();
+    this.pass.setPipeline(pipeline.pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(...groups);
+    if (++this.pending >= MAX_PENDING) this.flush();
+  }
+
+  /** `count` workgroups laid out in x (and y past the per-dimension limit). */
+  static fold(count: number): [number, number, number] {
+    if (count <= MAX_WORKGROUPS_PER_DIM) return [count, 1, 1];
+    const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIM);
+    return [Math.ceil(count / y), y, 1];
+  }
+
+  protected runProgram(program: Program, buffers: GPUBuffer[], u: Uniforms): void {
+    this.dispatch(program.kernel, program.values, buffers, u, program.groups);
+  }
+
+  destroy(): void {
+    if (this.lostReason === null) {
+      try {
+        this.flush();
+      } catch {
+        // A device that is going away may refuse the last submit; nothing is waiting on it.
+      }
+    }
+    this.bindGroups.clear();
+    for (const b of this.uniformCache.values()) b.destroy();
+    this.uniformCache.clear();
+    if (this.lostReason === null) this.device.destroy();
+    // Dawn aborts natively when its GPU instance is collected right after a device destroy:
+    // keep the instance for the rest of the process (it does not keep Node alive).
+    retiredGpuHandles.push(this.gpuHandle);
+  }
+}
