@@ -12,6 +12,11 @@ export * as nn from './nn/index.js';
 export { computeMasks, rampedDensity, type MaskConfig, type MaskMethod, type Scope } from './prune/masks.js';
 export * as prune from './prune/index.js';
 export * as sparse from './sparse/index.js';
+export * as data from './data/index.js';
+export * as report from './report/index.js';
+export { trainModel, type TrainModelOptions, type TrainListener, type StepInfo, type RunReport, type LayerReport } from './train/loop.js';
+export { resolveOptions, checkOptions, DEFAULT_OPTIONS, TRAIN_METHODS, type RunOptions, type TrainMethod, type EpochMetrics, type DataName, type FinetuneLayers } from './train/options.js';
+export { evaluate } from './train/evaluate.js';
 
 import { getBackend } from './engine.js';
 import type { MemoryInfo } from './backend/backend.js';

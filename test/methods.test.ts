@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertUsageErrors, runCli } from './cli.js';
-import { DEFAULT_OPTIONS, type TrainOptions, type TrainReportWithMethod, train } from '../src/train/train.js';
+import { DEFAULT_OPTIONS, type TrainOptions, type TrainReport, train } from '../src/train/train.js';
 import './devices.js';
 
-async function run(options: Partial<TrainOptions>): Promise<{ report: TrainReportWithMethod; saved: Record<string, unknown>; warnings: string[] }> {
+async function run(options: Partial<TrainOptions>): Promise<{ report: TrainReport; saved: Record<string, unknown>; warnings: string[] }> {
   const out = mkdtempSync(join(tmpdir(), `ticketgrad-${options.method}-`));
   const warnings: string[] = [];
   const report = await train({

@@ -1,4 +1,4 @@
-// The pruning methods of ALGORITHMS.md 3 below the training loop: masked training (masks
+// The pruning methods of docs/algorithms.md 3 below the training loop: masked training (masks
 // survive momentum and weight decay), pruning at init (magnitude, random, ERK, SNIP, SynFlow's
 // float32 safety and the layer collapse it avoids), IMP's schedule and rewinding, Gem-Miner's
 // scores, Early-Bird's detector and channel pruning, and iterative hard thresholding.

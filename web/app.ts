@@ -3,9 +3,6 @@
 // all-zero kernels, and compare with the dense baseline. Browser-only (uses the DOM).
 
 import * as tg from '../src/index.js';
-import { type Split, subset } from '../src/data/dataset.js';
-import { fetchMnist } from '../src/data/mnist-digits.js';
-import { type LineSeries, lineChart } from '../src/report/svg.js';
 import { type EpochReport, type LayerSummary, PAGE_MODELS, type PageModel, type RunConfig, type RunResult, trainRun } from './trainer.js';
 
 type RunKind = 'ticket' | 'dense';
@@ -60,8 +57,9 @@ interface RunHistory {
 
 const history: Record<RunKind, RunHistory> = { ticket: { losses: [], epochs: [] }, dense: { losses: [], epochs: [] } };
 let shownLayers: LayerSummary[] = [];
-let mnist: Promise<Split> | null = null;
-let stopRequested = false;
+let mnist: Promise<tg.data.Split> | null = null;
+/** Aborted by the Stop button; a new one per Train. */
+let stop = new AbortController();
 
 const percent = (fraction: number, digits = 2): string => `${(100 * fraction).toFixed(digits)}%`;
 
@@ -138,15 +136,15 @@ function readConfig(): { config: RunConfig; trainSize: number } {
 
 function renderCharts(): void {
   const kinds: RunKind[] = ['ticket', 'dense'];
-  const lossSeries: LineSeries[] = kinds.filter((k) => history[k].losses.length > 0).map((k) => ({ name: RUN_LABELS[k], points: history[k].losses }));
-  ui.lossChart.innerHTML = lineChart({ title: 'Training loss (each step)', xLabel: 'epoch', yLabel: 'cross-entropy', series: lossSeries, width: 600, height: 360 });
-  const accuracySeries: LineSeries[] = kinds
+  const lossSeries: tg.report.LineSeries[] = kinds.filter((k) => history[k].losses.length > 0).map((k) => ({ name: RUN_LABELS[k], points: history[k].losses }));
+  ui.lossChart.innerHTML = tg.report.lineChart({ title: 'Training loss (each step)', xLabel: 'epoch', yLabel: 'cross-entropy', series: lossSeries, width: 600, height: 360 });
+  const accuracySeries: tg.report.LineSeries[] = kinds
     .filter((k) => history[k].epochs.length > 0)
     .flatMap((k) => [
       { name: `${RUN_LABELS[k]} test`, points: history[k].epochs.map((e): [number, number] => [e.epoch, 100 * e.testAccuracy]) },
       { name: `${RUN_LABELS[k]} train`, points: history[k].epochs.map((e): [number, number] => [e.epoch, 100 * e.trainAccuracy]) },
     ]);
-  ui.accuracyChart.innerHTML = lineChart({ title: 'Accuracy (each epoch)', xLabel: 'epoch', yLabel: 'accuracy (%)', series: accuracySeries, width: 600, height: 360 });
+  ui.accuracyChart.innerHTML = tg.report.lineChart({ title: 'Accuracy (each epoch)', xLabel: 'epoch', yLabel: 'accuracy (%)', series: accuracySeries, width: 600, height: 360 });
 }
 
 function addEpochRow(kind: RunKind, e: EpochReport): void {
@@ -211,7 +209,7 @@ function drawMask(): void {
   ui.maskCaption.textContent = `${layer.name} ${layer.shape.join('x')}: ${percent(layer.density, 1)} of the connections kept (dark). ${layout}.`;
 }
 
-async function runOne(kind: RunKind, split: Split, config: RunConfig): Promise<RunResult> {
+async function runOne(kind: RunKind, split: tg.data.Split, config: RunConfig): Promise<RunResult> {
   const label = RUN_LABELS[kind];
   return trainRun(split, config, {
     onStart: ({ lr }) => setStatus(`Training the ${label} (lr ${lr.toPrecision(3)})...`, 'training'),
@@ -226,13 +224,12 @@ async function runOne(kind: RunKind, split: Split, config: RunConfig): Promise<R
       renderCharts();
       if (kind === 'ticket') showLayers(report.layers);
     },
-    shouldStop: () => stopRequested,
-  });
+  }, stop.signal);
 }
 
 async function trainAll(): Promise<void> {
   setRunning(true);
-  stopRequested = false;
+  stop = new AbortController();
   for (const run of Object.values(history)) [run.losses, run.epochs] = [[], []];
   ui.epochTable.tBodies[0].replaceChildren();
   for (const [value, detail] of [[ui.ticketAccuracy, ui.ticketDetail], [ui.denseAccuracy, ui.denseDetail]]) {
@@ -243,19 +240,19 @@ async function trainAll(): Promise<void> {
   try {
     const { config, trainSize } = readConfig();
     setStatus('Loading MNIST (10 class files, 21 MB)...', 'loading');
-    mnist ??= fetchMnist(new URL('/mnist/', location.href), { seed: 1 });
+    mnist ??= tg.data.fetchMnist(new URL('/mnist/', location.href), { seed: 1 });
     const full = await mnist.catch((error: unknown) => {
       mnist = null;
       throw error;
     });
-    const split = { train: subset(full.train, trainSize), test: full.test };
+    const split = { train: tg.data.subset(full.train, trainSize), test: full.test };
     tg.setBackend(ui.backend.value as tg.BackendName);
 
     const ticket = await runOne('ticket', split, config);
     ui.ticketAccuracy.textContent = percent(ticket.testAccuracy);
     ui.ticketDetail.textContent = `(${percent(ticket.sparsity, 1)} sparse, binary weights, alpha ${config.alpha}, ${config.mask} masks, ${split.train.count} training digits)`;
     showLayers(ticket.layers);
-    if (ui.withDense.checked && !stopRequested) {
+    if (ui.withDense.checked && !stop.signal.aborted) {
       const dense = await runOne('dense', split, { ...config, method: 'dense' });
       ui.denseAccuracy.textContent = percent(dense.testAccuracy);
       const gap = 100 * (dense.testAccuracy - ticket.testAccuracy);
@@ -263,7 +260,7 @@ async function trainAll(): Promise<void> {
     } else if (!ui.withDense.checked) {
       ui.denseDetail.textContent = '(not trained: tick "then train the dense baseline")';
     }
-    if (stopRequested) setStatus('Stopped.', 'stopped');
+    if (stop.signal.aborted) setStatus('Stopped.', 'stopped');
     else setStatus(`Done: ticket ${percent(ticket.testAccuracy)} test accuracy on ${full.test.count} test digits.`, 'done');
   } catch (error) {
     setStatus(`Error: ${(error as Error).message}`, 'error');
@@ -278,7 +275,7 @@ ui.form.addEventListener('submit', (event) => {
   void trainAll();
 });
 ui.stop.addEventListener('click', () => {
-  stopRequested = true;
+  stop.abort();
   setStatus('Stopping: evaluating what is trained so far...', 'training');
 });
 ui.maskLayer.addEventListener('change', drawMask);

@@ -13,7 +13,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { packageDigitsDir } from '../src/data/mnist.js';
+import { packageDigitsDir } from '../src/node.js';
 
 /** The repository root (this file runs as dist/web/serve.js). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -4,13 +4,7 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../init.js';
 import { MODEL_NAMES } from '../nn/models.js';
-import { DEFAULT_OPTIONS, type TrainOptions } from '../train/train.js';
-import { defaultFinetuneLr, resolveMethodOptions } from '../train/pruning-methods.js';
-import { TRAIN_METHODS, type TrainMethod } from '../train/options.js';
-import type { Scope } from '../prune/masks.js';
-import { INIT_PRUNE_METHODS, type InitPruneMethod, defaultPruneScope } from '../prune/at-init.js';
-
-const D = DEFAULT_OPTIONS;
+import { TRAIN_METHODS, type TrainOptions, resolveOptions } from '../train/options.js';
 
 export class UsageError extends Error {
   /** node:util parseArgs's error as one line (its hints, such as `--width=-1` for values starting with a dash, included). */
@@ -43,18 +37,6 @@ const STRING_FLAGS = ['model', 'data', 'data-dir', 'width', 'train-size', 'metho
   'optimizer', 'momentum', 'weight-decay', 'schedule', 'ramp-epochs', 'finetune', 'finetune-epochs', 'finetune-lr', 'seed', 'backend', 'threads', 'out', 'dense-run',
   'rewind', 'rounds', 'output-rate', 'prune-rounds', 'prune-batches', 'gm-lambda', 'eb-l1'];
 
-/** Flags that only one family of methods reads. */
-const METHOD_FLAGS: Record<string, readonly TrainMethod[]> = {
-  rewind: ['imp'], rounds: ['imp'], 'output-rate': ['imp'], 'prune-rounds': ['synflow', 'snip', 'magnitude'], 'prune-batches': ['snip'],
-  'gm-lambda': ['gemminer'], 'eb-l1': ['earlybird'],
-};
-
-/** The scope a method selects in unless --scope says otherwise (Gem-Miner and Early-Bird always select globally). */
-function defaultScope(method: TrainMethod): Scope {
-  if ((INIT_PRUNE_METHODS as readonly string[]).includes(method)) return defaultPruneScope(method as InitPruneMethod);
-  return method === 'gemminer' || method === 'earlybird' ? 'global' : D.scope;
-}
-
 export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   let parsed;
   try {
@@ -75,62 +57,52 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v.help) return 'help';
   const s = (k: string): string | undefined => v[k] as string | undefined;
-  const method = choice('method', s('method'), TRAIN_METHODS) ?? D.method;
-  for (const [flag, methods] of Object.entries(METHOD_FLAGS)) {
-    if (s(flag) !== undefined && !methods.includes(method)) throw new UsageError(`--${flag} applies to ${methods.join(', ')}, not to ${method}`);
-  }
-  if (s('scope') === 'layer' && (method === 'gemminer' || method === 'earlybird')) throw new UsageError(`--method ${method} selects globally; --scope layer does not apply`);
-  const o: TrainOptions = {
-    ...D,
-    model: choice('model', s('model'), MODEL_NAMES) ?? D.model,
-    data: choice('data', s('data'), ['mnist', 'cifar10', 'synthetic'] as const) ?? D.data,
+  // Only what was given: resolveOptions adds the defaults (some depend on the method) and
+  // refuses options that the method would ignore.
+  const given: Partial<TrainOptions> = {
+    model: choice('model', s('model'), MODEL_NAMES),
+    data: choice('data', s('data'), ['mnist', 'cifar10', 'synthetic'] as const),
     dataDir: s('data-dir'),
-    width: num('width', s('width'), (x) => x > 0 && x <= MAX_WIDTH, `a number in (0, ${MAX_WIDTH}]`) ?? D.width,
+    width: num('width', s('width'), (x) => x > 0 && x <= MAX_WIDTH, `a number in (0, ${MAX_WIDTH}]`),
     trainSize: num('train-size', s('train-size'), int(1), 'an integer >= 1'),
-    method,
-    sparsity: num('sparsity', s('sparsity'), (x) => x >= 0 && x < 1, 'a number in [0, 1)') ?? D.sparsity,
-    scope: choice('scope', s('scope'), ['layer', 'global'] as const) ?? defaultScope(method),
-    mask: choice('mask', s('mask'), ['sort', 'threshold'] as const) ?? D.mask,
+    method: choice('method', s('method'), TRAIN_METHODS),
+    sparsity: num('sparsity', s('sparsity'), (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+    scope: choice('scope', s('scope'), ['layer', 'global'] as const),
+    mask: choice('mask', s('mask'), ['sort', 'threshold'] as const),
     tau: num('tau', s('tau'), (x) => x >= 0, 'a number >= 0'),
-    alpha: num('alpha', s('alpha'), (x) => x >= 1, 'a number >= 1') ?? D.alpha,
-    initScale: choice('init-scale', s('init-scale'), ['density', 'none'] as const) ?? D.initScale,
-    epochs: num('epochs', s('epochs'), int(1), 'an integer >= 1') ?? D.epochs,
-    batch: num('batch', s('batch'), int(1), 'an integer >= 1') ?? D.batch,
+    alpha: num('alpha', s('alpha'), (x) => x >= 1, 'a number >= 1'),
+    initScale: choice('init-scale', s('init-scale'), ['density', 'none'] as const),
+    epochs: num('epochs', s('epochs'), int(1), 'an integer >= 1'),
+    batch: num('batch', s('batch'), int(1), 'an integer >= 1'),
     lr: num('lr', s('lr'), (x) => x > 0, 'a number > 0'),
-    optimizer: choice('optimizer', s('optimizer'), ['sgd', 'adam'] as const) ?? D.optimizer,
-    momentum: num('momentum', s('momentum'), (x) => x >= 0 && x < 1, 'a number in [0, 1)') ?? D.momentum,
-    weightDecay: num('weight-decay', s('weight-decay'), (x) => x >= 0, 'a number >= 0') ?? D.weightDecay,
-    schedule: choice('schedule', s('schedule'), ['cosine', 'step', 'constant'] as const) ?? D.schedule,
-    rampEpochs: num('ramp-epochs', s('ramp-epochs'), int(0), 'an integer >= 0') ?? D.rampEpochs,
-    finetune: choice('finetune', s('finetune'), ['none', 'last', 'first', 'full'] as const) ?? D.finetune,
-    finetuneEpochs: num('finetune-epochs', s('finetune-epochs'), int(0), 'an integer >= 0') ?? D.finetuneEpochs,
-    finetuneLr: num('finetune-lr', s('finetune-lr'), (x) => x > 0, 'a number > 0') ?? defaultFinetuneLr(method, D.finetuneLr),
-    seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]') ?? D.seed,
-    backend: choice('backend', s('backend'), BACKEND_CHOICES) ?? D.backend,
+    optimizer: choice('optimizer', s('optimizer'), ['sgd', 'adam'] as const),
+    momentum: num('momentum', s('momentum'), (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+    weightDecay: num('weight-decay', s('weight-decay'), (x) => x >= 0, 'a number >= 0'),
+    schedule: choice('schedule', s('schedule'), ['cosine', 'step', 'constant'] as const),
+    rampEpochs: num('ramp-epochs', s('ramp-epochs'), int(0), 'an integer >= 0'),
+    finetune: choice('finetune', s('finetune'), ['none', 'last', 'first', 'full'] as const),
+    finetuneEpochs: num('finetune-epochs', s('finetune-epochs'), int(0), 'an integer >= 0'),
+    finetuneLr: num('finetune-lr', s('finetune-lr'), (x) => x > 0, 'a number > 0'),
+    seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]'),
+    backend: choice('backend', s('backend'), BACKEND_CHOICES),
     threads: num('threads', s('threads'), (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]'),
-    out: '',
+    out: s('out'),
     denseRun: s('dense-run'),
     verbose: !v.quiet,
-    rewind: num('rewind', s('rewind'), int(0), 'an integer >= 0 (steps)') ?? D.rewind,
+    rewind: num('rewind', s('rewind'), int(0), 'an integer >= 0 (steps)'),
     rounds: num('rounds', s('rounds'), int(1), 'an integer >= 1'),
-    outputRate: num('output-rate', s('output-rate'), (x) => x >= 0 && x <= 1, 'a number in [0, 1]') ?? D.outputRate,
+    outputRate: num('output-rate', s('output-rate'), (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
     pruneRounds: num('prune-rounds', s('prune-rounds'), int(1), 'an integer >= 1'),
-    pruneBatches: num('prune-batches', s('prune-batches'), int(1), 'an integer >= 1') ?? D.pruneBatches,
-    gmLambda: num('gm-lambda', s('gm-lambda'), (x) => x >= 0, 'a number >= 0') ?? D.gmLambda,
-    ebL1: num('eb-l1', s('eb-l1'), (x) => x >= 0, 'a number >= 0') ?? D.ebL1,
-    batchNorm: v.batchnorm === true || D.batchNorm,
+    pruneBatches: num('prune-batches', s('prune-batches'), int(1), 'an integer >= 1'),
+    gmLambda: num('gm-lambda', s('gm-lambda'), (x) => x >= 0, 'a number >= 0'),
+    ebL1: num('eb-l1', s('eb-l1'), (x) => x >= 0, 'a number >= 0'),
+    batchNorm: v.batchnorm === true ? true : undefined,
   };
-  if (o.data === 'cifar10' && !o.dataDir) throw new UsageError('--data cifar10 needs --data-dir DIR');
-  if (o.threads !== undefined && o.backend !== 'wasm' && o.backend !== 'auto') throw new UsageError(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);
+  let o;
   try {
-    resolveMethodOptions(o);
+    o = resolveOptions(given);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (o.tau !== undefined && o.scope === 'global') throw new UsageError('--tau is a fixed per-weight threshold; it cannot be combined with --scope global');
-  // With a fixed threshold there is no top-k to compute and no target sparsity: flags that set them would be ignored.
-  if (o.tau !== undefined && o.mask === 'sort') throw new UsageError('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask sort');
-  if (o.tau !== undefined && s('sparsity') !== undefined) throw new UsageError('--tau is a fixed threshold: the sparsity follows the scores, so leave out --sparsity');
-  o.out = s('out') ?? `runs/${o.model}-${o.method}-${o.sparsity}`;
-  return o;
+  return { ...o, out: o.out ?? `runs/${o.model}-${o.method}-${o.sparsity}` };
 }

@@ -2,11 +2,11 @@
 
 import { relative } from 'node:path';
 import { shutdown } from '../engine.js';
-import { DEFAULT_OPTIONS, type TrainOptions, train } from '../train/train.js';
+import { type TrainOptions, train } from '../train/train.js';
 import { MODEL_NAMES } from '../nn/models.js';
-import { defaultFinetuneLr } from '../train/pruning-methods.js';
-import { TRAIN_METHODS } from '../train/options.js';
+import { DEFAULT_OPTIONS, TRAIN_METHODS, defaultFinetuneLr } from '../train/options.js';
 import { UsageError, parseTrainArgs } from './args.js';
+import { progressListener } from './progress.js';
 import { analyzeCommand, exportCommand, inferCommand } from './tickets.js';
 import { sweepCommand } from './sweep.js';
 
@@ -56,7 +56,7 @@ Optimisation
 Fine-tuning with the mask fixed (mpt, edgepopup; gemminer and earlybird retrain every layer)
   --finetune NAME       none | last | first | full (default ${D.finetune})
   --finetune-epochs N   (default ${D.finetuneEpochs}); also gemminer's fine-tuning and earlybird's retraining
-  --finetune-lr X       (default ${D.finetuneLr}; ${defaultFinetuneLr('gemminer', 0)} for gemminer, ${defaultFinetuneLr('earlybird', 0)} for earlybird)
+  --finetune-lr X       (default ${D.finetuneLr}; ${defaultFinetuneLr('gemminer')} for gemminer, ${defaultFinetuneLr('earlybird')} for earlybird)
 
 Other pruning methods (weights trained under a fixed mask, re-applied after every step)
   imp                   rounds of train / prune 20% of the remaining |W| / rewind
@@ -105,7 +105,7 @@ threshold masks on MNIST (lenet300, sparsity 0.5, 3 epochs), written to runs/dem
 `;
 
 async function runTrain(o: TrainOptions): Promise<void> {
-  const report = await train(o);
+  const report = await train(o, progressListener(o.verbose !== false));
   const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
   console.log(
     [

@@ -10,6 +10,7 @@ import { DEFINITION_FILE, mergeSweeps, type ParseTrainArgs, planCells, readDefin
 import { resolveShard } from '../sweep/shard.js';
 import { CellConflictError } from '../sweep/state.js';
 import { parseTrainArgs, UsageError } from './args.js';
+import { progressListener } from './progress.js';
 
 export const SWEEP_HELP = `ticketgrad sweep: run a grid of train runs into one directory, resumably, optionally one shard of it
 
@@ -108,7 +109,7 @@ function merge({ out, rest, grid, shard, shards }: SweepArgs): number {
  */
 async function trainCell(options: TrainOptions): Promise<{ testAccuracy: number }> {
   try {
-    return await train(options);
+    return await train(options, progressListener(options.verbose !== false));
   } catch (e) {
     shutdown();
     throw e;

@@ -36,7 +36,7 @@ export interface PrunableOptions {
   /**
    * The weights are drawn as if the fan-in were fanIn * initDensity (default 1): a mask that
    * keeps the fraction d of the weights then keeps the layer's output variance, as the
-   * edge-popup references' scale_fan meant to (ALGORITHMS.md 1).
+   * edge-popup references' scale_fan meant to (docs/algorithms.md 1).
    */
   initDensity?: number;
 }

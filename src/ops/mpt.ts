@@ -1,4 +1,4 @@
-// The building blocks of multi-prize tickets (biprop) and edge-popup, ALGORITHMS.md 1 and 2.1:
+// The building blocks of multi-prize tickets (biprop) and edge-popup, docs/algorithms.md 1 and 2.1:
 //
 //   S     = powerProp(s, alpha)              scores with power-propagation (alpha = 1: plain)
 //   M     = topkMask(|S|, density)           exact 0/1 mask, computed without a gradient

@@ -1,4 +1,4 @@
-// Pruning at initialization (ALGORITHMS.md 3): score every weight, keep the exact top-k, then
+// Pruning at initialization (docs/algorithms.md 3): score every weight, keep the exact top-k, then
 // train the kept weights with the mask fixed (masked mode).
 //
 //   magnitude  |W|                         (at init; magnitude after training is IMP)

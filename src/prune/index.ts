@@ -1,4 +1,4 @@
-// tg.prune: the pruning methods of ALGORITHMS.md section 3, all ending in the same exact top-k.
+// tg.prune: the pruning methods of docs/algorithms.md section 3, all ending in the same exact top-k.
 
 export { computeMasks, rampedDensity, type MaskConfig, type MaskMethod, type Scope } from './masks.js';
 export { setTopkMasks, scopeGroups, reapplyMasks, layerDensities, collapseWarnings, type ScoreGroup, type LayerDensity } from './select.js';

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { makeDirectory } from '../io/dirs.js';
 import { join, relative } from 'node:path';
-import { formatDuration } from '../cli/progress.js';
+import { formatDuration } from '../report/format.js';
 import type { TrainOptions } from '../train/train.js';
 import { cellArgs, checkDefinition, expandGrid, type GridCell, type SweepDefinition } from './grid.js';
 import { sweepPlots } from './plots.js';

@@ -36,7 +36,7 @@ export function weightLearningRate(layers: PrunableLayer[]): number {
 
 /**
  * Default learning rates. dense: weightLearningRate; score training with alpha = 1: 0.1 (the calibration in
- * ALGORITHMS.md). With power-propagation the step on S is lr * (dS/ds)^2 * g, and
+ * docs/algorithms.md). With power-propagation the step on S is lr * (dS/ds)^2 * g, and
  * dS/ds = alpha|s|^(alpha-1) is small where |S| is small, so the rate is scaled to give S the
  * same initial step as alpha = 1: lr = 0.1 / (alpha^2 m^(2(alpha-1)/alpha)), m = mean initial |S|
  * over the model (LeNet-300-100: about 1.3 for alpha 2, 2.2 for alpha 3), and each layer's

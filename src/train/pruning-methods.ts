@@ -1,6 +1,6 @@
-// The training procedures of the pruning methods of ALGORITHMS.md 3 (`ticketgrad train
+// The training procedures of the pruning methods of docs/algorithms.md (`ticketgrad train
 // --method imp|synflow|snip|magnitude|random|erk|gemminer|earlybird`), on top of the epoch loop
-// that train.ts runs for every method (runPhase). Each procedure returns what it adds to
+// that loop.ts runs for every method (runPhase). Each procedure returns what it adds to
 // report.json.
 
 import { keep } from '../engine.js';
@@ -17,7 +17,7 @@ import { INIT_PRUNE_METHODS, type InitPruneMethod, type LabelledBatch, pruneAtIn
 import { Snapshot, impPrune, impRoundCount, impSchedule } from '../prune/imp.js';
 import { GemMinerSearch } from '../prune/gemminer.js';
 import { EarlyBirdDetector, applyChannelMasks, channelGroups, channelMasks, gammaPenalty, pruneChannels } from '../prune/earlybird.js';
-import { DEFAULT_EB_L1, DEFAULT_GM_LAMBDA, type EpochMetrics, type TrainMethod, type TrainOptions } from './options.js';
+import { DEFAULT_EB_L1, DEFAULT_GM_LAMBDA, type EpochMetrics, type RunOptions, type TrainMethod } from './options.js';
 import { weightLearningRate } from './learning-rates.js';
 
 /** The methods of this file (the others are score training and the dense baseline). */
@@ -46,34 +46,6 @@ export function defaultPruningLearningRate(method: PruningMethod, layers: Prunab
   return method === 'gemminer' ? GEMMINER_LR : weightLearningRate(layers);
 }
 
-/** Early-Bird retrains a BatchNorm model: lenet300's dense rate serves every model. */
-const EARLYBIRD_RETRAIN_LR = 0.05;
-
-/**
- * The CLI's default --finetune-lr per method: Gem-Miner fine-tunes at 0.01 (its recipe),
- * Early-Bird's retraining is ordinary weight training (0.05, as dense); 0.001 otherwise (the
- * fine-tuning of binarized MPT weights). Measured (lenet300, 2,000 digits, 2 epochs, density
- * 0.1): Gem-Miner 81.9% after fine-tuning at 0.001, 87.5% at 0.01; Early-Bird 68.3% at 0.001,
- * 89.6% at 0.05.
- */
-export function defaultFinetuneLr(method: TrainMethod, otherwise: number): number {
-  if (method === 'gemminer') return 0.01;
-  if (method === 'earlybird') return EARLYBIRD_RETRAIN_LR;
-  return otherwise;
-}
-
-/** The options a method fixes: Gem-Miner and Early-Bird select globally; Early-Bird needs BatchNorm. */
-export function resolveMethodOptions<T extends TrainOptions>(o: T): T {
-  if (o.finetune !== 'none' && o.method !== 'mpt' && o.method !== 'edgepopup') {
-    throw new Error(`--finetune applies to mpt and edgepopup, not to ${o.method}${o.method === 'gemminer' || o.method === 'earlybird' ? ` (${o.method} always retrains every layer: see --finetune-epochs)` : ''}`);
-  }
-  if (o.tau !== undefined && o.method !== 'mpt' && o.method !== 'edgepopup') throw new Error(`--tau applies to mpt and edgepopup, not to ${o.method}`);
-  if (o.method === 'gemminer' && o.alpha !== 1) throw new Error('--alpha applies to mpt and edgepopup scores, not to gemminer');
-  if (o.method === 'earlybird') return { ...o, scope: 'global', batchNorm: true };
-  if (o.method === 'gemminer') return { ...o, scope: 'global' };
-  return o;
-}
-
 export interface PhaseHooks {
   /** Masks recomputed from the scores before every step (mpt, edgepopup). */
   maskConfig?: (epoch: number) => MaskConfig;
@@ -90,9 +62,9 @@ export interface PhaseHooks {
 
 export type PhaseRunner = (phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks) => Promise<EpochMetrics[]>;
 
-/** What train.ts hands a method. */
+/** What the loop hands a method. */
 export interface MethodContext {
-  options: TrainOptions;
+  options: RunOptions;
   model: Module;
   layers: PrunableLayer[];
   data: Split;
@@ -108,6 +80,8 @@ export interface MethodContext {
   evaluate(): Promise<number>;
   /** Runs `fn` between device syncs; its time counts in report.maskSeconds. */
   timeMasks<T>(fn: () => T | Promise<T>): Promise<T>;
+  /** True once the run was asked to stop: a method starts no further round. */
+  stopped(): boolean;
 }
 
 export interface RoundReport {
@@ -204,7 +178,7 @@ async function trainImp(ctx: MethodContext): Promise<MethodOutcome> {
   if (rewind > stepsPerRound) throw new Error(`--rewind ${rewind}: a round has only ${stepsPerRound} steps (${o.epochs} epochs of ${Math.ceil(ctx.data.train.count / o.batch)})`);
   let rewindPoint = rewind === 0 ? new Snapshot(ctx.model) : null;
   const report: RoundReport[] = [];
-  for (let round = 0; round <= rounds; round++) {
+  for (let round = 0; round <= rounds && !ctx.stopped(); round++) {
     if (round > 0) {
       await ctx.timeMasks(() => impPrune(ctx.layers, { density: schedule.density[round], outputDensity: schedule.outputDensity[round], scope: o.scope, topk: topkOf(o.mask) }));
       rewindPoint!.restore();

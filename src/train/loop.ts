@@ -1,0 +1,310 @@
+// The training loop, the one every front end runs (train() for the CLI and sweeps, the web page,
+// library callers): a model built from the options, then score training over frozen random
+// weights (mpt, edgepopup) or weight training (dense) with optional fine-tuning under the fixed
+// mask, or one of the pruning methods' procedures (pruning-methods.ts), all on runPhase's
+// epochs; then the report. Browser-safe: it reads no file and writes none. A listener sees the
+// steps and epochs; an AbortSignal stops the run after the current step.
+
+import { keep, noGrad, scope, getBackend } from '../engine.js';
+import { type Tensor, tensor, zeros } from '../tensor.js';
+import { add, mul } from '../ops/elementwise.js';
+import { correctCount, crossEntropy } from '../ops/loss.js';
+import { Adam, SGD } from '../optim/optimizers.js';
+import { cosineSchedule, constantSchedule, multiStepSchedule, type Schedule } from '../optim/schedules.js';
+import { type Split, batches } from '../data/dataset.js';
+import { createModel, prunableLayers } from '../nn/models.js';
+import type { Module } from '../nn/module.js';
+import type { PrunableLayer } from '../nn/prunable.js';
+import { computeMasks, type MaskConfig, rampedDensity } from '../prune/masks.js';
+import { collapseWarning } from '../prune/select.js';
+import { analyzeTicket } from '../sparse/analyze.js';
+import { modelKernelCounts } from '../sparse/checkpoint.js';
+import { type MethodOutcome, type PhaseHooks, defaultPruningLearningRate, isPruningMethod, modeOf, runPruningMethod } from './pruning-methods.js';
+import { defaultLearningRate, initDensityOf, scoreLearningRateScales } from './learning-rates.js';
+import { evaluate } from './evaluate.js';
+import { type EpochMetrics, type FinetuneLayers, type RunOptions, checkOptions } from './options.js';
+
+/** Test batches of evaluation (only memory depends on it). */
+const EVAL_BATCH = 500;
+
+export interface LayerReport {
+  name: string;
+  shape: number[];
+  density: number;
+  /** k x k kernels (one per output-input channel pair; single weights in linear layers) that are entirely zero. */
+  zeroKernels: number;
+  kernels: number;
+  /** Output feature-map size [H, W] ([1, 1] for linear layers). */
+  outputSize: [number, number];
+  /** This layer's acceleration rate (Eq. 4); null when all its kernels are zero. */
+  accelerationRate: number | null;
+  binaryAlpha?: number;
+}
+
+/** What a run found: report.json's fields, and what the method adds (IMP's rounds, Early-Bird's epoch, ...). */
+export type RunReport = {
+  testAccuracy: number;
+  sparsity: number;
+  layers: LayerReport[];
+  /** All-zero kernels over all kernels of the conv layers (k > 1); null without conv layers. */
+  zeroKernelFraction: number | null;
+  /** The acceleration rate of Eq. 4 over all prunable layers (src/sparse/analyze.ts). */
+  accelerationRate: number | null;
+  epochSeconds: number[];
+  /** Device time of mask computation: per-step masks, and the pruning steps of the other methods. */
+  maskSeconds: number;
+  backend: string;
+  adapter: string;
+  options: RunOptions & { lr: number };
+  /** Problems found on the way, e.g. a layer pruned entirely (layer collapse). */
+  warnings: string[];
+  /** Present (true) when the run was stopped by its signal before it finished. */
+  stopped?: true;
+  metrics: EpochMetrics[];
+} & Omit<MethodOutcome, 'testAccuracy'>;
+
+/** A training step, as the listener sees it. */
+export interface StepInfo {
+  phase: EpochMetrics['phase'];
+  /** 1-based, within the phase (and IMP's round). */
+  epoch: number;
+  epochs: number;
+  /** 1-based, within the epoch. */
+  step: number;
+  steps: number;
+  /**
+   * Read from the device every `readEvery` steps and at an epoch's last step; undefined between:
+   * this step's loss, and the epoch's mean loss and accuracy so far.
+   */
+  loss?: number;
+  meanLoss?: number;
+  meanAccuracy?: number;
+}
+
+export interface TrainListener {
+  /**
+   * Read the loss every this many steps (0, the default: only at the end of each epoch). Each
+   * read waits for the device, so a live chart pays for its points.
+   */
+  readEvery?: number;
+  /** The model is built, the rate chosen; nothing is trained yet. */
+  onStart?(info: { model: Module; lr: number; stepsPerEpoch: number }): void;
+  onEpochStart?(info: { phase: EpochMetrics['phase']; epoch: number; epochs: number; steps: number }): void;
+  onStep?(info: StepInfo): void;
+  /** After each epoch's evaluation; the model holds that epoch's masks (read them here). */
+  onEpoch?(metrics: EpochMetrics, model: Module): void | Promise<void>;
+  /** A line of the run's log (what it chose, a method's progress). */
+  onLog?(line: string): void;
+}
+
+export interface TrainModelOptions {
+  listener?: TrainListener;
+  /** Checked before every step: once aborted, the partial epoch is evaluated and the run ends. */
+  signal?: AbortSignal;
+}
+
+function makeSchedule(kind: RunOptions['schedule'], lr: number, epochs: number): Schedule {
+  if (kind === 'cosine') return cosineSchedule(lr, epochs);
+  // x0.1 at half and at three quarters of the epochs; never at the first epoch, and never twice
+  // at one epoch (a 1-epoch run keeps lr, a 2-epoch run decays once).
+  if (kind === 'step') return multiStepSchedule(lr, [...new Set([Math.floor(epochs * 0.5), Math.floor(epochs * 0.75)].filter((e) => e >= 1))]);
+  return constantSchedule(lr);
+}
+
+function makeOptimizer(kind: RunOptions['optimizer'], params: Tensor[], lr: number, o: RunOptions, lrScale?: number[]): SGD | Adam {
+  if (params.length === 0) throw new Error('nothing to train: no parameter requires a gradient');
+  return kind === 'adam' ? new Adam(params, { lr, lrScale, weightDecay: o.weightDecay }) : new SGD(params, { lr, lrScale, momentum: o.momentum, weightDecay: o.weightDecay });
+}
+
+async function layerReports(model: Module): Promise<{ layers: LayerReport[]; zeroKernelFraction: number | null; accelerationRate: number | null }> {
+  const counts = await modelKernelCounts(model);
+  const analysis = analyzeTicket(counts);
+  const layers: LayerReport[] = [];
+  for (const [i, [name, layer]] of prunableLayers(model).entries()) {
+    const a = analysis.layers[i];
+    const report: LayerReport = {
+      name, shape: [...layer.weight.shape], density: counts[i].keptWeights / layer.weight.size, zeroKernels: a.zeroKernels, kernels: a.kernels,
+      outputSize: a.outputSize, accelerationRate: a.accelerationRate,
+    };
+    if (layer.binaryAlpha) report.binaryAlpha = await layer.binaryAlpha.item();
+    layers.push(report);
+  }
+  return { layers, zeroKernelFraction: analysis.zeroKernelFraction, accelerationRate: analysis.accelerationRate };
+}
+
+function selectFinetuneLayers(layers: PrunableLayer[], which: FinetuneLayers): PrunableLayer[] {
+  if (which === 'last') return layers.slice(-1);
+  if (which === 'first') return layers.slice(0, 1);
+  if (which === 'full') return layers;
+  return [];
+}
+
+/** A NaN or infinite loss ends the run with the reason, instead of training on NaN scores. */
+function checkFinite(loss: number, phase: string, epoch: number, step: number): void {
+  if (Number.isFinite(loss)) return;
+  throw new Error(`${phase} epoch ${epoch + 1}, step ${step}: the training loss is ${loss}: training diverged (a lower learning rate may help)`);
+}
+
+/**
+ * Trains a model on `data` with the default backend as `options` say (resolveOptions fills
+ * them) and returns it with its report. The caller owns the model: dispose it when done. The
+ * model is disposed here when the run fails.
+ */
+export async function trainModel(options: RunOptions, data: Split, { listener = {}, signal }: TrainModelOptions = {}): Promise<{ model: Module; report: RunReport }> {
+  const o = checkOptions(options);
+  const log = (line: string): void => listener.onLog?.(line);
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    if (warnings.includes(message)) return;
+    warnings.push(message);
+    (o.onWarning ?? ((m: string) => console.error(`ticketgrad: warning: ${m}`)))(message);
+  };
+  const backend = getBackend();
+  const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm, initDensity: initDensityOf(o.method, o.sparsity, o.initScale, o.tau) });
+  try {
+    const layers = prunableLayers(model).map(([, l]) => l);
+    const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method, layers) : defaultLearningRate(o.method, o.alpha, layers));
+    const density = 1 - o.sparsity;
+    const steps = Math.ceil(data.train.count / o.batch);
+    log(`ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`);
+    listener.onStart?.({ model, lr, stepsPerEpoch: steps });
+    const metrics: EpochMetrics[] = [];
+    const readEvery = listener.readEvery ?? 0;
+    const stopped = (): boolean => signal?.aborted === true;
+
+    async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks): Promise<EpochMetrics[]> {
+      const { maskConfig, extraLoss, afterStep } = hooks;
+      const phaseMetrics: EpochMetrics[] = [];
+      for (let epoch = 0; epoch < epochs && !stopped(); epoch++) {
+        optimizer.lr = schedule(epoch);
+        const started = performance.now();
+        let maskMs = 0;
+        const lossSum = keep(zeros([]));
+        const correct = keep(zeros([]));
+        listener.onEpochStart?.({ phase, epoch: epoch + 1, epochs, steps });
+        let seen = 0, step = 0;
+        // Fine-tuning keeps the mask of the last score-training epoch.
+        const epochDensity = maskConfig ? maskConfig(epoch).density : o.method === 'dense' ? 1 : density;
+        for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
+          if (stopped()) break;
+          if (maskConfig) {
+            // Synchronised so that maskSeconds is the device time of the mask kernels alone.
+            await backend.sync();
+            const t0 = performance.now();
+            computeMasks(model, maskConfig(epoch));
+            await backend.sync();
+            maskMs += performance.now() - t0;
+          }
+          const read = readEvery > 0 && ((step + 1) % readEvery === 0 || step + 1 === steps);
+          const stepLoss = scope(() => {
+            const logits = model.forward(tensor(b.images, [b.size, ...data.train.shape]));
+            // Dataset labels are valid class indices: one upload serves the loss and the count.
+            const labels = tensor(b.labels);
+            const loss = crossEntropy(logits, labels);
+            (extraLoss ? add(loss, extraLoss()) : loss).backward();
+            optimizer.step();
+            optimizer.zeroGrad();
+            afterStep?.();
+            noGrad(() => {
+              lossSum.assign(add(lossSum, mul(loss, b.size)));
+              correct.assign(add(correct, correctCount(logits, labels)));
+            });
+            return read ? loss.detach() : undefined;
+          });
+          seen += b.size;
+          step++;
+          if (stepLoss) {
+            const [loss, l, c] = [await stepLoss.item(), await lossSum.item(), await correct.item()];
+            stepLoss.dispose();
+            checkFinite(l, phase, epoch, step);
+            listener.onStep?.({ phase, epoch: epoch + 1, epochs, step, steps, loss, meanLoss: l / seen, meanAccuracy: c / seen });
+          } else listener.onStep?.({ phase, epoch: epoch + 1, epochs, step, steps });
+        }
+        if (seen === 0 && stopped()) {
+          lossSum.dispose();
+          correct.dispose();
+          break;
+        }
+        const trainLoss = (await lossSum.item()) / seen;
+        checkFinite(trainLoss, phase, epoch, step);
+        const trainAccuracy = (await correct.item()) / seen;
+        lossSum.dispose();
+        correct.dispose();
+        const seconds = (performance.now() - started) / 1000;
+        // Evaluate with the mask of the scores after the last update.
+        if (maskConfig) computeMasks(model, maskConfig(epoch));
+        const testAccuracy = await evaluate(model, data.test, EVAL_BATCH);
+        const m: EpochMetrics = {
+          phase, ...(hooks.round !== undefined ? { round: hooks.round } : {}), epoch: epoch + 1, lr: optimizer.lr,
+          density: hooks.density ? await hooks.density() : epochDensity, trainLoss, trainAccuracy, testAccuracy, seconds, maskSeconds: maskMs / 1000,
+        };
+        metrics.push(m);
+        phaseMetrics.push(m);
+        await listener.onEpoch?.(m, model);
+        if (await hooks.afterEpoch?.(epoch + 1)) break;
+      }
+      return phaseMetrics;
+    }
+
+    let pruneMs = 0;
+    let outcome: MethodOutcome = {};
+    if (isPruningMethod(o.method)) {
+      outcome = await runPruningMethod({
+        options: o, model, layers, data, lr, density, log, warn, runPhase, stopped,
+        optimizer: (params, rate, weightDecay) => makeOptimizer(o.optimizer, params, rate, weightDecay === undefined ? o : { ...o, weightDecay }),
+        schedule: (rate, epochs) => makeSchedule(o.schedule, rate, epochs),
+        evaluate: () => evaluate(model, data.test, EVAL_BATCH),
+        timeMasks: async (fn) => {
+          await backend.sync();
+          const t0 = performance.now();
+          const result = await fn();
+          await backend.sync();
+          pruneMs += performance.now() - t0;
+          return result;
+        },
+      });
+    } else {
+      const maskSchedule = o.method === 'dense' ? undefined : (epoch: number): MaskConfig => ({
+        density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
+      });
+      const params = model.parameters();
+      const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
+      await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
+      optimizer.dispose();
+
+      if (o.finetune !== 'none' && o.finetuneEpochs > 0 && !stopped()) {
+        const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
+        for (const l of layers) l.freezeMask(chosen.has(l));
+        const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
+        await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {});
+        ft.dispose();
+      }
+    }
+
+    const { layers: layerInfo, zeroKernelFraction, accelerationRate } = await layerReports(model);
+    const prunable = layerInfo.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
+    const kept = layerInfo.reduce((a, l) => a + l.density * l.shape.reduce((x, y) => x * y, 1), 0);
+    for (const l of layerInfo) if (l.density === 0) warn(collapseWarning(l.name));
+    const { testAccuracy: methodTestAccuracy, ...methodFields } = outcome;
+    const report: RunReport = {
+      testAccuracy: methodTestAccuracy ?? metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, EVAL_BATCH)),
+      sparsity: 1 - kept / prunable,
+      layers: layerInfo,
+      zeroKernelFraction,
+      accelerationRate,
+      epochSeconds: metrics.map((m) => m.seconds),
+      maskSeconds: metrics.reduce((a, m) => a + m.maskSeconds, 0) + pruneMs / 1000,
+      backend: backend.name,
+      adapter: backend.adapter,
+      options: { ...o, lr },
+      warnings,
+      ...(stopped() ? { stopped: true as const } : {}),
+      ...methodFields,
+      metrics,
+    };
+    return { model, report };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}

@@ -1,0 +1,105 @@
+// The training loop every front end runs (tg.trainModel): its listener's events, the stop
+// signal, and the one options resolver the CLI, the sweeps and the page share.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tg from '../src/index.js';
+import { forEachDevice } from './devices.js';
+
+const split = tg.data.loadSynthetic({ train: 300, test: 100, seed: 3 });
+
+function quiet(given: Partial<tg.RunOptions>): tg.RunOptions {
+  return tg.resolveOptions({ model: 'lenet300', data: 'synthetic', width: 0.25, epochs: 2, batch: 64, verbose: false, ...given });
+}
+
+forEachDevice('trainModel: the listener sees start, each epoch start, every step (values every readEvery steps and at the last) and each epoch', async () => {
+  const events: string[] = [];
+  const steps: tg.StepInfo[] = [];
+  const { model, report } = await tg.trainModel(quiet({ method: 'mpt', alpha: 2 }), split, {
+    listener: {
+      readEvery: 2,
+      onStart: ({ lr, stepsPerEpoch }) => events.push(`start ${stepsPerEpoch} ${lr > 0}`),
+      onEpochStart: ({ phase, epoch, epochs, steps }) => events.push(`${phase} ${epoch}/${epochs} (${steps})`),
+      onStep: (s) => steps.push(s),
+      onEpoch: (m, model) => {
+        assert.equal(tg.nn.prunableLayers(model).length, 3);
+        events.push(`epoch ${m.epoch} test ${m.testAccuracy >= 0}`);
+      },
+      onLog: (line) => events.push(line.startsWith('ticketgrad train: lenet300 on synthetic') ? 'log' : line),
+    },
+  });
+  model.dispose();
+  // 300 examples in batches of 64: 5 steps per epoch.
+  assert.deepEqual(events, ['log', 'start 5 true', 'train 1/2 (5)', 'epoch 1 test true', 'train 2/2 (5)', 'epoch 2 test true']);
+  assert.equal(steps.length, 10);
+  assert.deepEqual(steps.map((s) => s.loss !== undefined), [false, true, false, true, true, false, true, false, true, true]);
+  for (const s of steps.filter((s) => s.loss !== undefined)) {
+    assert.ok(Number.isFinite(s.loss) && Number.isFinite(s.meanLoss) && s.meanAccuracy! >= 0 && s.meanAccuracy! <= 1, JSON.stringify(s));
+  }
+  // The last read of an epoch is that epoch's mean, which the metrics record.
+  assert.ok(Math.abs(steps[4].meanLoss! - report.metrics[0].trainLoss) < 1e-6 * Math.max(1, report.metrics[0].trainLoss));
+  assert.equal(steps[4].meanAccuracy, report.metrics[0].trainAccuracy);
+  assert.equal(report.metrics.length, 2);
+  assert.equal(report.stopped, undefined);
+  assert.equal(report.testAccuracy, report.metrics[1].testAccuracy);
+  assert.ok(Math.abs(report.sparsity - 0.5) < 1e-2, `sparsity ${report.sparsity}`);
+});
+
+test('trainModel: an aborted signal ends the run after the current step; the partial epoch is evaluated and the report says stopped', async () => {
+  for (const [method, extra] of [['mpt', { finetune: 'last', finetuneEpochs: 2 }], ['imp', { sparsity: 0.8 }]] as const) {
+    const stop = new AbortController();
+    let taken = 0;
+    const { model, report } = await tg.trainModel(quiet({ method, ...extra }), split, {
+      signal: stop.signal,
+      listener: {
+        onStep: () => {
+          if (++taken === 7) stop.abort();
+        },
+      },
+    });
+    model.dispose();
+    assert.equal(taken, 7, `${method}: no step after the abort`);
+    assert.equal(report.stopped, true);
+    // Epoch 1 (5 steps) and the 2 steps of epoch 2, evaluated; no fine-tuning, no further IMP round.
+    assert.deepEqual(report.metrics.map((m) => [m.phase, m.epoch]), [['train', 1], ['train', 2]], method);
+    if (method === 'imp') assert.equal(report.rounds?.length, 1);
+    assert.equal(report.testAccuracy, report.metrics[1].testAccuracy);
+  }
+  const stop = new AbortController();
+  stop.abort();
+  const { model, report } = await tg.trainModel(quiet({ method: 'dense' }), split, { signal: stop.signal });
+  model.dispose();
+  assert.deepEqual(report.metrics, [], 'aborted before the first step: nothing trained');
+  assert.equal(report.stopped, true);
+});
+
+test('resolveOptions: the defaults of ticketgrad train, with the method\'s own scope and fine-tuning rate', () => {
+  const mpt = tg.resolveOptions({});
+  assert.deepEqual({ ...mpt }, { ...tg.DEFAULT_OPTIONS });
+  assert.equal(tg.resolveOptions({ method: 'synflow' }).scope, 'global');
+  assert.equal(tg.resolveOptions({ method: 'erk' }).scope, 'layer');
+  assert.equal(tg.resolveOptions({ method: 'gemminer' }).finetuneLr, 0.01);
+  assert.equal(tg.resolveOptions({ method: 'earlybird' }).finetuneLr, 0.05);
+  assert.equal(tg.resolveOptions({ method: 'earlybird' }).batchNorm, true);
+  assert.equal(tg.resolveOptions({ method: 'mpt', finetuneLr: 0.2, scope: 'global', lr: undefined }).finetuneLr, 0.2, 'given values win; undefined is not given');
+  assert.equal(tg.resolveOptions({ method: 'mpt', lr: undefined }).lr, undefined);
+});
+
+test('resolveOptions: options another method would ignore, and combinations that cannot run, are errors naming the flag', () => {
+  const cases: [Partial<tg.RunOptions>, RegExp][] = [
+    [{ method: 'mpt', rewind: 0 }, /--rewind applies to imp, not to mpt$/],
+    [{ method: 'dense', pruneRounds: 3 }, /--prune-rounds applies to synflow, snip, magnitude, not to dense$/],
+    [{ method: 'imp', ebL1: 1e-3 }, /--eb-l1 applies to earlybird, not to imp$/],
+    [{ method: 'gemminer', scope: 'layer' }, /--method gemminer selects globally; --scope layer does not apply$/],
+    [{ tau: 0.1, sparsity: 0.5 }, /leave out --sparsity/],
+    [{ tau: 0.1, scope: 'global' }, /cannot be combined with --scope global/],
+    [{ tau: 0.1, mask: 'sort' }, /cannot be combined with --mask sort/],
+    [{ method: 'imp', tau: 0.1 }, /--tau applies to mpt and edgepopup, not to imp$/],
+    [{ method: 'snip', finetune: 'last' }, /--finetune applies to mpt and edgepopup, not to snip$/],
+    [{ method: 'gemminer', alpha: 2 }, /--alpha applies to mpt and edgepopup scores, not to gemminer$/],
+    [{ data: 'cifar10' }, /--data cifar10 needs --data-dir DIR$/],
+    [{ backend: 'cpu', threads: 2 }, /--threads applies to --backend wasm \(or auto\), not to cpu$/],
+  ];
+  for (const [given, message] of cases) assert.throws(() => tg.resolveOptions(given), message, JSON.stringify(given));
+  assert.equal(tg.resolveOptions({ method: 'imp', rewind: 3 }).rewind, 3);
+});
