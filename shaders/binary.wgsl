@@ -3,20 +3,10 @@
 // {{RANK}} (of the merged output shape; 0 when each operand is either contiguous and of the
 // output's shape or a single value, which needs no index arithmetic), {{A_AT}} / {{B_AT}} (the
 // operands' element indices: `at.x` / `at.y` when strided, else `i` or `0u`).
-// Workgroup 256, one element per invocation; dispatch: fold(ceil(size / 256)).
+// Workgroup WORKGROUP_SIZE, one element per invocation; dispatch: fold(ceil(size / WORKGROUP_SIZE)).
 #include "common"
 
 const RANK: u32 = {{RANK}}u;
-
-struct Params {
-  size: u32,
-  _rank: u32,
-  _p0: u32,
-  _p1: u32,
-  shape: Dims,
-  a_strides: Dims,
-  b_strides: Dims,
-}
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -27,10 +17,10 @@ fn op(u: f32, v: f32) -> f32 {
   return {{OP}};
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid, 256u);
+  let i = flat_index(wid, nwg, lid, WORKGROUP_SIZE);
   if (i >= p.size) { return; }
   var at = vec2<u32>(i, i);
   if (RANK > 0u) {

@@ -1,33 +1,18 @@
 // Gradient of 2-D pooling w.r.t. its input, gathered (no atomics): one invocation per input
 // element sums the output gradients of the windows that contain it; for max pooling only the
 // windows whose argmax is this element. Placeholder {{MAX}} as in pool2d_forward.
-// Workgroup 256; dispatch: fold(ceil(inputs / 256)).
+// Workgroup WORKGROUP_SIZE; dispatch: fold(ceil(inputs / WORKGROUP_SIZE)).
 #include "common"
-
-struct Params {
-  planes: u32,
-  in_h: u32,
-  in_w: u32,
-  out_h: u32,
-  out_w: u32,
-  k_h: u32,
-  k_w: u32,
-  stride_h: u32,
-  stride_w: u32,
-  pad_h: u32,
-  pad_w: u32,
-  _p0: u32,
-}
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> argmax: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = flat_index(wid, nwg, lid, 256u);
+  let i = flat_index(wid, nwg, lid, WORKGROUP_SIZE);
   if (i >= p.planes * p.in_h * p.in_w) { return; }
   let ix = i32(i % p.in_w);
   let iy = i32((i / p.in_w) % p.in_h);

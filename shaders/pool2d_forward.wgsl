@@ -2,25 +2,10 @@
 // Placeholder {{MAX}}: true for max pooling, which also writes the flat in-plane index of the
 // chosen input to `argmax` (as f32, exact below 2^24). Average pooling divides by kH*kW
 // (padding counts as zeros). Placeholder {{WINDOW}}: the statements that visit the window's
-// positions in order (src/backend/webgpu/programs.ts: poolWindow), written out one by one for
+// positions in order (src/backend/webgpu/kernels.ts: poolWindow), written out one by one for
 // small windows: a loop over a 2x2 window measured 2x slower on SwiftShader.
-// Workgroup 256; dispatch: fold(ceil(outputs / 256)).
+// Workgroup WORKGROUP_SIZE; dispatch: fold(ceil(outputs / WORKGROUP_SIZE)).
 #include "common"
-
-struct Params {
-  planes: u32,
-  in_h: u32,
-  in_w: u32,
-  out_h: u32,
-  out_w: u32,
-  k_h: u32,
-  k_w: u32,
-  stride_h: u32,
-  stride_w: u32,
-  pad_h: u32,
-  pad_w: u32,
-  _p0: u32,
-}
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -43,10 +28,10 @@ fn visit(w: Window, base: u32, iy: i32, ix: i32) -> Window {
   return Window(select(w.best, v, better), select(w.index, at, better), w.total + select(0.0, v, inside));
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let o = flat_index(wid, nwg, lid, 256u);
+  let o = flat_index(wid, nwg, lid, WORKGROUP_SIZE);
   if (o >= p.planes * p.out_h * p.out_w) { return; }
   let ox = o % p.out_w;
   let oy = (o / p.out_w) % p.out_h;

@@ -1,23 +1,16 @@
 // Bitonic top-k, step 2: one compare-exchange step (block `block`, distance `dist`) of a
 // bitonic sort of (key, position) pairs into rank order: key descending, then position
-// ascending. One invocation per pair; dispatch: fold(ceil(n / 2 / 256)).
+// ascending. One invocation per pair; dispatch: fold(ceil(n / 2 / WORKGROUP_SIZE)).
 #include "common"
-
-struct Params {
-  half: u32,
-  dist: u32,
-  block: u32,
-  _p0: u32,
-}
 
 @group(0) @binding(0) var<storage, read_write> keys: array<u32>;
 @group(0) @binding(1) var<storage, read_write> idx: array<u32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let t = flat_index(wid, nwg, lid, 256u);
+  let t = flat_index(wid, nwg, lid, WORKGROUP_SIZE);
   if (t >= p.half) { return; }
   let low = t & (p.dist - 1u);
   let i = ((t - low) << 1u) | low;

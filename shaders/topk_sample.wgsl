@@ -18,20 +18,11 @@
 /** Invocations of `bracket`: 4 on CPU-emulated GPUs (one SIMD group, so barriers cost no fiber switches), else 256. */
 const WG = {{WG}}u;
 
-struct Params {
-  /** The segment's whole vec4s. */
-  len: u32,
-  /** The index of the segment's first sampled unit. */
-  first: u32,
-  /** Units sampled from the segment (<= len, <= 16384, so j * (len % count) fits). */
-  count: u32,
-  /** `bracket`: all the sampled units, m / 4, and the ranks of the bracket ends. */
-  units: u32,
-  r_hi: u32,
-  r_lo: u32,
-  _p0: u32,
-  _p1: u32,
-}
+// The uniform block p (struct Params, generated from the layout in src/backend/webgpu/kernels.ts):
+//   len: The segment's whole vec4s.
+//   first: The index of the segment's first sampled unit.
+//   count: Units sampled from the segment (<= len, <= 16384, so j * (len % count) fits).
+//   units: `bracket`: all the sampled units, m / 4, and the ranks of the bracket ends.
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;
 @group(0) @binding(1) var<storage, read_write> samples: array<vec4<u32>>;
@@ -60,7 +51,7 @@ fn take(j: u32) {
   samples[p.first + j] = x[start + hash(p.first + j) % (stratum(j + 1u) - start)] & vec4(0x7fffffffu);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn sample(@builtin(global_invocation_id) gid: vec3<u32>) {
   _ = &work;
   if (gid.x < p.count) { take(gid.x); }

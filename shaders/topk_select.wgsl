@@ -11,13 +11,8 @@
 // candidates (a dispatch fewer for layer scope). Dispatch: [1, 1, 1].
 #include "topk_common"
 
-struct Params {
-  chunks: u32,
-  pos_bits: u32,
-  /** The first segment's chunks (it starts at position 0). */
-  first_chunks: u32,
-  _p0: u32,
-}
+// The uniform block p (struct Params, generated from the layout in src/backend/webgpu/kernels.ts):
+//   first_chunks: The first segment's chunks (it starts at position 0).
 
 @group(0) @binding(0) var<storage, read> cand_key: array<u32>;
 @group(0) @binding(1) var<storage, read> cand_pos: array<u32>;

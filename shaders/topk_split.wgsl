@@ -2,10 +2,10 @@
 // and the final fix-up of the candidates' mask.
 // - `split` (one dispatch per segment): writes the provisional mask key > HI, counts those keys
 //   into ABOVE (one atomic per invocation), and flags, per chunk and invocation, the vec4s
-//   that hold candidates (LO <= key <= HI). Chunks of 256 * per vec4s, grid-stride; `at` maps
+//   that hold candidates (LO <= key <= HI). Chunks of WORKGROUP_SIZE * per vec4s, grid-stride; `at` maps
 //   each invocation's per vec4s. Whole vec4s only: the rarely taken code for a partial last
 //   one slowed the loop down by about 10%, so `append` does it.
-//   Dispatch: up to fold(ceil(ceil(len / 4) / (256 * per))).
+//   Dispatch: up to fold(ceil(ceil(len / 4) / (WORKGROUP_SIZE * per))).
 // - `append` (one dispatch per segment, right after its `split`: same grid): appends the
 //   flagged vec4s' candidates to their chunk's region of the candidate lists (it starts at the
 //   chunk's global position and has room for all of it), one atomic per vec4 on the chunk's
@@ -23,7 +23,7 @@
 //   same for its segment. Dispatch: any grid (grid-stride).
 // - `scatter` (one dispatch per further segment; topk_select.wgsl does the first): sets the
 //   mask of the candidates the selection keeps. Grid-stride over each chunk's region.
-//   Dispatch: [g, 1, 1] with stride = g * 256.
+//   Dispatch: [g, 1, 1] with stride = g * WORKGROUP_SIZE.
 // SwiftShader runs both sides of every `if` (masked) and skips only loops that no lane enters,
 // so rare work sits in loops.
 #include "topk_common"
@@ -34,21 +34,12 @@
  */
 const WG = {{WG}}u;
 
-struct Params {
-  len: u32,
-  /** The segment's global position. */
-  offset: u32,
-  /** The global index of the segment's first chunk (its candidate count is COUNTS + chunk0). */
-  chunk0: u32,
-  /** vec4s per invocation and chunk (<= 32): chunks of 1024 * per elements. */
-  per: u32,
-  _p0: u32,
-  /** `check`: k and the number of chunks of all segments. */
-  k: u32,
-  chunks: u32,
-  /** `scatter`: the grid stride. */
-  stride: u32,
-}
+// The uniform block p (struct Params, generated from the layout in src/backend/webgpu/kernels.ts):
+//   offset: The segment's global position.
+//   chunk0: The global index of the segment's first chunk (its candidate count is COUNTS + chunk0).
+//   per: vec4s per invocation and chunk (<= 32): chunks of 4 * WORKGROUP_SIZE * per elements.
+//   k: `check`: k and the number of chunks of all segments.
+//   stride: `scatter`: the grid stride.
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;
 @group(0) @binding(1) var<storage, read_write> out: array<vec4<f32>>;
@@ -70,7 +61,7 @@ fn visit(i: u32, valid: vec4<bool>, lo: u32, hi: u32) -> vec2<u32> {
 
 /** Appends the keys `a` (positions `pos` in the segment) where n is 1 to the region of chunk c; one atomic reserves their slots. */
 fn put(c: u32, a: vec4<u32>, pos: vec4<u32>, n: vec4<u32>) {
-  var j = p.offset + c * 1024u * p.per + atomicAdd(&work[COUNTS + p.chunk0 + c], n.x + n.y + n.z + n.w);
+  var j = p.offset + c * 4u * WORKGROUP_SIZE * p.per + atomicAdd(&work[COUNTS + p.chunk0 + c], n.x + n.y + n.z + n.w);
   if (n.x != 0u) { cand_key[j] = a.x; cand_pos[j] = p.offset + pos.x; }
   j += n.x;
   if (n.y != 0u) { cand_key[j] = a.y; cand_pos[j] = p.offset + pos.y; }
@@ -87,10 +78,10 @@ fn put(c: u32, a: vec4<u32>, pos: vec4<u32>, n: vec4<u32>) {
  * consecutive vec4s (coalesced).
  */
 fn at(c: u32, lid: u32, t: u32) -> u32 {
-  return c * 256u * p.per + (lid / WG) * WG * p.per + t * WG + lid % WG;
+  return c * WORKGROUP_SIZE * p.per + (lid / WG) * WG * p.per + t * WG + lid % WG;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
   _ = &cand_key;
@@ -98,7 +89,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let hi = atomicLoad(&work[HI]);
   let lo = atomicLoad(&work[LO]);
   let full = p.len / 4u; // whole vec4s; `append` does the partial one when len % 4 != 0
-  let size = 256u * p.per;
+  let size = WORKGROUP_SIZE * p.per;
   let chunks = (p.len + 4u * size - 1u) / (4u * size);
   var above = 0u;
   for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
@@ -110,21 +101,21 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
       above += r.x;
       flagged |= r.y << t;
     }
-    flags[c * 256u + lid] = flagged;
+    flags[c * WORKGROUP_SIZE + lid] = flagged;
   }
   if (above > 0u) { atomicAdd(&work[ABOVE], above); }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn append(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
   let hi = atomicLoad(&work[HI]);
   let lo = atomicLoad(&work[LO]);
   let full = p.len / 4u;
-  let size = 256u * p.per;
+  let size = WORKGROUP_SIZE * p.per;
   let chunks = (p.len + 4u * size - 1u) / (4u * size);
   for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) {
-    var flagged = flags[c * 256u + lid];
+    var flagged = flags[c * WORKGROUP_SIZE + lid];
     while (flagged != 0u) {
       let i = at(c, lid, firstTrailingBit(flagged));
       flagged &= flagged - 1u;
@@ -148,7 +139,7 @@ fn append(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
 
 /** After a MISS: chunk c's mask is 0 and each of its elements a candidate (vec4s lane, lane + lanes, ...). */
 fn redo(c: u32, lane: u32, lanes: u32) {
-  let size = 256u * p.per;
+  let size = WORKGROUP_SIZE * p.per;
   let vecs = (p.len + 3u) / 4u;
   for (var i = c * size + lane; i < min(c * size + size, vecs); i += lanes) {
     out[i] = vec4(0.0);
@@ -157,13 +148,13 @@ fn redo(c: u32, lane: u32, lanes: u32) {
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn fallback(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
   _ = &flags;
   if (atomicLoad(&work[MISS]) == 0u) { return; }
-  let chunks = (p.len + 1024u * p.per - 1u) / (1024u * p.per);
-  for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) { redo(c, lid, 256u); }
+  let chunks = (p.len + 4u * WORKGROUP_SIZE * p.per - 1u) / (4u * WORKGROUP_SIZE * p.per);
+  for (var c = wid.y * nwg.x + wid.x; c < chunks; c += nwg.x * nwg.y) { redo(c, lid, WORKGROUP_SIZE); }
 }
 
 var<workgroup> missed: u32;
@@ -192,23 +183,23 @@ fn check(@builtin(local_invocation_index) lid: u32) {
   // The first segment's fallback pass (rare: one workgroup is enough), after the counts restart.
   if (workgroupUniformLoad(&missed) != 0u) {
     storageBarrier();
-    let chunks = (p.len + 1024u * p.per - 1u) / (1024u * p.per);
+    let chunks = (p.len + 4u * WORKGROUP_SIZE * p.per - 1u) / (4u * WORKGROUP_SIZE * p.per);
     for (var c = 0u; c < chunks; c++) { redo(c, lid, WG); }
   }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   _ = x[0];
   _ = &flags;
   let t_key = atomicLoad(&work[T_KEY]);
   let t_pos = atomicLoad(&work[T_POS]);
-  let size = 256u * p.per;
+  let size = WORKGROUP_SIZE * p.per;
   let chunks = (p.len + 4u * size - 1u) / (4u * size);
   for (var c = 0u; c < chunks; c++) {
     let base = p.offset + c * size * 4u;
     let count = atomicLoad(&work[COUNTS + p.chunk0 + c]);
-    for (var j = wid.x * 256u + lid; j < count; j += p.stride) {
+    for (var j = wid.x * WORKGROUP_SIZE + lid; j < count; j += p.stride) {
       let key = cand_key[base + j];
       let pos = cand_pos[base + j];
       if (key > t_key || (key == t_key && pos <= t_pos)) {

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import * as tg from '../src/index.js';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.js';
-import { Uniforms } from '../src/backend/webgpu/device.js';
 import { gpuTest } from './devices.js';
 
 const webgpu = (): WebGpuBackend => tg.getBackend('webgpu') as WebGpuBackend;
@@ -14,7 +13,7 @@ gpuTest('a WGSL compile error names the kernel and the line', async () => {
   const be = webgpu();
   const x = be.upload(Float32Array.of(1, 2));
   const out = be.output(2);
-  be.dispatch('unary', { OP: 'v +* s' }, [be.output(2).buffer, out.buffer], new Uniforms().u32(2).f32(0), [1, 1, 1]);
+  be.dispatch('unary', { OP: 'v +* s' }, [be.output(2).buffer, out.buffer], { size: 2, scalar: 0 }, [1, 1, 1]);
   await assert.rejects(be.read(out), /WGSL kernel 'unary' failed to compile[\s\S]*line \d+/);
   be.release(x);
 }, { label: '[webgpu]' });

@@ -3,9 +3,9 @@
 
 import type { Backend, BinaryConvWeights, BinaryOp, ConvParams, MatmulParams, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
 import { type Shape, MAX_RANK, coalesce, reductionDims, sizeOf, stridesOf } from '../../shape.js';
-import { matmulProgram, convPrograms, poolWindow } from './programs.js';
+import { GEOMETRY, fold, perElement, poolWindow } from './kernels.js';
 import { topkMaskGpu } from './topk.js';
-import { GpuDevice, Uniforms, buf } from './device.js';
+import { GpuDevice, buf } from './device.js';
 
 /** Tuning knobs. Reductions use one invocation per output when there are this many outputs... */
 const SERIAL_REDUCE_MIN_OUTPUTS = 4096;
@@ -49,6 +49,14 @@ const REDUCE_WGSL: Record<ReduceOp, { COMBINE: string; INIT: string }> = {
   max: { COMBINE: 'select(acc, v, v > acc || is_nan(v))', INIT: 'f32_neg_inf()' },
 };
 
+const convUniforms = (p: ConvParams) => ({
+  batch: p.batch, inC: p.inC, inH: p.inH, inW: p.inW, outC: p.outC, kH: p.kH, kW: p.kW, outH: p.outH, outW: p.outW, strideH: p.strideH, strideW: p.strideW, padH: p.padH, padW: p.padW,
+});
+
+const poolUniforms = (p: PoolParams) => ({
+  planes: p.batch * p.channels, in_h: p.inH, in_w: p.inW, out_h: p.outH, out_w: p.outW, k_h: p.kH, k_w: p.kW, stride_h: p.strideH, stride_w: p.strideW, pad_h: p.padH, pad_w: p.padW,
+});
+
 export class WebGpuBackend extends GpuDevice implements Backend {
   readonly name = 'webgpu' as const;
 
@@ -56,8 +64,7 @@ export class WebGpuBackend extends GpuDevice implements Backend {
 
   unary(op: UnaryOp, x: Storage, scalar: number): Storage {
     const out = this.output(x.size);
-    const u = new Uniforms().u32(x.size).f32(scalar);
-    this.dispatch('unary', { OP: UNARY_WGSL[op] }, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(x.size / 256)));
+    this.dispatch('unary', { OP: UNARY_WGSL[op] }, [buf(x), out.buffer], { size: x.size, scalar }, perElement('unary', x.size));
     return out;
   }
 
@@ -73,8 +80,8 @@ export class WebGpuBackend extends GpuDevice implements Backend {
     const c = coalesce(outShape, [aStrides, bStrides]);
     const strided = aAt === null || bAt === null;
     const values = { OP: BINARY_WGSL[op], RANK: String(strided ? c.shape.length : 0), A_AT: aAt ?? 'at.x', B_AT: bAt ?? 'at.y' };
-    const u = new Uniforms().u32(size, c.shape.length, 0, 0).dims(c.shape).dims(c.strides[0]).dims(c.strides[1]);
-    this.dispatch('binary', values, [buf(a), buf(b), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
+    const params = { size, shape: c.shape, a_strides: c.strides[0], b_strides: c.strides[1] };
+    this.dispatch('binary', values, [buf(a), buf(b), out.buffer], params, perElement('binary', size));
     return out;
   }
 
@@ -82,8 +89,7 @@ export class WebGpuBackend extends GpuDevice implements Backend {
     const size = sizeOf(outShape);
     const out = this.output(size);
     const c = coalesce(outShape, [strides]);
-    const u = new Uniforms().u32(size, c.shape.length, 0, 0).dims(c.shape).dims(c.strides[0]);
-    this.dispatch('copy_strided', { RANK: String(c.shape.length) }, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(size / 256)));
+    this.dispatch('copy_strided', { RANK: String(c.shape.length) }, [buf(x), out.buffer], { size, shape: c.shape, strides: c.strides[0] }, perElement('copy_strided', size));
     return out;
   }
 
@@ -92,56 +98,46 @@ export class WebGpuBackend extends GpuDevice implements Backend {
     const outSize = sizeOf(kept.shape);
     const out = this.output(outSize);
     if (red.shape.length > MAX_RANK || kept.shape.length > MAX_RANK) throw new Error('internal: reduce rank too high');
-    const u = new Uniforms()
-      .u32(outSize, sizeOf(red.shape), kept.shape.length, red.shape.length)
-      .dims(kept.shape).dims(kept.strides).dims(red.shape).dims(red.strides);
     const redSize = sizeOf(red.shape);
+    const params = { out_size: outSize, red_size: redSize, kept_shape: kept.shape, kept_strides: kept.strides, red_shape: red.shape, red_strides: red.strides };
     // Barriers make a workgroup per output costly; they pay off only for few, long reductions.
     const serial = this.cpuLike || outSize >= SERIAL_REDUCE_MIN_OUTPUTS || redSize <= SERIAL_REDUCE_MAX_LENGTH;
     const values = { ...REDUCE_WGSL[op], KEPT_RANK: String(kept.shape.length), RED_RANK: String(red.shape.length) };
-    if (serial) this.dispatch('reduce', values, [buf(x), out.buffer], u, WebGpuBackend.fold(Math.ceil(outSize / 64)), 'main_serial');
-    else this.dispatch('reduce', values, [buf(x), out.buffer], u, WebGpuBackend.fold(outSize));
+    if (serial) this.dispatch('reduce', values, [buf(x), out.buffer], params, perElement('reduce', outSize), 'main_serial');
+    else this.dispatch('reduce', values, [buf(x), out.buffer], params, fold(outSize));
     return out;
   }
 
   matmul(a: Storage, b: Storage, p: MatmulParams): Storage {
     const out = this.output(p.batch * p.m * p.n);
-    const u = new Uniforms().u32(p.m, p.n, p.k, p.batch, p.strideA, p.strideB, p.m * p.n, 0);
-    this.runProgram(matmulProgram(p), [buf(a), buf(b), out.buffer], u);
+    const params = { M: p.m, N: p.n, K: p.k, batch: p.batch, strideA: p.strideA, strideB: p.strideB, strideC: p.m * p.n };
+    this.dispatch('matmul', {}, [buf(a), buf(b), out.buffer], params, GEOMETRY.matmul(p));
     return out;
-  }
-
-  private convUniforms(p: ConvParams): Uniforms {
-    return new Uniforms().u32(p.batch, p.inC, p.inH, p.inW, p.outC, p.kH, p.kW, p.outH, p.outW, p.strideH, p.strideW, p.padH, p.padW, 0, 0, 0);
   }
 
   conv2d(x: Storage, w: Storage, p: ConvParams): Storage {
     const out = this.output(p.batch * p.outC * p.outH * p.outW);
-    this.runProgram(convPrograms.forward(p), [buf(x), buf(w), out.buffer], this.convUniforms(p));
+    this.dispatch('conv2d_forward', {}, [buf(x), buf(w), out.buffer], convUniforms(p), GEOMETRY.conv2d_forward(p));
     return out;
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, p: ConvParams): Storage {
     const out = this.output(p.batch * p.inC * p.inH * p.inW);
-    this.runProgram(convPrograms.backwardInput(p), [buf(dy), buf(w), out.buffer], this.convUniforms(p));
+    this.dispatch('conv2d_backward_input', {}, [buf(dy), buf(w), out.buffer], convUniforms(p), GEOMETRY.conv2d_backward_input(p));
     return out;
   }
 
   conv2dBackwardWeight(x: Storage, dy: Storage, p: ConvParams): Storage {
     const out = this.output(p.outC * p.inC * p.kH * p.kW);
-    this.runProgram(convPrograms.backwardWeight(p), [buf(x), buf(dy), out.buffer], this.convUniforms(p));
+    this.dispatch('conv2d_backward_weight', {}, [buf(x), buf(dy), out.buffer], convUniforms(p), GEOMETRY.conv2d_backward_weight(p));
     return out;
-  }
-
-  private poolUniforms(p: PoolParams): Uniforms {
-    return new Uniforms().u32(p.batch * p.channels, p.inH, p.inW, p.outH, p.outW, p.kH, p.kW, p.strideH, p.strideW, p.padH, p.padW, 0);
   }
 
   pool2d(mode: PoolMode, x: Storage, p: PoolParams): { out: Storage; argmax: Storage | null } {
     const size = p.batch * p.channels * p.outH * p.outW;
     const out = this.output(size);
     const argmax = mode === 'max' ? this.output(size) : null;
-    this.dispatch('pool2d_forward', { MAX: String(mode === 'max'), WINDOW: poolWindow(p.kH, p.kW) }, [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer], this.poolUniforms(p), WebGpuBackend.fold(Math.ceil(size / 256)));
+    this.dispatch('pool2d_forward', { MAX: String(mode === 'max'), WINDOW: poolWindow(p.kH, p.kW) }, [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer], poolUniforms(p), perElement('pool2d_forward', size));
     return { out, argmax };
   }
 
@@ -151,15 +147,14 @@ export class WebGpuBackend extends GpuDevice implements Backend {
 
   binaryConv2d(x: Storage, w: BinaryConvWeights, p: ConvParams): Storage {
     const out = this.output(p.batch * p.outC * p.outH * p.outW);
-    const u = new Uniforms().u32(p.batch, p.inC, p.inH, p.inW, p.outC, p.kH, p.kW, p.outH, p.outW, p.strideH, p.strideW, p.padH, p.padW, 0, 0).f32(w.alpha);
-    this.runProgram(convPrograms.binaryForward(p), [buf(x), buf(w.segments), buf(w.entries), out.buffer], u);
+    this.dispatch('binary_conv2d', {}, [buf(x), buf(w.segments), buf(w.entries), out.buffer], { ...convUniforms(p), alpha: w.alpha }, GEOMETRY.binary_conv2d(p));
     return out;
   }
 
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {
     const size = p.batch * p.channels * p.inH * p.inW;
     const out = this.output(size);
-    this.dispatch('pool2d_backward', { MAX: String(mode === 'max') }, [buf(dy), buf(argmax ?? dy), out.buffer], this.poolUniforms(p), WebGpuBackend.fold(Math.ceil(size / 256)));
+    this.dispatch('pool2d_backward', { MAX: String(mode === 'max') }, [buf(dy), buf(argmax ?? dy), out.buffer], poolUniforms(p), perElement('pool2d_backward', size));
     return out;
   }
 }

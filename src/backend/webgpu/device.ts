@@ -19,7 +19,8 @@
 
 import type { DType, MemoryInfo, Storage } from '../backend.js';
 import { shaderSource } from './shaders.js';
-import { MAX_WORKGROUPS_PER_DIM, type Program } from './programs.js';
+import { KERNELS, type KernelName, MAX_WORKGROUPS_PER_DIM, type ParamsOf } from './kernels.js';
+import { type UniformValues, packUniforms } from './uniforms.js';
 
 /** Tuning knobs. */
 const MAX_PENDING = 512;
@@ -42,34 +43,6 @@ export class GpuStorage implements Storage {
 
 /** The buffer behind a storage of this backend. */
 export const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
-
-/** A uniform block under construction: u32 and f32 fields, 16-byte aligned. */
-export class Uniforms {
-  private readonly words: number[] = [];
-  private readonly floats = new Set<number>();
-  u32(...values: number[]): this {
-    this.words.push(...values);
-    return this;
-  }
-  f32(value: number): this {
-    this.floats.add(this.words.length);
-    this.words.push(value);
-    return this;
-  }
-  /** Dims (outermost first) as the kernels read them: innermost first, padded into two vec4<u32>. */
-  dims(values: readonly number[]): this {
-    if (values.length > 8) throw new Error(`internal: rank ${values.length} exceeds the kernels' 8`);
-    return this.u32(...[...values].reverse(), ...new Array<number>(8 - values.length).fill(0));
-  }
-  bytes(): Uint8Array {
-    while (this.words.length % 4) this.words.push(0);
-    const out = new ArrayBuffer(this.words.length * 4);
-    const u = new Uint32Array(out);
-    const f = new Float32Array(out);
-    this.words.forEach((w, i) => (this.floats.has(i) ? (f[i] = w) : (u[i] = w)));
-    return new Uint8Array(out);
-  }
-}
 
 export class GpuDevice {
   private encoder: GPUCommandEncoder | null = null;
@@ -273,7 +246,7 @@ export class GpuDevice {
     await this.throwPendingErrors();
   }
 
-  private pipeline(kernel: string, values: Readonly<Record<string, string>>, entryPoint: string): CachedPipeline {
+  private pipeline(kernel: KernelName, values: Readonly<Record<string, string>>, entryPoint: string): CachedPipeline {
     const key = `${kernel}|${entryPoint}|${JSON.stringify(values)}`;
     let cached = this.pipelines.get(key);
     if (!cached) {
@@ -313,8 +286,7 @@ export class GpuDevice {
     return group;
   }
 
-  private uniform(kernel: string, u: Uniforms): GPUBuffer {
-    const bytes = u.bytes();
+  private uniform(kernel: string, bytes: Uint8Array): GPUBuffer {
     const key = `${kernel}|${Array.from(bytes).join(',')}`;
     let b = this.uniformCache.get(key);
     if (!b) {
@@ -326,29 +298,21 @@ export class GpuDevice {
     return b;
   }
 
-  /** @internal Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1) then the uniform block. */
-  dispatch(kernel: string, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], u: Uniforms, groups: [number, number, number], entryPoint = 'main'): void {
+  /**
+   * @internal Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1), then its
+   * uniform block with `params` (every field of the kernel's layout, by name).
+   */
+  dispatch<K extends KernelName>(kernel: K, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], params: UniformValues<ParamsOf<K>>, groups: [number, number, number], entryPoint = 'main'): void {
     this.check();
     if (groups.some((g) => g === 0)) return;
     if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
     const pipeline = this.pipeline(kernel, values, entryPoint);
-    const bindGroup = this.bindGroup(pipeline, [...buffers, this.uniform(kernel, u)]);
+    const bindGroup = this.bindGroup(pipeline, [...buffers, this.uniform(kernel, packUniforms<ParamsOf<K>>(KERNELS[kernel].params, params))]);
     this.pass ??= this.commandEncoder().beginComputePass();
     this.pass.setPipeline(pipeline.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(...groups);
     if (++this.pending >= MAX_PENDING) this.flush();
-  }
-
-  /** `count` workgroups laid out in x (and y past the per-dimension limit). */
-  static fold(count: number): [number, number, number] {
-    if (count <= MAX_WORKGROUPS_PER_DIM) return [count, 1, 1];
-    const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIM);
-    return [Math.ceil(count / y), y, 1];
-  }
-
-  protected runProgram(program: Program, buffers: GPUBuffer[], u: Uniforms): void {
-    this.dispatch(program.kernel, program.values, buffers, u, program.groups);
   }
 
   destroy(): void {

@@ -34,7 +34,8 @@
 //   5. The kept candidates' masks are set (`select` for the first segment, `scatter` others).
 
 import type { Storage, TopkMethod } from '../backend.js';
-import { GpuDevice, type GpuStorage, Uniforms, buf } from './device.js';
+import { type GpuDevice, type GpuStorage, buf } from './device.js';
+import { KERNELS, fold, perElement } from './kernels.js';
 
 /** Sample size m = clamp(SAMPLE_SCALE * n^(2/3)) keys, in vec4 units; at most 16384 keeps the stratum arithmetic in u32. */
 const SAMPLE_SCALE = 1.6;
@@ -80,20 +81,18 @@ function bitonic(gpu: GpuDevice, segments: readonly Storage[], k: number, total:
   const offsets = offsetsOf(segments);
   segments.forEach((s, i) => {
     const count = i === segments.length - 1 ? n - offsets[i] : s.size;
-    const u = new Uniforms().u32(s.size, offsets[i], count, 0);
-    gpu.dispatch('topk_bitonic_init', {}, [buf(s), keys.buffer, idx.buffer], u, GpuDevice.fold(Math.ceil(count / 256)));
+    gpu.dispatch('topk_bitonic_init', {}, [buf(s), keys.buffer, idx.buffer], { len: s.size, offset: offsets[i], count }, perElement('topk_bitonic_init', count));
   });
   const half = n / 2;
-  const groups = GpuDevice.fold(Math.ceil(half / 256));
+  const groups = perElement('topk_bitonic', half);
   for (let block = 2; block <= n; block *= 2) {
     for (let dist = block / 2; dist >= 1; dist /= 2) {
-      gpu.dispatch('topk_bitonic', {}, [keys.buffer, idx.buffer], new Uniforms().u32(half, dist, block, 0), groups);
+      gpu.dispatch('topk_bitonic', {}, [keys.buffer, idx.buffer], { half, dist, block }, groups);
     }
   }
   const masks = segments.map((s, i) => {
     const out = gpu.zeros(s.size);
-    const u = new Uniforms().u32(k, offsets[i], s.size, 0);
-    gpu.dispatch('topk_bitonic_scatter', {}, [idx.buffer, out.buffer], u, GpuDevice.fold(Math.ceil(k / 256)));
+    gpu.dispatch('topk_bitonic_scatter', {}, [idx.buffer, out.buffer], { k, offset: offsets[i], len: s.size }, perElement('topk_bitonic_scatter', k));
     return out;
   });
   gpu.release(keys);
@@ -159,10 +158,11 @@ function threshold(gpu: GpuDevice, segments: readonly Storage[], k: number, tota
   const cpuLike = gpu.cpuLike;
   // The single-workgroup kernels run one SIMD group on CPU-emulated GPUs (SwiftShader's width is
   // 4), so that their barriers switch no fibers; the split groups its vec4s the same way.
-  const wg = { WG: cpuLike ? '4' : '256' };
+  const wg = { WG: cpuLike ? '4' : String(KERNELS.topk_split.workgroupSize) };
+  const splitGroup = KERNELS.topk_split.workgroupSize;
   const offsets = offsetsOf(segments);
-  // The split's chunks (1024 * PER elements) each own a candidate region and count.
-  const chunkLength = 1024 * PER;
+  // The split's chunks (4 * workgroup * PER elements) each own a candidate region and count.
+  const chunkLength = 4 * splitGroup * PER;
   const chunks = segments.map((s) => Math.ceil(s.size / chunkLength));
   const chunk0 = offsetsOf(chunks.map((size) => ({ size })));
   const starts = segments.flatMap((_, i) => Array.from({ length: chunks[i] }, (_, c) => offsets[i] + c * chunkLength));
@@ -173,10 +173,10 @@ function threshold(gpu: GpuDevice, segments: readonly Storage[], k: number, tota
   const candKey = gpu.output(total, 'u32');
   const candPos = gpu.output(total, 'u32');
   const regions = gpu.upload(Uint32Array.from(starts)) as GpuStorage;
-  const flags = gpu.output(Math.max(...chunks) * 256, 'u32');
+  const flags = gpu.output(Math.max(...chunks) * splitGroup, 'u32');
   const masks = segments.map((s) => gpu.output(s.size));
   const bindings = (i: number): GPUBuffer[] => [buf(segments[i]), masks[i].buffer, candKey.buffer, candPos.buffer, work.buffer, flags.buffer];
-  const segmentUniforms = (i: number, stride = 0): Uniforms => new Uniforms().u32(segments[i].size, offsets[i], chunk0[i], PER, 0, 0, 0, stride);
+  const segmentUniforms = (i: number, stride = 0) => ({ len: segments[i].size, offset: offsets[i], chunk0: chunk0[i], per: PER, k: 0, chunks: 0, stride });
   // The first segment's sampling, fallback and scatter ride on the single-workgroup kernels
   // (layer scope needs no dispatch for them); the others get their own dispatches.
   const further = segments.map((_, i) => i).slice(1);
@@ -186,10 +186,11 @@ function threshold(gpu: GpuDevice, segments: readonly Storage[], k: number, tota
   const spread = BRACKET_SD * Math.sqrt(m * q * (1 - q)) + 1;
   const rHi = Math.floor((k * m) / total - spread);
   const rLo = Math.ceil((k * m) / total + spread);
-  const sampleUniforms = (i: number): Uniforms =>
-    new Uniforms().u32(Math.floor(segments[i].size / 4), split[i].first, split[i].count, m / 4, rHi >= 1 ? rHi : 0, rLo <= m ? rLo : 0, 0, 0);
+  const sampleUniforms = (i: number) => ({
+    len: Math.floor(segments[i].size / 4), first: split[i].first, count: split[i].count, units: m / 4, r_hi: rHi >= 1 ? rHi : 0, r_lo: rLo <= m ? rLo : 0,
+  });
   for (const i of further) {
-    gpu.dispatch('topk_sample', wg, [buf(segments[i]), samples.buffer, work.buffer], sampleUniforms(i), [Math.ceil(split[i].count / 256), 1, 1], 'sample');
+    gpu.dispatch('topk_sample', wg, [buf(segments[i]), samples.buffer, work.buffer], sampleUniforms(i), [Math.ceil(split[i].count / KERNELS.topk_sample.workgroupSize), 1, 1], 'sample');
   }
   gpu.dispatch('topk_sample', wg, [buf(segments[0]), samples.buffer, work.buffer], sampleUniforms(0), [1, 1, 1], 'bracket');
 
@@ -197,20 +198,20 @@ function threshold(gpu: GpuDevice, segments: readonly Storage[], k: number, tota
   // the other segments' fallback passes: no-ops after a hit; on CPU-like devices idle
   // workgroups cost, so they run few that loop over the chunks.
   segments.forEach((_, i) => {
-    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), GpuDevice.fold(chunks[i]), 'split');
-    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), GpuDevice.fold(chunks[i]), 'append');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), fold(chunks[i]), 'split');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), fold(chunks[i]), 'append');
   });
-  gpu.dispatch('topk_split', wg, bindings(0), new Uniforms().u32(segments[0].size, 0, 0, PER, 0, k, starts.length, 0), [1, 1, 1], 'check');
+  gpu.dispatch('topk_split', wg, bindings(0), { ...segmentUniforms(0), k, chunks: starts.length }, [1, 1, 1], 'check');
   for (const i of further) {
-    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), GpuDevice.fold(cpuLike ? Math.min(chunks[i], CPU_LIKE_FALLBACK_GROUPS) : chunks[i]), 'fallback');
+    gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i), fold(cpuLike ? Math.min(chunks[i], CPU_LIKE_FALLBACK_GROUPS) : chunks[i]), 'fallback');
   }
 
   // 4-5. Radix select among the candidates; the kept candidates' masks.
   const posBits = Math.max(1, 32 - Math.clz32(total - 1));
-  const select = new Uniforms().u32(starts.length, posBits, chunks[0], 0);
+  const select = { chunks: starts.length, pos_bits: posBits, first_chunks: chunks[0] };
   gpu.dispatch('topk_select', wg, [candKey.buffer, candPos.buffer, regions.buffer, work.buffer, masks[0].buffer], select, [1, 1, 1]);
-  const groups = cpuLike ? CPU_LIKE_SCATTER_GROUPS : Math.max(1, Math.min(MAX_SCATTER_GROUPS, Math.ceil(total / (256 * 64))));
-  for (const i of further) gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i, groups * 256), [groups, 1, 1], 'scatter');
+  const groups = cpuLike ? CPU_LIKE_SCATTER_GROUPS : Math.max(1, Math.min(MAX_SCATTER_GROUPS, Math.ceil(total / (splitGroup * 64))));
+  for (const i of further) gpu.dispatch('topk_split', wg, bindings(i), segmentUniforms(i, groups * splitGroup), [groups, 1, 1], 'scatter');
   for (const scratch of [work, samples, candKey, candPos, regions, flags]) gpu.release(scratch);
   return masks;
 }
