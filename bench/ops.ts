@@ -39,7 +39,7 @@ const TOLERANCE = 1e-3;
  * started with every core; each runs its jobs on `threads` of them.
  */
 function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
-  const input = (shape: number[], seed: number, requiresGrad = false): tg.Tensor => tg.tensor(randomData(shape.reduce((a, b) => a * b, 1), seed), shape, { backend, requiresGrad });
+  const input = (shape: number[], seed: number, requiresGrad = false): tg.Tensor => tg.tensor(randomData(tg.sizeOf(shape), seed), shape, { backend, requiresGrad });
   const useThreads = (): void => {
     if (threads !== undefined) (tg.getBackend('wasm') as WasmBackend).threads = threads;
   };

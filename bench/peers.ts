@@ -17,6 +17,7 @@
 // blob URLs, which Node cannot load: with no global `Worker` it runs one thread (withoutWorker).
 
 import type * as TF from '@tensorflow/tfjs';
+import { sizeOf } from '../src/shape.js';
 import type * as JAX from '@jax-js/jax';
 
 type Jax = typeof JAX;
@@ -100,7 +101,6 @@ function checkSamePadding(s: ConvShape): void {
   if (2 * s.pad !== s.k - 1) throw new Error(`conv cases assume "same" padding: pad ${s.pad} with k ${s.k}`);
 }
 
-const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 // ---------------------------------------------------------------------------
 // jax-js (wasm or webgpu device)

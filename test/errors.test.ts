@@ -128,8 +128,8 @@ forEachDevice('createModel and computeMasks reject bad options by name', () => {
   throwsMentioning(() => tg.nn.createModel('lenet300', { mode: 'mpt', input: [28, 28] as unknown as [number, number, number], classes: 10 }), ['createModel', 'input', '[28,28]']);
   throwsMentioning(() => tg.nn.createModel('lenet300', { mode: 'mpt', input, classes: 0 }), ['createModel', 'classes', '0']);
   const model = tg.nn.createModel('lenet300', { mode: 'mpt', input, classes: 10, width: 0.05 });
-  throwsMentioning(() => tg.computeMasks(model, { density: 0.5, scope: 'layer', method: 'bitonic' as tg.MaskMethod }), ['computeMasks', "'sort'", 'bitonic']);
-  throwsMentioning(() => tg.computeMasks(model, { density: 0.5, scope: 'foo' as tg.Scope, method: 'sort' }), ['computeMasks', 'scope', 'foo']);
+  throwsMentioning(() => tg.computeMasks(model, { density: 0.5, scope: 'layer', method: 'sort' as tg.TopkMethod }), ['computeMasks', "'bitonic'", 'sort']);
+  throwsMentioning(() => tg.computeMasks(model, { density: 0.5, scope: 'foo' as tg.Scope, method: 'bitonic' }), ['computeMasks', 'scope', 'foo']);
 });
 
 forEachDevice('values that are not tensors or numbers get a message, not a TypeError', () => {

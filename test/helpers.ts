@@ -59,7 +59,9 @@ export const permutationArb = (rank: number): fc.Arbitrary<number[]> => {
 
 export type Dist = 'normal' | 'positive' | 'nonzero' | 'distinct' | 'uniform';
 
-export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+import { sizeOf } from '../src/shape.js';
+
+export { sizeOf };
 
 /**
  * Host values drawn with tg.randn / tg.rand (on the CPU) from `seed`:

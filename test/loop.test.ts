@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tg from '../src/index.js';
 import { forEachDevice } from './devices.js';
+import { parseTrainArgs } from '../src/cli/args.js';
 
 const split = tg.data.loadSynthetic({ train: 300, test: 100, seed: 3 });
 
@@ -93,7 +94,7 @@ test('resolveOptions: options another method would ignore, and combinations that
     [{ method: 'gemminer', scope: 'layer' }, /--method gemminer selects globally; --scope layer does not apply$/],
     [{ tau: 0.1, sparsity: 0.5 }, /leave out --sparsity/],
     [{ tau: 0.1, scope: 'global' }, /cannot be combined with --scope global/],
-    [{ tau: 0.1, mask: 'sort' }, /cannot be combined with --mask sort/],
+    [{ tau: 0.1, mask: 'bitonic' }, /cannot be combined with --mask bitonic/],
     [{ method: 'imp', tau: 0.1 }, /--tau applies to mpt and edgepopup, not to imp$/],
     [{ method: 'snip', finetune: 'last' }, /--finetune applies to mpt and edgepopup, not to snip$/],
     [{ method: 'gemminer', alpha: 2 }, /--alpha applies to mpt and edgepopup scores, not to gemminer$/],
@@ -102,4 +103,15 @@ test('resolveOptions: options another method would ignore, and combinations that
   ];
   for (const [given, message] of cases) assert.throws(() => tg.resolveOptions(given), message, JSON.stringify(given));
   assert.equal(tg.resolveOptions({ method: 'imp', rewind: 3 }).rewind, 3);
+});
+
+test('the train flags resolve through the same options: --mask takes bitonic or threshold, and sort for bitonic', () => {
+  for (const [flag, mask] of [['bitonic', 'bitonic'], ['sort', 'bitonic'], ['threshold', 'threshold']] as const) {
+    const o = parseTrainArgs(['--mask', flag]);
+    assert.ok(o !== 'help');
+    assert.equal(o.mask, mask);
+    assert.deepEqual({ ...o, out: undefined, verbose: undefined }, { ...tg.resolveOptions({ mask }), out: undefined, verbose: undefined });
+  }
+  assert.throws(() => parseTrainArgs(['--mask', 'quick']), /--mask: expected one of bitonic, threshold, got 'quick'/);
+  assert.throws(() => parseTrainArgs(['--method', 'mpt', '--rewind', '3']), /--rewind applies to imp, not to mpt/);
 });

@@ -96,7 +96,7 @@ test('CLI: the methods and their flags', () => {
     [['train', '--method', 'imp', '--rounds', '0'], /--rounds: expected an integer >= 1, got '0'/],
     [['train', '--method', 'gemminer', '--finetune', 'last'], /--finetune applies to mpt and edgepopup, not to gemminer/],
     [['train', '--method', 'snip', '--tau', '0.1'], /--tau applies to mpt and edgepopup, not to snip/],
-    [['train', '--tau', '0.1', '--mask', 'sort'], /--tau is a fixed threshold \(no top-k to sort\); it cannot be combined with --mask sort/],
+    [['train', '--tau', '0.1', '--mask', 'sort'], /--tau is a fixed threshold \(no top-k to sort\); it cannot be combined with --mask bitonic/],
     [['train', '--tau', '0.1', '--sparsity', '0.9'], /--tau is a fixed threshold: the sparsity follows the scores, so leave out --sparsity/],
   ]);
   const help = runCli(['train', '--help']).stdout;

@@ -109,7 +109,7 @@ export async function runParityScenario(wanted: 'webgpu' | 'wasm'): Promise<Pari
     await record('MPT training steps', `${name} mask`, 'mask', present(layer.mask, 'mask'));
     await record('MPT training steps', `${name} scores`, 'float', present(layer.scores, 'scores'));
   }
-  tg.computeMasks(model, { density: 0.5, scope: 'global', method: 'sort' });
+  tg.computeMasks(model, { density: 0.5, scope: 'global', method: 'bitonic' });
   for (const [name, layer] of tg.nn.prunableLayers(model)) await record('MPT training steps', `${name} mask (global, sort)`, 'mask', present(layer.mask, 'mask'));
 
   optimizer.dispose();

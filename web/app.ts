@@ -126,7 +126,7 @@ function readConfig(): { config: RunConfig; trainSize: number } {
     method: 'mpt',
     sparsity: number(ui.sparsity, 0, 0.99),
     alpha: number(ui.alpha, 1, 4),
-    mask: ui.mask.value === 'sort' ? 'sort' : 'threshold',
+    mask: ui.mask.value === 'bitonic' ? 'bitonic' : 'threshold',
     epochs: Math.round(number(ui.epochs, 1, 50)),
     batch: BATCH,
     seed: SEED,

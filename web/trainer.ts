@@ -18,7 +18,7 @@ export interface RunConfig {
   sparsity: number;
   /** Power-propagation exponent of the scores. */
   alpha: number;
-  mask: tg.MaskMethod;
+  mask: tg.TopkMethod;
   epochs: number;
   batch: number;
   seed: number;

@@ -68,7 +68,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     method: choice('method', s('method'), TRAIN_METHODS),
     sparsity: num('sparsity', s('sparsity'), (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
     scope: choice('scope', s('scope'), ['layer', 'global'] as const),
-    mask: choice('mask', s('mask'), ['sort', 'threshold'] as const),
+    // `sort`: the bitonic sort's former name.
+    mask: choice('mask', s('mask') === 'sort' ? 'bitonic' : s('mask'), ['bitonic', 'threshold'] as const),
     tau: num('tau', s('tau'), (x) => x >= 0, 'a number >= 0'),
     alpha: num('alpha', s('alpha'), (x) => x >= 1, 'a number >= 1'),
     initScale: choice('init-scale', s('init-scale'), ['density', 'none'] as const),

@@ -4,6 +4,7 @@ import { relative } from 'node:path';
 import { shutdown } from '../engine.js';
 import { type TrainOptions, train } from '../train/train.js';
 import { MODEL_NAMES } from '../nn/models.js';
+import { sizeOf } from '../shape.js';
 import { DEFAULT_OPTIONS, TRAIN_METHODS, defaultFinetuneLr } from '../train/options.js';
 import { UsageError, parseTrainArgs } from './args.js';
 import { progressListener } from './progress.js';
@@ -34,7 +35,8 @@ Method
   --scope NAME          layer | global (default ${D.scope}; global for synflow, snip, magnitude,
                         gemminer, earlybird); mpt/edgepopup global ramps the sparsity over
                         --ramp-epochs (default ${D.rampEpochs}) when the density is <= 0.5
-  --mask NAME           sort (bitonic top-k) | threshold (parallel threshold select) (default ${D.mask})
+  --mask NAME           bitonic (top-k by a bitonic sort; also: sort) | threshold (top-k by a
+                        parallel threshold select) (default ${D.mask})
   --tau X               fixed threshold on |S| instead of a top-k (the sparsity follows the scores)
   --alpha X             power-propagation exponent of the scores, >= 1 (default ${D.alpha})
   --init-scale NAME     density | none (default ${D.initScale}): mpt, edgepopup: draw the frozen
@@ -111,7 +113,7 @@ async function runTrain(o: TrainOptions): Promise<void> {
     [
       '',
       `test accuracy   ${pct(report.testAccuracy)}${report.denseTestAccuracy !== undefined ? ` (dense ${pct(report.denseTestAccuracy)})` : ''}`,
-      `sparsity        ${pct(report.sparsity)} of ${report.layers.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0)} prunable weights`,
+      `sparsity        ${pct(report.sparsity)} of ${report.layers.reduce((a, l) => a + sizeOf(l.shape), 0)} prunable weights`,
       `epoch time      ${report.epochSeconds.map((s) => s.toFixed(1)).join(' ')} s`,
       `mask time       ${report.maskSeconds.toFixed(2)} s in total (${o.mask}${o.tau !== undefined ? `, tau ${o.tau}` : ''})`,
       ...(report.rounds ? [`imp rounds      ${report.rounds.map((r) => `${pct(r.density)}: ${pct(r.testAccuracy)}`).join(', ')}`] : []),

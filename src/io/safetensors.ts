@@ -15,6 +15,8 @@
 // breaks the rules above with an Error that says what is wrong.
 // Browser-safe: no Node imports.
 
+import { sizeOf } from '../shape.js';
+
 export interface SafetensorsTensor {
   shape: number[];
   data: Float32Array;
@@ -41,7 +43,7 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
   for (const [name, { shape, data }] of Object.entries(tensors)) {
     if (name === METADATA_KEY) throw new Error(`writeSafetensors: "${METADATA_KEY}" is reserved and cannot name a tensor`);
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`writeSafetensors: tensor "${name}" has an invalid shape [${shape.join(', ')}]`);
-    const elements = shape.reduce((a, b) => a * b, 1);
+    const elements = sizeOf(shape);
     if (data.length !== elements) throw new Error(`writeSafetensors: tensor "${name}" has shape [${shape.join(', ')}] (${elements} elements) but ${data.length} values`);
     header.push([name, { dtype: 'F32', shape, data_offsets: [offset, offset + elements * F32_BYTES] }]);
     offset += elements * F32_BYTES;
@@ -105,7 +107,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContents {
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(`tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
     if (end > bufferLength) fail(`tensor "${name}": data_offsets [${begin}, ${end}] go beyond the ${bufferLength}-byte data buffer`);
-    const needed = (shape as number[]).reduce((a, b) => a * b, 1) * F32_BYTES;
+    const needed = sizeOf(shape as number[]) * F32_BYTES;
     if (end - begin !== needed) fail(`tensor "${name}": data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape [${shape.join(', ')}] of F32 needs ${needed}`);
     entries.push({ name, shape: shape as number[], begin, end });
   }

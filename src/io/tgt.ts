@@ -17,6 +17,7 @@
 
 import type { CompactTicket, ModelSpec } from '../sparse/compact-model.js';
 import { MODEL_NAMES } from '../nn/models.js';
+import { sizeOf } from '../shape.js';
 import { type BinaryLayer, type BinaryLayerShape, bitBytes, kernelTaps, popcount } from '../sparse/ticket.js';
 
 export const TGT_MAGIC = 'TGT1';
@@ -153,7 +154,7 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
   const extras: CompactTicket['extras'] = {};
   for (const t of parsed.tensors) {
     if (typeof t?.name !== 'string' || !Array.isArray(t.shape) || !t.shape.every(isCount)) fail('malformed tensor entry');
-    const elements = t.shape.reduce((a, b) => a * b, 1);
+    const elements = sizeOf(t.shape);
     extras[t.name] = { shape: t.shape, data: new Float32Array(slice(t.data, 4 * elements, `tensor ${t.name}`).buffer) };
   }
   return { spec, layers, extras };

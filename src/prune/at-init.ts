@@ -13,6 +13,7 @@
 import { keep, noGrad, scope } from '../engine.js';
 import { type Tensor, ones, rand } from '../tensor.js';
 import type { TopkMethod } from '../backend/backend.js';
+import { sizeOf } from '../shape.js';
 import { abs, div, maximum, mean, mul, sign, sum } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/loss.js';
 import { type Module, Sequential } from '../nn/module.js';
@@ -179,7 +180,7 @@ function forwardRescaled(model: Module, x: Tensor): Tensor {
  */
 export function erkDensities(shapes: readonly (readonly number[])[], density: number): number[] {
   if (!(density >= 0 && density <= 1)) throw new Error(`erkDensities: density must be in [0, 1], got ${density}`);
-  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const sizes = shapes.map(sizeOf);
   const raw = shapes.map((s, i) => s.reduce((a, b) => a + b, 0) / sizes[i]);
   const total = sizes.reduce((a, b) => a + b, 0);
   const dense = new Set<number>();

@@ -1,6 +1,6 @@
 // tg.prune: the pruning methods of docs/algorithms.md section 3, all ending in the same exact top-k.
 
-export { computeMasks, rampedDensity, type MaskConfig, type MaskMethod, type Scope } from './masks.js';
+export { computeMasks, rampedDensity, type MaskConfig, type Scope } from './masks.js';
 export { setTopkMasks, scopeGroups, reapplyMasks, layerDensities, collapseWarnings, type ScoreGroup, type LayerDensity } from './select.js';
 export {
   pruneAtInit, snipScores, synflowScores, erkDensities, defaultPruneRounds, defaultPruneScope, INIT_PRUNE_METHODS,

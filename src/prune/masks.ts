@@ -2,20 +2,20 @@
 
 import { noGrad } from '../engine.js';
 import type { Tensor } from '../tensor.js';
+import type { TopkMethod } from '../backend/backend.js';
 import { powerProp } from '../ops/mpt.js';
 import { thresholdMask, topkMask } from '../ops/topk.js';
 import type { Module } from '../nn/module.js';
 import { prunableLayers } from '../nn/models.js';
 
 export type Scope = 'layer' | 'global';
-/** `sort`: exact top-k by a bitonic sort; `threshold`: exact top-k by a parallel threshold select. */
-export type MaskMethod = 'sort' | 'threshold';
 
 export interface MaskConfig {
   /** Fraction of weights kept. */
   density: number;
   scope: Scope;
-  method: MaskMethod;
+  /** The exact top-k by a bitonic sort or by a parallel threshold select. */
+  method: TopkMethod;
   /** A fixed threshold on |S| instead of a top-k (the density then follows the scores). */
   tau?: number;
 }
@@ -32,8 +32,8 @@ export function rampedDensity(density: number, scope: Scope, epoch: number, ramp
 
 /** Sets a fresh mask on every prunable layer of `model` (no gradient is recorded). */
 export function computeMasks(model: Module, config: MaskConfig): void {
-  if (config.method !== 'sort' && config.method !== 'threshold') {
-    throw new Error(`computeMasks: method must be 'sort' (bitonic) or 'threshold', got ${JSON.stringify(config.method)}`);
+  if (config.method !== 'bitonic' && config.method !== 'threshold') {
+    throw new Error(`computeMasks: method must be 'bitonic' or 'threshold', got ${JSON.stringify(config.method)}`);
   }
   if (config.scope !== 'layer' && config.scope !== 'global') throw new Error(`computeMasks: scope must be 'layer' or 'global', got ${JSON.stringify(config.scope)}`);
   const layers = prunableLayers(model).map(([, l]) => l).filter((l) => l.prunable);
@@ -49,7 +49,7 @@ export function computeMasks(model: Module, config: MaskConfig): void {
         return m;
       });
     } else {
-      const method = config.method === 'sort' ? 'bitonic' : 'threshold';
+      const method = config.method;
       const scores = layers.map((l) => l.rankingScores());
       masks = config.scope === 'global' ? topkMask(scores, config.density, { method }) : scores.map((s) => topkMask(s, config.density, { method }));
     }

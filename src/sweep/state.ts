@@ -34,6 +34,8 @@ export type CellState =
  */
 export function comparableOptions(options: Partial<TrainOptions> | ComparableOptions): ComparableOptions {
   const { out: _out, verbose: _verbose, ...rest } = { ...DEFAULT_OPTIONS, ...options } as Record<string, unknown>;
+  // Cells recorded before the bitonic top-k was named so recorded it as `sort`.
+  if (rest.mask === 'sort') rest.mask = 'bitonic';
   return JSON.parse(JSON.stringify(rest)) as ComparableOptions;
 }
 

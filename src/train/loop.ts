@@ -6,6 +6,7 @@
 // steps and epochs; an AbortSignal stops the run after the current step.
 
 import { keep, noGrad, scope, getBackend } from '../engine.js';
+import { sizeOf } from '../shape.js';
 import { type Tensor, tensor, zeros } from '../tensor.js';
 import { add, mul } from '../ops/elementwise.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
@@ -282,8 +283,8 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
     }
 
     const { layers: layerInfo, zeroKernelFraction, accelerationRate } = await layerReports(model);
-    const prunable = layerInfo.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
-    const kept = layerInfo.reduce((a, l) => a + l.density * l.shape.reduce((x, y) => x * y, 1), 0);
+    const prunable = layerInfo.reduce((a, l) => a + sizeOf(l.shape), 0);
+    const kept = layerInfo.reduce((a, l) => a + l.density * sizeOf(l.shape), 0);
     for (const l of layerInfo) if (l.density === 0) warn(collapseWarning(l.name));
     const { testAccuracy: methodTestAccuracy, ...methodFields } = outcome;
     const report: RunReport = {

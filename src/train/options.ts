@@ -4,7 +4,8 @@
 
 import type { BackendChoice } from '../init.js';
 import type { ModelName } from '../nn/models.js';
-import type { MaskMethod, Scope } from '../prune/masks.js';
+import type { Scope } from '../prune/masks.js';
+import type { TopkMethod } from '../backend/backend.js';
 import { INIT_PRUNE_METHODS, type InitPruneMethod, defaultPruneScope } from '../prune/at-init.js';
 
 export const TRAIN_METHODS = ['mpt', 'edgepopup', 'dense', 'imp', 'synflow', 'snip', 'magnitude', 'random', 'erk', 'gemminer', 'earlybird'] as const;
@@ -26,7 +27,8 @@ export interface RunOptions {
   method: TrainMethod;
   sparsity: number;
   scope: Scope;
-  mask: MaskMethod;
+  /** How masks are found: the exact top-k by a bitonic sort or a parallel threshold select. */
+  mask: TopkMethod;
   tau?: number;
   /** Power-propagation exponent of the scores. */
   alpha: number;
@@ -166,7 +168,7 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   if (o.method === 'gemminer' && o.alpha !== 1) throw new Error('--alpha applies to mpt and edgepopup scores, not to gemminer');
   if (o.tau !== undefined && o.scope === 'global') throw new Error('--tau is a fixed per-weight threshold; it cannot be combined with --scope global');
   // With a fixed threshold there is no top-k to compute.
-  if (o.tau !== undefined && o.mask === 'sort') throw new Error('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask sort');
+  if (o.tau !== undefined && o.mask === 'bitonic') throw new Error('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask bitonic');
   if (o.method === 'earlybird') return { ...o, scope: 'global', batchNorm: true };
   if (o.method === 'gemminer') return { ...o, scope: 'global' };
   return o;

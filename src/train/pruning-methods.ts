@@ -5,13 +5,12 @@
 
 import { keep } from '../engine.js';
 import { type Tensor, tensor } from '../tensor.js';
-import type { TopkMethod } from '../backend/backend.js';
 import type { Adam, SGD } from '../optim/optimizers.js';
 import type { Schedule } from '../optim/schedules.js';
 import { type Split, batches } from '../data/dataset.js';
 import type { Module } from '../nn/module.js';
 import type { MaskMode, PrunableLayer } from '../nn/prunable.js';
-import type { MaskConfig, MaskMethod } from '../prune/masks.js';
+import type { MaskConfig } from '../prune/masks.js';
 import { collapseWarnings, layerDensities, reapplyMasks } from '../prune/select.js';
 import { INIT_PRUNE_METHODS, type InitPruneMethod, type LabelledBatch, pruneAtInit } from '../prune/at-init.js';
 import { Snapshot, impPrune, impRoundCount, impSchedule } from '../prune/imp.js';
@@ -106,8 +105,6 @@ export interface MethodOutcome {
   testAccuracy?: number;
 }
 
-const topkOf = (mask: MaskMethod): TopkMethod => (mask === 'sort' ? 'bitonic' : 'threshold');
-
 /** Kept fraction of all prunable weights (reads the masks back). */
 async function overallDensity(model: Module): Promise<number> {
   const layers = await layerDensities(model);
@@ -159,7 +156,7 @@ async function trainPrunedAtInit(ctx: MethodContext, method: InitPruneMethod): P
   }
   await ctx.timeMasks(() =>
     pruneAtInit(ctx.model, {
-      method, density: ctx.density, scope: o.scope, rounds: o.pruneRounds, input: ctx.data.train.shape, batches: snipBatches, seed: o.seed, topk: topkOf(o.mask),
+      method, density: ctx.density, scope: o.scope, rounds: o.pruneRounds, input: ctx.data.train.shape, batches: snipBatches, seed: o.seed, topk: o.mask,
     }),
   );
   snipBatches?.forEach((b) => b.inputs.dispose());
@@ -180,7 +177,7 @@ async function trainImp(ctx: MethodContext): Promise<MethodOutcome> {
   const report: RoundReport[] = [];
   for (let round = 0; round <= rounds && !ctx.stopped(); round++) {
     if (round > 0) {
-      await ctx.timeMasks(() => impPrune(ctx.layers, { density: schedule.density[round], outputDensity: schedule.outputDensity[round], scope: o.scope, topk: topkOf(o.mask) }));
+      await ctx.timeMasks(() => impPrune(ctx.layers, { density: schedule.density[round], outputDensity: schedule.outputDensity[round], scope: o.scope, topk: o.mask }));
       rewindPoint!.restore();
       await warnCollapsed(ctx);
     }
@@ -203,7 +200,7 @@ async function trainImp(ctx: MethodContext): Promise<MethodOutcome> {
 /** Gem-Miner: score search with the weights frozen, then fine-tuning of the ticket's weights. */
 async function trainGemMiner(ctx: MethodContext): Promise<MethodOutcome> {
   const o = ctx.options;
-  const search = new GemMinerSearch(ctx.layers, { density: ctx.density, epochs: o.epochs, topk: topkOf(o.mask) });
+  const search = new GemMinerSearch(ctx.layers, { density: ctx.density, epochs: o.epochs, topk: o.mask });
   // lambda * ||p||^2 enters through its gradient 2 lambda p, i.e. as weight decay on the scores.
   const optimizer = ctx.optimizer(ctx.model.parameters(), ctx.lr, o.weightDecay + 2 * (o.gmLambda ?? DEFAULT_GM_LAMBDA));
   await ctx.runPhase('train', o.epochs, optimizer, ctx.schedule(ctx.lr, o.epochs), {
@@ -245,7 +242,7 @@ async function trainEarlyBird(ctx: MethodContext): Promise<MethodOutcome> {
   const found: { masks: Tensor[] | null; epoch: number | null } = { masks: null, epoch: null };
   const drawMasks = async (): Promise<Float32Array> => {
     found.masks?.forEach((m) => m.dispose());
-    const masks = channelMasks(groups, ctx.density, topkOf(o.mask)).map((m) => keep(m));
+    const masks = channelMasks(groups, ctx.density, o.mask).map((m) => keep(m));
     found.masks = masks;
     const parts = await Promise.all(masks.map((m) => m.data()));
     const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
