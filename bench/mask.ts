@@ -135,7 +135,7 @@ async function time(name: string, n: number, iterations: number, fn: () => Promi
   bench.add(name, fn);
   await bench.run();
   const r = bench.tasks[0].result;
-  if (!r || r.state !== 'completed') throw new Error(`benchmark ${name} (n=${n}) failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
+  if (r?.state !== 'completed') throw new Error(`benchmark ${name} (n=${n}) failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
   const row = { n, case: name, msPerMask: r.latency.p50 / perRun, samples: r.latency.samplesCount };
   console.log(`  ${name.padEnd(34)}${row.msPerMask.toFixed(2).padStart(10)} ms  (${row.samples} samples)`);
   return row;
@@ -301,7 +301,9 @@ const ms = (n: number, c: string): number => rows.find((r) => r.n === n && r.cas
 console.log('');
 for (const n of SIZES) {
   const p = paired.find((x) => x.n === n)!;
-  const wasm = Object.entries(p.quickselectOverWasm).map(([t, r]) => `quickselect / wasm threshold (${t} thread${t === '1' ? '' : 's'}) ${r.toFixed(2)}x`).join(', ');
+  const wasm = Object.entries(p.quickselectOverWasm)
+    .map(([t, r]) => `quickselect / wasm threshold (${t} thread${t === '1' ? '' : 's'}) ${r.toFixed(2)}x`)
+    .join(', ');
   console.log(`n=${n}: paired (median of ${p.pairs}): ${wasm}`);
   if (p.quickselectOverThreshold === undefined) continue;
   const t = ms(n, 'webgpu threshold');

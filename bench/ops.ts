@@ -74,12 +74,22 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
         async matmul(m, k, n) {
           const a = input([m, k], SEEDS.a);
           const b = input([k, n], SEEDS.b);
-          return timed(`matmul ${m}x${k}x${n}`, matmulFlops(m, k, n), () => [tg.matmul(a, b)], () => [a, b].forEach((t) => t.dispose()));
+          return timed(
+            `matmul ${m}x${k}x${n}`,
+            matmulFlops(m, k, n),
+            () => [tg.matmul(a, b)],
+            () => [a, b].forEach((t) => t.dispose()),
+          );
         },
         async conv2dForward(s) {
           const x = input([s.n, s.c, s.h, s.w], SEEDS.x);
           const w = input([s.o, s.c, s.k, s.k], SEEDS.w);
-          return timed('conv2d forward', convFlops(s), () => [tg.conv2d(x, w, { padding: s.pad })], () => [x, w].forEach((t) => t.dispose()));
+          return timed(
+            'conv2d forward',
+            convFlops(s),
+            () => [tg.conv2d(x, w, { padding: s.pad })],
+            () => [x, w].forEach((t) => t.dispose()),
+          );
         },
         /** Both gradients of sum(conv(x, w)) from a recorded forward (not re-run): dy is all ones. */
         async conv2dBackward(s) {
@@ -87,13 +97,18 @@ function ticketgrad(backend: 'wasm' | 'webgpu', threads?: number): Engine {
           const w = input([s.o, s.c, s.k, s.k], SEEDS.w, true);
           const y = tg.conv2d(x, w, { padding: s.pad });
           const dy = tg.ones(y.shape, { backend });
-          return timed('conv2d backward', 2 * convFlops(s), () => {
-            y.backward(dy);
-            const grads = [x.grad!, w.grad!];
-            x.grad = null;
-            w.grad = null;
-            return grads;
-          }, () => [x, w, y, dy].forEach((t) => t.dispose()));
+          return timed(
+            'conv2d backward',
+            2 * convFlops(s),
+            () => {
+              y.backward(dy);
+              const grads = [x.grad!, w.grad!];
+              x.grad = null;
+              w.grad = null;
+              return grads;
+            },
+            () => [x, w, y, dy].forEach((t) => t.dispose()),
+          );
         },
       };
     },
@@ -115,7 +130,8 @@ function check(what: string, got: Float32Array[], reference: Float32Array[]): vo
   if (got.length !== reference.length) throw new Error(`${what}: ${got.length} outputs, expected ${reference.length}`);
   reference.forEach((ref, i) => {
     if (got[i].length !== ref.length) throw new Error(`${what}: output ${i} has ${got[i].length} values, expected ${ref.length}`);
-    let scale = 0, worst = 0;
+    let scale = 0,
+      worst = 0;
     for (let j = 0; j < ref.length; j++) {
       scale = Math.max(scale, Math.abs(ref[j]));
       worst = Math.max(worst, Math.abs(got[i][j] - ref[j]));
@@ -194,8 +210,12 @@ for (const r of rows) {
   if (threads) r.peakFraction = r.gflops / peaks.get(Number(threads))!;
 }
 
-console.log(`\n${new Date().toISOString().slice(0, 10)}; ${CORES} cores; WebGPU adapter: ${adapter}; ${quick ? 'quick' : 'full'} run; every result checked against ticketgrad wasm's`);
-console.log(`WebAssembly SIMD peak (${relaxed ? 'relaxed madd' : 'mul + add'}, 12 chains): ${[...peaks].map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`);
+console.log(
+  `\n${new Date().toISOString().slice(0, 10)}; ${CORES} cores; WebGPU adapter: ${adapter}; ${quick ? 'quick' : 'full'} run; every result checked against ticketgrad wasm's`,
+);
+console.log(
+  `WebAssembly SIMD peak (${relaxed ? 'relaxed madd' : 'mul + add'}, 12 chains): ${[...peaks].map(([t, g]) => `${g.toFixed(1)} GFLOP/s on ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`,
+);
 console.log(`${'case'.padEnd(18)}${'engine'.padEnd(34)}${'GFLOP/s'.padStart(8)}${'median ms'.padStart(10)}${'rounds'.padStart(9)}  of peak`);
 for (const r of rows) {
   const fraction = r.peakFraction === undefined ? '' : `${(100 * r.peakFraction).toFixed(0)}%`.padStart(7);

@@ -25,7 +25,17 @@ function peakBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
     f.set(d, f.f32x4.splat(f.f32.const(1e-3)));
     acc.forEach((a, i) => f.set(a, f.f32x4.splat(f.f32.const(i))));
     f.loop((again) => {
-      for (const a of acc) f.set(a, madd(f, relaxed, () => f.get(a), () => f.get(c), () => f.get(d)));
+      for (const a of acc)
+        f.set(
+          a,
+          madd(
+            f,
+            relaxed,
+            () => f.get(a),
+            () => f.get(c),
+            () => f.get(d),
+          ),
+        );
       f.set(n, f.i32.sub(f.get(n), f.i32.const(1)));
       f.brIf(again, f.get(n));
     });
@@ -56,19 +66,22 @@ export async function measurePeak(threads: number, relaxed: boolean, repeats = 5
   const module = new WebAssembly.Module(peakBytes(relaxed));
   setFlagsFromString('--liftoff');
   const workers = Array.from({ length: threads }, () => new Worker(WORKER, { eval: true, workerData: { module } }));
-  const next = (w: Worker): Promise<unknown> => new Promise((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
+  const next = (w: Worker): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
   try {
     await Promise.all(workers.map(next));
     const rates: number[] = [];
     for (let r = 0; r < repeats; r++) {
-      const times = await Promise.all(workers.map((w) => {
-        const done = next(w) as Promise<number>;
-        w.postMessage(ITERATIONS);
-        return done;
-      }));
+      const times = await Promise.all(
+        workers.map((w) => {
+          const done = next(w) as Promise<number>;
+          w.postMessage(ITERATIONS);
+          return done;
+        }),
+      );
       rates.push((threads * FLOPS) / (Math.max(...times) / 1000) / 1e9);
     }
     return rates.sort((a, b) => a - b)[Math.floor(repeats / 2)];

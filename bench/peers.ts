@@ -101,7 +101,6 @@ function checkSamePadding(s: ConvShape): void {
   if (2 * s.pad !== s.k - 1) throw new Error(`conv cases assume "same" padding: pad ${s.pad} with k ${s.k}`);
 }
 
-
 // ---------------------------------------------------------------------------
 // jax-js (wasm or webgpu device)
 // ---------------------------------------------------------------------------
@@ -193,7 +192,15 @@ class JaxEngine implements Engine {
   }
 
   #conv(x: JaxArray, wt: JaxArray, pad: number): JaxArray {
-    return this.#j.lax.convGeneralDilated(x, wt, [1, 1], [[pad, pad], [pad, pad]]);
+    return this.#j.lax.convGeneralDilated(
+      x,
+      wt,
+      [1, 1],
+      [
+        [pad, pad],
+        [pad, pad],
+      ],
+    );
   }
 
   async #conv2dForward(s: ConvShape): Promise<PeerCase> {
@@ -329,7 +336,11 @@ class TfjsEngine implements Engine {
           const [gx, gf] = g([x, f]);
           return tf.add(tf.sum(gx), tf.sum(gf));
         }),
-      result: () => this.#read(g([x, f]), [[0, 3, 1, 2], [3, 2, 0, 1]]),
+      result: () =>
+        this.#read(g([x, f]), [
+          [0, 3, 1, 2],
+          [3, 2, 0, 1],
+        ]),
       dispose: () => tf.dispose([x, f]),
     };
   }
@@ -372,7 +383,14 @@ class OrtWasmEngine implements Engine {
 
   #matmul(m: number, k: number, n: number): Promise<PeerCase> {
     const node = [...pb.str(1, 'a'), ...pb.str(1, 'b'), ...pb.str(2, 'c'), ...pb.str(4, 'MatMul')];
-    const model = onnxModel(node, [['a', [m, k]], ['b', [k, n]]], [['c', [m, n]]]);
+    const model = onnxModel(
+      node,
+      [
+        ['a', [m, k]],
+        ['b', [k, n]],
+      ],
+      [['c', [m, n]]],
+    );
     return this.#case(`matmul ${m}x${k}x${n}`, matmulFlops(m, k, n), model, { a: [[m, k], SEEDS.a], b: [[k, n], SEEDS.b] }, 'c');
   }
 
@@ -380,8 +398,16 @@ class OrtWasmEngine implements Engine {
     checkSamePadding(s);
     const attrs = [ints('pads', [s.pad, s.pad, s.pad, s.pad]), ints('kernel_shape', [s.k, s.k])].flatMap((a) => pb.bytes(5, a));
     const node = [...pb.str(1, 'x'), ...pb.str(1, 'w'), ...pb.str(2, 'y'), ...pb.str(4, 'Conv'), ...attrs];
-    const xShape = [s.n, s.c, s.h, s.w], wShape = [s.o, s.c, s.k, s.k];
-    const model = onnxModel(node, [['x', xShape], ['w', wShape]], [['y', [s.n, s.o, s.h, s.w]]]);
+    const xShape = [s.n, s.c, s.h, s.w],
+      wShape = [s.o, s.c, s.k, s.k];
+    const model = onnxModel(
+      node,
+      [
+        ['x', xShape],
+        ['w', wShape],
+      ],
+      [['y', [s.n, s.o, s.h, s.w]]],
+    );
     return this.#case('conv2d forward', convFlops(s), model, { x: [xShape, SEEDS.x], w: [wShape, SEEDS.w] }, 'y');
   }
 }
@@ -442,7 +468,8 @@ function modelProto(graph: number[]): Uint8Array {
 /** An ONNX model of one node over float tensors: inputs and outputs as [name, dims]. */
 function onnxModel(node: number[], inputs: [string, number[]][], outputs: [string, number[]][]): Uint8Array {
   return modelProto([
-    ...pb.bytes(1, node), ...pb.str(2, 'g'),
+    ...pb.bytes(1, node),
+    ...pb.str(2, 'g'),
     ...inputs.flatMap(([name, dims]) => pb.bytes(11, valueInfo(name, ONNX_FLOAT, dims))),
     ...outputs.flatMap(([name, dims]) => pb.bytes(12, valueInfo(name, ONNX_FLOAT, dims))),
   ]);
@@ -450,7 +477,10 @@ function onnxModel(node: number[], inputs: [string, number[]][], outputs: [strin
 
 /** ValueInfoProto: name and tensor type (elem type, dims). */
 function valueInfo(name: string, elemType: number, dims: number[]): number[] {
-  const shape = pb.bytes(2, dims.flatMap((d) => pb.bytes(1, pb.int(1, d))));
+  const shape = pb.bytes(
+    2,
+    dims.flatMap((d) => pb.bytes(1, pb.int(1, d))),
+  );
   return [...pb.str(1, name), ...pb.bytes(2, pb.bytes(1, [...pb.int(1, elemType), ...shape]))];
 }
 
@@ -461,7 +491,10 @@ function onnxTopkModel(n: number, k: number): Uint8Array {
   const topk = [...pb.str(1, 'a'), ...pb.str(1, 'k'), ...pb.str(2, 'values'), ...pb.str(2, 'indices'), ...pb.str(4, 'TopK'), ...pb.bytes(5, sorted)];
   const kTensor = [...pb.int(1, 1), ...pb.int(2, ONNX_INT64), ...pb.str(8, 'k'), ...pb.bytes(9, new Uint8Array(BigInt64Array.of(BigInt(k)).buffer))];
   return modelProto([
-    ...pb.bytes(1, abs), ...pb.bytes(1, topk), ...pb.str(2, 'topk'), ...pb.bytes(5, kTensor),
+    ...pb.bytes(1, abs),
+    ...pb.bytes(1, topk),
+    ...pb.str(2, 'topk'),
+    ...pb.bytes(5, kTensor),
     ...pb.bytes(11, valueInfo('x', ONNX_FLOAT, [n])),
     ...pb.bytes(12, valueInfo('values', ONNX_FLOAT, [k])),
     ...pb.bytes(12, valueInfo('indices', ONNX_INT64, [k])),

@@ -80,7 +80,10 @@ interface Row {
 /** The input shape of each prunable layer of `model`, from one forward pass of x (recorded, then unhooked). */
 function layerInputShapes(model: tg.nn.Module, x: tg.Tensor): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
-  const hooked = model.namedModules().map(([, m]) => m).filter((m): m is DenseTicketModule => m instanceof DenseTicketModule);
+  const hooked = model
+    .namedModules()
+    .map(([, m]) => m)
+    .filter((m): m is DenseTicketModule => m instanceof DenseTicketModule);
   for (const m of hooked) {
     const forward = m.forward.bind(m);
     m.forward = (input: tg.Tensor): tg.Tensor => {
@@ -126,15 +129,24 @@ for (const c of cases) {
   await bench.run();
   const ms = (name: string): number => {
     const r = bench.tasks.find((t) => t.name === name)?.result;
-    if (!r || r.state !== 'completed') throw new Error(`benchmark ${name} failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
+    if (r?.state !== 'completed') throw new Error(`benchmark ${name} failed: ${r && 'error' in r ? String(r.error) : 'no result'}`);
     return r.latency.p50 / repeat;
   };
   const [denseMs, compactMs, layersDenseMs, layersCompactMs] = [ms('dense'), ms('compact'), ms('dense layers'), ms('compact layers')];
   const speedup = denseMs / compactMs;
   const ar = analysis.accelerationRate;
   rows.push({
-    ticket: c.label, sparsity: c.sparsity, zeroKernelFraction: analysis.zeroKernelFraction, accelerationRate: ar, denseMs, compactMs, speedup,
-    speedupOverAR: ar ? speedup / ar : null, layersDenseMs, layersCompactMs, layersSpeedup: layersDenseMs / layersCompactMs,
+    ticket: c.label,
+    sparsity: c.sparsity,
+    zeroKernelFraction: analysis.zeroKernelFraction,
+    accelerationRate: ar,
+    denseMs,
+    compactMs,
+    speedup,
+    speedupOverAR: ar ? speedup / ar : null,
+    layersDenseMs,
+    layersCompactMs,
+    layersSpeedup: layersDenseMs / layersCompactMs,
   });
   Object.values(models).forEach((m) => m.dispose());
   layers.forEach((l) => [l.input, l.dense, l.compact].forEach((t) => t.dispose()));
@@ -145,7 +157,9 @@ const f = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.
 console.log(`\nDevice: ${adapter}; ${new Date().toISOString().slice(0, 10)}; batch ${batch}, ${iterations} iterations of ${repeat} batches`);
 console.log('sparsity  zero kernels  AR      dense ms  compact ms  speedup  speedup/AR  layers: dense ms  compact ms  speedup  ticket');
 for (const r of rows) {
-  console.log(`${f(r.sparsity, 3).padEnd(10)}${f(r.zeroKernelFraction, 3).padEnd(14)}${(f(r.accelerationRate, 2) + 'x').padEnd(8)}${f(r.denseMs, 1).padStart(8)}${f(r.compactMs, 1).padStart(12)}${(f(r.speedup, 2) + 'x').padStart(9)}${f(r.speedupOverAR, 2).padStart(12)}${f(r.layersDenseMs, 1).padStart(18)}${f(r.layersCompactMs, 1).padStart(12)}${(f(r.layersSpeedup, 2) + 'x').padStart(9)}  ${r.ticket}`);
+  console.log(
+    `${f(r.sparsity, 3).padEnd(10)}${f(r.zeroKernelFraction, 3).padEnd(14)}${(`${f(r.accelerationRate, 2)}x`).padEnd(8)}${f(r.denseMs, 1).padStart(8)}${f(r.compactMs, 1).padStart(12)}${(`${f(r.speedup, 2)}x`).padStart(9)}${f(r.speedupOverAR, 2).padStart(12)}${f(r.layersDenseMs, 1).padStart(18)}${f(r.layersCompactMs, 1).padStart(12)}${(`${f(r.layersSpeedup, 2)}x`).padStart(9)}  ${r.ticket}`,
+  );
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter, date: new Date().toISOString(), batch, iterations, repeat, rows }, null, 2));
 tg.shutdown();

@@ -16,7 +16,17 @@ export * as sparse from './sparse/index.js';
 export * as data from './data/index.js';
 export * as report from './report/index.js';
 export { trainModel, type TrainModelOptions, type TrainListener, type StepInfo, type RunReport, type LayerReport } from './train/loop.js';
-export { resolveOptions, checkOptions, DEFAULT_OPTIONS, TRAIN_METHODS, type RunOptions, type TrainMethod, type EpochMetrics, type DataName, type FinetuneLayers } from './train/options.js';
+export {
+  resolveOptions,
+  checkOptions,
+  DEFAULT_OPTIONS,
+  TRAIN_METHODS,
+  type RunOptions,
+  type TrainMethod,
+  type EpochMetrics,
+  type DataName,
+  type FinetuneLayers,
+} from './train/options.js';
 export { evaluate } from './train/evaluate.js';
 
 import { getBackend } from './engine.js';

@@ -59,7 +59,7 @@ async function findAdapter(): Promise<{ adapter: GPUAdapter | null; handle: unkn
 
 /** A WebGPU backend, or why there is none; with `hardwareOnly`, a software adapter is a reason. */
 async function createWebGpu(hardwareOnly: boolean): Promise<WebGpuBackend | string> {
-  let found;
+  let found: Awaited<ReturnType<typeof findAdapter>>;
   try {
     found = await findAdapter();
   } catch (e) {
@@ -128,7 +128,8 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
   const wanted = options.backend ?? 'auto';
   if (!(BACKEND_CHOICES as readonly string[]).includes(wanted)) throw new Error(`init: backend must be one of ${BACKEND_CHOICES.map((b) => `'${b}'`).join(', ')}, got '${wanted}'`);
   const { threads } = options;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) throw new Error(`init: threads must be an integer in [1, 256], got ${JSON.stringify(threads)}`);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256))
+    throw new Error(`init: threads must be an integer in [1, 256], got ${JSON.stringify(threads)}`);
   if (threads !== undefined && wanted !== 'wasm' && wanted !== 'auto') throw new Error(`init: threads applies to the wasm backend, not '${wanted}'`);
   switch (wanted) {
     case 'cpu':

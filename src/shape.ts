@@ -107,7 +107,13 @@ export function coalesce(shape: readonly number[], strideSets: (readonly number[
 export function reductionDims(shape: Shape, axes: readonly number[]): { kept: { shape: number[]; strides: number[] }; red: { shape: number[]; strides: number[] } } {
   const strides = stridesOf(shape);
   const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const kept = coalesce(keptAxes.map((i) => shape[i]), [keptAxes.map((i) => strides[i])]);
-  const red = coalesce(axes.map((i) => shape[i]), [axes.map((i) => strides[i])]);
+  const kept = coalesce(
+    keptAxes.map((i) => shape[i]),
+    [keptAxes.map((i) => strides[i])],
+  );
+  const red = coalesce(
+    axes.map((i) => shape[i]),
+    [axes.map((i) => strides[i])],
+  );
   return { kept: { shape: kept.shape, strides: kept.strides[0] }, red: { shape: red.shape, strides: red.strides[0] } };
 }

@@ -54,28 +54,28 @@ const methods = {
   maximum(this: Tensor, b: Tensor | number): Tensor {
     return ops.maximum(this, b);
   },
-  neg(this: Tensor, ): Tensor {
+  neg(this: Tensor): Tensor {
     return ops.neg(this);
   },
-  exp(this: Tensor, ): Tensor {
+  exp(this: Tensor): Tensor {
     return ops.exp(this);
   },
-  log(this: Tensor, ): Tensor {
+  log(this: Tensor): Tensor {
     return ops.log(this);
   },
-  abs(this: Tensor, ): Tensor {
+  abs(this: Tensor): Tensor {
     return ops.abs(this);
   },
-  sign(this: Tensor, ): Tensor {
+  sign(this: Tensor): Tensor {
     return ops.sign(this);
   },
-  sqrt(this: Tensor, ): Tensor {
+  sqrt(this: Tensor): Tensor {
     return ops.sqrt(this);
   },
-  relu(this: Tensor, ): Tensor {
+  relu(this: Tensor): Tensor {
     return ops.relu(this);
   },
-  sigmoid(this: Tensor, ): Tensor {
+  sigmoid(this: Tensor): Tensor {
     return ops.sigmoid(this);
   },
   sum(this: Tensor, axes?: number | number[], keepDims = false): Tensor {

@@ -47,7 +47,13 @@ forEachDevice('noGrad records no graph', async () => {
   assert.equal(y.isLeaf, true);
   assert.throws(() => tg.sum(y).backward(), /does not require a gradient/);
   // Recording resumes after noGrad, also when its function throws.
-  assert.throws(() => tg.noGrad(() => { throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      tg.noGrad(() => {
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(tg.mul(x, 2).requiresGrad, true);
 });
 
@@ -77,11 +83,14 @@ forEachDevice('detach cuts the graph but shares the values', async () => {
 forEachDevice('backward() of a non-scalar without a gradient is an error naming the shape', () => {
   const x = tg.tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
   const y = tg.mul(x, 2);
-  assert.throws(() => y.backward(), (e: Error) => {
-    assert.match(e.message, /\[2, 3\]/);
-    assert.match(e.message, /scalar/);
-    return true;
-  });
+  assert.throws(
+    () => y.backward(),
+    (e: Error) => {
+      assert.match(e.message, /\[2, 3\]/);
+      assert.match(e.message, /scalar/);
+      return true;
+    },
+  );
 });
 
 forEachDevice('backward(grad) with an explicit upstream gradient', async () => {

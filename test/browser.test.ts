@@ -109,7 +109,11 @@ interface GroupFinding {
 
 /** The findings per group, and every output that breaks the rules (masks exact, floats within the tolerance). */
 function compare(inNode: ParityOutput[], inPage: ParityOutput[]): { findings: Map<string, GroupFinding>; failures: string[] } {
-  assert.deepEqual(inPage.map((o) => `${o.group}: ${o.name}`), inNode.map((o) => `${o.group}: ${o.name}`), 'the page and Node ran different scenarios');
+  assert.deepEqual(
+    inPage.map((o) => `${o.group}: ${o.name}`),
+    inNode.map((o) => `${o.group}: ${o.name}`),
+    'the page and Node ran different scenarios',
+  );
   const findings = new Map<string, GroupFinding>();
   const failures: string[] = [];
   inNode.forEach((node, i) => {
@@ -163,9 +167,10 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       if (backend === 'wasm') assert.match(inPage.adapter, /, [2-9]\d* threads$/, 'the page is cross-origin isolated: the wasm backend runs threads');
       const { findings, failures } = compare(inNode.outputs, inPage.outputs);
       for (const [group, f] of findings) {
-        const verdict = f.differingValues === 0
-          ? 'bit-identical'
-          : `${f.identicalOutputs} of ${f.outputs} outputs bit-identical, ${f.differingValues} values differ (max relative ${f.maxRelative.toExponential(2)})`;
+        const verdict =
+          f.differingValues === 0
+            ? 'bit-identical'
+            : `${f.identicalOutputs} of ${f.outputs} outputs bit-identical, ${f.differingValues} values differ (max relative ${f.maxRelative.toExponential(2)})`;
         t.diagnostic(`${group}: ${verdict} (${f.outputs} outputs, ${f.values} values)`);
       }
       assert.deepEqual(failures, [], `masks must be equal and floats within ${RELATIVE_TOLERANCE} relative`);

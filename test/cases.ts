@@ -12,6 +12,7 @@ export interface Built {
   fn: (xs: tg.Tensor[]) => tg.Tensor;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: one list holds the cases of every parameter type.
 export interface OpCase<P = any> {
   name: string;
   arb: fc.Arbitrary<P>;
@@ -56,7 +57,18 @@ const binaryCases: OpCase[] = binaries.map((spec) =>
   opCase({
     name: `${spec.name} (tensor, tensor) with broadcasting`,
     arb: fc.record({ shapes: broadcastPairArb(), seedA: seedArb, seedB: seedArb }),
-    examples: [{ shapes: [[2, 3], [3]], seedA: 1, seedB: 2 }, { shapes: [[4, 1], [1, 5]], seedA: 3, seedB: 4 }, { shapes: [[], [2, 1, 3]], seedA: 5, seedB: 6 }],
+    examples: [
+      { shapes: [[2, 3], [3]], seedA: 1, seedB: 2 },
+      {
+        shapes: [
+          [4, 1],
+          [1, 5],
+        ],
+        seedA: 3,
+        seedB: 4,
+      },
+      { shapes: [[], [2, 1, 3]], seedA: 5, seedB: 6 },
+    ],
     async build({ shapes, seedA, seedB }) {
       const a = await input(shapes[0], seedA, spec.a);
       const b = await input(shapes[1], seedB, spec.b);
@@ -142,7 +154,12 @@ const reduceCases: OpCase[] = reductions.map((spec) =>
   opCase({
     name: `${spec.name} over random axes`,
     arb: reduceArb,
-    examples: [{ shape: [3, 4, 5], axes: [0, 2], keepDims: true, seed: 1 }, { shape: [3, 4, 5], axes: -1, keepDims: false, seed: 2 }, { shape: [2, 3], axes: undefined, keepDims: false, seed: 3 }, { shape: [2, 3], axes: [], keepDims: false, seed: 4 }],
+    examples: [
+      { shape: [3, 4, 5], axes: [0, 2], keepDims: true, seed: 1 },
+      { shape: [3, 4, 5], axes: -1, keepDims: false, seed: 2 },
+      { shape: [2, 3], axes: undefined, keepDims: false, seed: 3 },
+      { shape: [2, 3], axes: [], keepDims: false, seed: 4 },
+    ],
     async build({ shape, axes, keepDims, seed }) {
       return { inputs: [await input(shape, seed, spec.dist)], fn: ([x]) => spec.fn(x, axes, keepDims) };
     },
@@ -156,10 +173,17 @@ const reshapeArb = shapeArb(0, 4).chain((shape) =>
   fc.record({
     shape: fc.constant(shape),
     target: fc
-      .tuple(fc.shuffledSubarray(shape, { minLength: shape.length, maxLength: shape.length }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.integer({ min: -1, max: 4 }))
+      .tuple(
+        fc.shuffledSubarray(shape, { minLength: shape.length, maxLength: shape.length }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: -1, max: 4 }),
+      )
       .map(([dims, merge, inferAt]) => {
         const out: number[] = [];
-        dims.forEach((d, i) => (i > 0 && merge[i - 1] ? (out[out.length - 1] *= d) : out.push(d)));
+        for (const [i, d] of dims.entries()) {
+          if (i > 0 && merge[i - 1]) out[out.length - 1] *= d;
+          else out.push(d);
+        }
         if (inferAt >= 0 && inferAt < out.length) out[inferAt] = -1;
         return out;
       }),
@@ -182,7 +206,11 @@ const shapeCases: OpCase[] = [
   opCase({
     name: 'transpose (random permutations)',
     arb: transposeArb,
-    examples: [{ shape: [2, 3], perm: [1, 0], seed: 1 }, { shape: [2, 3, 4, 5], perm: [3, 1, 0, 2], seed: 2 }, { shape: [3, 1, 4], perm: undefined, seed: 3 }],
+    examples: [
+      { shape: [2, 3], perm: [1, 0], seed: 1 },
+      { shape: [2, 3, 4, 5], perm: [3, 1, 0, 2], seed: 2 },
+      { shape: [3, 1, 4], perm: undefined, seed: 3 },
+    ],
     async build({ shape, perm, seed }) {
       return { inputs: [await input(shape, seed)], fn: ([x]) => tg.transpose(x, perm) };
     },
@@ -214,7 +242,10 @@ const matmulCases: OpCase[] = [
   opCase({
     name: 'matmul 2-D [m,k] x [k,n]',
     arb: fc.record({ m: mm, k: mm, n: mm, seed: seedArb }),
-    examples: [{ m: 1, k: 1, n: 1, seed: 1 }, { m: 33, k: 7, n: 35, seed: 2 }],
+    examples: [
+      { m: 1, k: 1, n: 1, seed: 1 },
+      { m: 33, k: 7, n: 35, seed: 2 },
+    ],
     tol: { atol: 1e-4 },
     async build({ m, k, n, seed }) {
       return { inputs: [await input([m, k], seed), await input([k, n], seed + 1)], fn: ([a, b]) => tg.matmul(a, b) };
@@ -241,8 +272,16 @@ const matmulCases: OpCase[] = [
 // ---- convolution and pooling ----
 
 export interface ConvParamsArb {
-  n: number; c: number; o: number; h: number; w: number;
-  kh: number; kw: number; stride: [number, number]; padding: [number, number]; seed: number;
+  n: number;
+  c: number;
+  o: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  stride: [number, number];
+  padding: [number, number];
+  seed: number;
 }
 
 /** Input sizes that leave at least one output position: H + 2*pad >= k. */
@@ -258,10 +297,12 @@ const convArb: fc.Arbitrary<ConvParamsArb> = fc
     seed: seedArb,
   })
   .chain((p) =>
-    fc.record({
-      h: fc.integer({ min: Math.max(1, p.kh - 2 * p.padding[0]), max: 9 }),
-      w: fc.integer({ min: Math.max(1, p.kw - 2 * p.padding[1]), max: 9 }),
-    }).map((hw) => ({ ...p, ...hw })),
+    fc
+      .record({
+        h: fc.integer({ min: Math.max(1, p.kh - 2 * p.padding[0]), max: 9 }),
+        w: fc.integer({ min: Math.max(1, p.kw - 2 * p.padding[1]), max: 9 }),
+      })
+      .map((hw) => ({ ...p, ...hw })),
   );
 
 /** Square stride/padding given as a number when both halves agree (exercises both forms). */
@@ -274,8 +315,15 @@ const convExamples: ConvParamsArb[] = [
 ];
 
 export interface PoolParamsArb {
-  n: number; c: number; h: number; w: number;
-  kh: number; kw: number; stride: [number, number] | undefined; padding: [number, number]; seed: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  stride: [number, number] | undefined;
+  padding: [number, number];
+  seed: number;
 }
 
 const poolArb: fc.Arbitrary<PoolParamsArb> = fc
@@ -288,14 +336,18 @@ const poolArb: fc.Arbitrary<PoolParamsArb> = fc
     seed: seedArb,
   })
   .chain((p) =>
-    fc.record({
-      padding: fc.tuple(fc.integer({ min: 0, max: Math.floor(p.kh / 2) }), fc.integer({ min: 0, max: Math.floor(p.kw / 2) })),
-    }).chain((q) =>
-      fc.record({
-        h: fc.integer({ min: Math.max(1, p.kh - 2 * q.padding[0]), max: 9 }),
-        w: fc.integer({ min: Math.max(1, p.kw - 2 * q.padding[1]), max: 9 }),
-      }).map((hw) => ({ ...p, ...q, ...hw })),
-    ),
+    fc
+      .record({
+        padding: fc.tuple(fc.integer({ min: 0, max: Math.floor(p.kh / 2) }), fc.integer({ min: 0, max: Math.floor(p.kw / 2) })),
+      })
+      .chain((q) =>
+        fc
+          .record({
+            h: fc.integer({ min: Math.max(1, p.kh - 2 * q.padding[0]), max: 9 }),
+            w: fc.integer({ min: Math.max(1, p.kw - 2 * q.padding[1]), max: 9 }),
+          })
+          .map((hw) => ({ ...p, ...q, ...hw })),
+      ),
   );
 
 const poolExamples: PoolParamsArb[] = [
@@ -402,7 +454,9 @@ const lossCases: OpCase[] = [
   bnCase,
   opCase({
     name: 'logSoftmax',
-    arb: shapeArb(1, 3, 6).chain((shape) => fc.record({ shape: fc.constant(shape), axis: fc.integer({ min: -shape.length, max: shape.length - 1 }), scale: fc.constantFrom(1, 10), seed: seedArb })),
+    arb: shapeArb(1, 3, 6).chain((shape) =>
+      fc.record({ shape: fc.constant(shape), axis: fc.integer({ min: -shape.length, max: shape.length - 1 }), scale: fc.constantFrom(1, 10), seed: seedArb }),
+    ),
     async build({ shape, axis, scale, seed }) {
       const x = await input(shape, seed);
       x.values = x.values.map((v) => v * scale);
@@ -443,16 +497,6 @@ const compositeCase = opCase({
   },
 });
 
-export const cases: OpCase[] = [
-  ...binaryCases,
-  ...scalarCases,
-  ...unaryCases,
-  ...reduceCases,
-  ...shapeCases,
-  ...matmulCases,
-  ...convCases,
-  ...lossCases,
-  compositeCase,
-];
+export const cases: OpCase[] = [...binaryCases, ...scalarCases, ...unaryCases, ...reduceCases, ...shapeCases, ...matmulCases, ...convCases, ...lossCases, compositeCase];
 
 export { sizeOf };

@@ -47,7 +47,12 @@ test('loadCifar10: decodes labels and R, G, B planes in file order, scaled and n
   assert.deepEqual([...held.labels], [5, 6, 7]);
   // Train example 4 = file 2 (data_batch_2), record 1: seed 31 + 1.
   const expected = (seed: number, c: number, i: number): number => (((seed + 7 * c + i) % 256) / 255 - CIFAR10_MEAN[c]) / CIFAR10_STD[c];
-  for (const [c, i] of [[0, 0], [1, 5], [2, 1023], [0, 600]]) {
+  for (const [c, i] of [
+    [0, 0],
+    [1, 5],
+    [2, 1023],
+    [0, 600],
+  ]) {
     assert.ok(Math.abs(train.images[4 * 3072 + c * 1024 + i] - expected(32, c, i)) < 1e-5);
     assert.ok(Math.abs(held.images[2 * 3072 + c * 1024 + i] - expected(5 * 31 + 2, c, i)) < 1e-5);
   }
@@ -57,11 +62,14 @@ test('loadCifar10: a missing file, a bad size or a bad label is an error naming 
   const dir = tempDir(t);
   writeDataset(dir);
   rmSync(join(dir, 'data_batch_3.bin'));
-  assert.throws(() => loadCifar10(dir), (error: Error) => {
-    assert.match(error.message, /data_batch_3\.bin/);
-    assert.match(error.message, /data_batch_1\.bin, data_batch_2\.bin, .*test_batch\.bin/);
-    return true;
-  });
+  assert.throws(
+    () => loadCifar10(dir),
+    (error: Error) => {
+      assert.match(error.message, /data_batch_3\.bin/);
+      assert.match(error.message, /data_batch_1\.bin, data_batch_2\.bin, .*test_batch\.bin/);
+      return true;
+    },
+  );
   writeDataset(dir);
   writeFileSync(join(dir, 'test_batch.bin'), new Uint8Array(RECORD * 2 + 5));
   assert.throws(() => loadCifar10(dir), /test_batch\.bin: size 6151 bytes is not a positive multiple of 3073/);

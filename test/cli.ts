@@ -20,7 +20,10 @@ export function assertUsageErrors(cases: readonly (readonly [readonly string[], 
   for (const [args, expected] of cases) {
     const r = runCli(args);
     assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}, stderr ${r.stderr}`);
-    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('ticketgrad:'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('ticketgrad:'));
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], expected);
   }

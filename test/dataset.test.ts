@@ -30,7 +30,10 @@ test('select copies the given examples in order and rejects bad indices', () => 
   const ds = tiny(5);
   const picked = select(ds, [4, 0, 4]);
   assert.equal(picked.count, 3);
-  assert.deepEqual([0, 1, 2].map((k) => exampleOf(picked.images, k)), [4, 0, 4]);
+  assert.deepEqual(
+    [0, 1, 2].map((k) => exampleOf(picked.images, k)),
+    [4, 0, 4],
+  );
   assert.deepEqual([...picked.labels], [1, 0, 1]);
   assert.throws(() => select(ds, [5]), /index 5 is out of range/);
 });
@@ -38,10 +41,19 @@ test('select copies the given examples in order and rejects bad indices', () => 
 test('batches without shuffle: storage order, last partial batch included', () => {
   const ds = tiny(10);
   const all = [...batches(ds, 4)];
-  assert.deepEqual(all.map((b) => b.size), [4, 4, 2]);
+  assert.deepEqual(
+    all.map((b) => b.size),
+    [4, 4, 2],
+  );
   assert.equal(all[2].images.length, 2 * 4);
-  assert.deepEqual(all.flatMap((b) => b.labels), [...ds.labels]);
-  assert.deepEqual(all.flatMap((b) => [...Array(b.size).keys()].map((k) => exampleOf(b.images, k))), [...Array(10).keys()]);
+  assert.deepEqual(
+    all.flatMap((b) => b.labels),
+    [...ds.labels],
+  );
+  assert.deepEqual(
+    all.flatMap((b) => [...Array(b.size).keys()].map((k) => exampleOf(b.images, k))),
+    [...Array(10).keys()],
+  );
   assert.throws(() => [...batches(ds, 0)], /positive integer/);
 });
 
@@ -50,7 +62,11 @@ test('batches with shuffle: a permutation fixed by (seed, epoch), different acro
   const order = (seed: number, epoch: number): number[] =>
     [...batches(ds, 16, { shuffle: true, seed, epoch })].flatMap((b) => [...Array(b.size).keys()].map((k) => exampleOf(b.images, k)));
   const a = order(7, 0);
-  assert.deepEqual([...a].sort((x, y) => x - y), [...Array(103).keys()], 'every example exactly once');
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    [...Array(103).keys()],
+    'every example exactly once',
+  );
   assert.deepEqual(order(7, 0), a, 'same seed and epoch, same order');
   assert.notDeepEqual(order(7, 1), a, 'another epoch');
   assert.notDeepEqual(order(8, 0), a, 'another seed');

@@ -26,12 +26,16 @@ console.log('AFTER ' + Array.from(await tg.add(tg.ones([2]), 1).data()).join(','
 tg.shutdown();
 `;
 
-gpuTest('a lost device is reported on the next call, and init() replaces it', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'ticketgrad-loss-')), 'loss.mjs');
-  writeFileSync(file, script);
-  const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  assert.ok(line, `the child printed no result (status ${r.status}, stderr: ${r.stderr.slice(-500)})`);
-  assert.match(line, /WebGPU device lost \(.+\); re-run tg.init\(\)/);
-  assert.ok(r.stdout.includes('AFTER 2,2'), `a new device after init(): ${r.stdout}`);
-}, { label: '[webgpu]', timeout: 90_000 });
+gpuTest(
+  'a lost device is reported on the next call, and init() replaces it',
+  () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ticketgrad-loss-')), 'loss.mjs');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    assert.ok(line, `the child printed no result (status ${r.status}, stderr: ${r.stderr.slice(-500)})`);
+    assert.match(line, /WebGPU device lost \(.+\); re-run tg.init\(\)/);
+    assert.ok(r.stdout.includes('AFTER 2,2'), `a new device after init(): ${r.stdout}`);
+  },
+  { label: '[webgpu]', timeout: 90_000 },
+);

@@ -109,10 +109,14 @@ forEachDevice('an optimizer step on a disposed parameter, or with lr NaN, is an 
 
 forEachDevice('a scope frees what it made when its function throws', () => {
   let made: tg.Tensor | null = null;
-  assert.throws(() => tg.scope(() => {
-    made = tg.ones([2]);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      tg.scope(() => {
+        made = tg.ones([2]);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(made!.disposed, true);
 });
 

@@ -128,14 +128,18 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i])) scale = Math.max(scale, Math.abs(expected[i]));
   const atol = (tol.atol ?? 1e-5) * scale;
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     if (Number.isNaN(e) || Number.isNaN(a)) {
       assert.ok(Number.isNaN(e) && Number.isNaN(a), `${what}: at ${i} got ${a}, expected ${e}`);
       continue;
     }
     if (a === e) continue;
     const err = Math.abs(a - e);
-    assert.ok(err <= atol + rtol * Math.abs(e), `${what}: at flat index ${i} got ${a}, expected ${e} (|diff| ${err.toExponential(2)} > ${(atol + rtol * Math.abs(e)).toExponential(2)})`);
+    assert.ok(
+      err <= atol + rtol * Math.abs(e),
+      `${what}: at flat index ${i} got ${a}, expected ${e} (|diff| ${err.toExponential(2)} > ${(atol + rtol * Math.abs(e)).toExponential(2)})`,
+    );
   }
 }
 
@@ -187,7 +191,14 @@ export async function evaluate(device: Device, inputs: Input[], fn: (xs: tg.Tens
 }
 
 /** The same computation on the CPU and on `device`: outputs (and gradients) must agree. */
-export async function assertMatchesCpu(device: Device, inputs: Input[], fn: (xs: tg.Tensor[]) => tg.Tensor, what: string, tol: Tolerance = {}, options: { grad?: boolean; weightSeed?: number } = {}): Promise<void> {
+export async function assertMatchesCpu(
+  device: Device,
+  inputs: Input[],
+  fn: (xs: tg.Tensor[]) => tg.Tensor,
+  what: string,
+  tol: Tolerance = {},
+  options: { grad?: boolean; weightSeed?: number } = {},
+): Promise<void> {
   let weights: Float32Array | undefined;
   const cpu0 = await evaluate('cpu', inputs, fn);
   if (options.grad) weights = await values(cpu0.shape, options.weightSeed ?? 12345, 'normal');
@@ -239,14 +250,16 @@ export async function assertFiniteDifferences(inputs: Input[], fn: (xs: tg.Tenso
     const coords = new Set<number>();
     for (let k = 0; k < Math.min(points, n); k++) coords.add((pick + k * 7919 + Math.floor((k * n) / points)) % n);
     for (const j of coords) {
-      const at = (delta: number): Input[] => inputs.map((inp, m) => {
-        if (m !== i) return inp;
-        const v = Float32Array.from(inp.values);
-        v[j] += delta;
-        return { shape: inp.shape, values: v };
-      });
+      const at = (delta: number): Input[] =>
+        inputs.map((inp, m) => {
+          if (m !== i) return inp;
+          const v = Float32Array.from(inp.values);
+          v[j] += delta;
+          return { shape: inp.shape, values: v };
+        });
       // The step actually taken in float32.
-      const up = at(h), down = at(-h);
+      const up = at(h),
+        down = at(-h);
       const step = up[i].values[j] - down[i].values[j];
       const fd = ((await cpuLoss(up, fn, weights)) - (await cpuLoss(down, fn, weights))) / step;
       const an = grads[i][j];

@@ -16,7 +16,10 @@ const SHADERS = fileURLToPath(new URL('../../shaders/', import.meta.url));
 
 test('uniform layouts: WGSL alignment with explicit padding, and the host bytes at the same offsets', () => {
   const layout = { size: 'u32', scalar: 'f32', shape: 'dims', last: 'u32' } as const;
-  assert.equal(wgslParams(layout), 'struct Params {\n  size: u32,\n  scalar: f32,\n  _p0: u32,\n  _p1: u32,\n  shape: Dims,\n  last: u32,\n  _p2: u32,\n  _p3: u32,\n  _p4: u32,\n}\n');
+  assert.equal(
+    wgslParams(layout),
+    'struct Params {\n  size: u32,\n  scalar: f32,\n  _p0: u32,\n  _p1: u32,\n  shape: Dims,\n  last: u32,\n  _p2: u32,\n  _p3: u32,\n  _p4: u32,\n}\n',
+  );
   const bytes = packUniforms(layout, { size: 7, scalar: 0.5, shape: [2, 3, 4], last: 9 });
   assert.equal(bytes.byteLength, 64);
   const u = new Uint32Array(bytes.buffer);
@@ -36,7 +39,9 @@ test('uniform values: a missing or unknown field, or too many dims, is an error'
 });
 
 test('every shaders/*.wgsl is a declared kernel or an include, and none declares its own struct Params', () => {
-  const files = readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5));
+  const files = readdirSync(SHADERS)
+    .filter((f) => f.endsWith('.wgsl'))
+    .map((f) => f.slice(0, -5));
   const includes = ['common', 'topk_common'];
   for (const name of files) {
     if (includes.includes(name)) continue;
@@ -49,7 +54,7 @@ test('every shaders/*.wgsl is a declared kernel or an include, and none declares
   }
 });
 
-test('every kernel\'s source: the generated struct Params once, WORKGROUP_SIZE, no placeholder left', () => {
+test("every kernel's source: the generated struct Params once, WORKGROUP_SIZE, no placeholder left", () => {
   const values: Record<string, Record<string, string>> = {
     unary: { OP: 'v' },
     binary: { OP: 'u + v', RANK: '2', A_AT: 'at.x', B_AT: 'at.y' },
@@ -72,7 +77,13 @@ test('every kernel\'s source: the generated struct Params once, WORKGROUP_SIZE, 
 });
 
 const convParams = fc
-  .record({ batch: fc.integer({ min: 1, max: 300 }), inC: fc.integer({ min: 1, max: 2000 }), outC: fc.integer({ min: 1, max: 2000 }), side: fc.integer({ min: 1, max: 64 }), k: fc.integer({ min: 1, max: 5 }) })
+  .record({
+    batch: fc.integer({ min: 1, max: 300 }),
+    inC: fc.integer({ min: 1, max: 2000 }),
+    outC: fc.integer({ min: 1, max: 2000 }),
+    side: fc.integer({ min: 1, max: 64 }),
+    k: fc.integer({ min: 1, max: 5 }),
+  })
   .map(({ batch, inC, outC, side, k }): ConvParams => ({ batch, inC, inH: side, inW: side, outC, kH: k, kW: k, outH: side, outW: side, strideH: 1, strideW: 1, padH: 0, padW: 0 }));
 
 test('dispatch geometry: the workgroups of the register-blocked kernels cover every output, within the per-dimension limit', () => {
@@ -85,9 +96,16 @@ test('dispatch geometry: the workgroups of the register-blocked kernels cover ev
       const bin = pixels(CONV_BACKWARD_INPUT_TILE, GEOMETRY.conv2d_backward_input(p));
       const bw = GEOMETRY.conv2d_backward_weight(p);
       const t = CONV_BACKWARD_WEIGHT_TILE;
-      return within(fwd) && fwdPixels >= p.batch * p.outH * p.outW && fwdChannels >= p.outC
-        && bin[0] >= p.batch * p.inH * p.inW && bin[1] >= p.inC
-        && within(bw) && bw[0] * bw[2] * t.workgroup[0] >= Math.ceil(p.inC / t.cols) * p.kH * p.kW && bw[1] * t.rows >= p.outC;
+      return (
+        within(fwd) &&
+        fwdPixels >= p.batch * p.outH * p.outW &&
+        fwdChannels >= p.outC &&
+        bin[0] >= p.batch * p.inH * p.inW &&
+        bin[1] >= p.inC &&
+        within(bw) &&
+        bw[0] * bw[2] * t.workgroup[0] >= Math.ceil(p.inC / t.cols) * p.kH * p.kW &&
+        bw[1] * t.rows >= p.outC
+      );
     }),
   );
   fc.assert(

@@ -33,7 +33,10 @@ forEachDevice('trainModel: the listener sees start, each epoch start, every step
   // 300 examples in batches of 64: 5 steps per epoch.
   assert.deepEqual(events, ['log', 'start 5 true', 'train 1/2 (5)', 'epoch 1 test true', 'train 2/2 (5)', 'epoch 2 test true']);
   assert.equal(steps.length, 10);
-  assert.deepEqual(steps.map((s) => s.loss !== undefined), [false, true, false, true, true, false, true, false, true, true]);
+  assert.deepEqual(
+    steps.map((s) => s.loss !== undefined),
+    [false, true, false, true, true, false, true, false, true, true],
+  );
   for (const s of steps.filter((s) => s.loss !== undefined)) {
     assert.ok(Number.isFinite(s.loss) && Number.isFinite(s.meanLoss) && s.meanAccuracy! >= 0 && s.meanAccuracy! <= 1, JSON.stringify(s));
   }
@@ -47,7 +50,10 @@ forEachDevice('trainModel: the listener sees start, each epoch start, every step
 });
 
 test('trainModel: an aborted signal ends the run after the current step; the partial epoch is evaluated and the report says stopped', async () => {
-  for (const [method, extra] of [['mpt', { finetune: 'last', finetuneEpochs: 2 }], ['imp', { sparsity: 0.8 }]] as const) {
+  for (const [method, extra] of [
+    ['mpt', { finetune: 'last', finetuneEpochs: 2 }],
+    ['imp', { sparsity: 0.8 }],
+  ] as const) {
     const stop = new AbortController();
     let taken = 0;
     const { model, report } = await tg.trainModel(quiet({ method, ...extra }), split, {
@@ -62,7 +68,14 @@ test('trainModel: an aborted signal ends the run after the current step; the par
     assert.equal(taken, 7, `${method}: no step after the abort`);
     assert.equal(report.stopped, true);
     // Epoch 1 (5 steps) and the 2 steps of epoch 2, evaluated; no fine-tuning, no further IMP round.
-    assert.deepEqual(report.metrics.map((m) => [m.phase, m.epoch]), [['train', 1], ['train', 2]], method);
+    assert.deepEqual(
+      report.metrics.map((m) => [m.phase, m.epoch]),
+      [
+        ['train', 1],
+        ['train', 2],
+      ],
+      method,
+    );
     if (method === 'imp') assert.equal(report.rounds?.length, 1);
     assert.equal(report.testAccuracy, report.metrics[1].testAccuracy);
   }
@@ -74,7 +87,7 @@ test('trainModel: an aborted signal ends the run after the current step; the par
   assert.equal(report.stopped, true);
 });
 
-test('resolveOptions: the defaults of ticketgrad train, with the method\'s own scope and fine-tuning rate', () => {
+test("resolveOptions: the defaults of ticketgrad train, with the method's own scope and fine-tuning rate", () => {
   const mpt = tg.resolveOptions({});
   assert.deepEqual({ ...mpt }, { ...tg.DEFAULT_OPTIONS });
   assert.equal(tg.resolveOptions({ method: 'synflow' }).scope, 'global');
@@ -106,7 +119,11 @@ test('resolveOptions: options another method would ignore, and combinations that
 });
 
 test('the train flags resolve through the same options: --mask takes bitonic or threshold, and sort for bitonic', () => {
-  for (const [flag, mask] of [['bitonic', 'bitonic'], ['sort', 'bitonic'], ['threshold', 'threshold']] as const) {
+  for (const [flag, mask] of [
+    ['bitonic', 'bitonic'],
+    ['sort', 'bitonic'],
+    ['threshold', 'threshold'],
+  ] as const) {
     const o = parseTrainArgs(['--mask', flag]);
     assert.ok(o !== 'help');
     assert.equal(o.mask, mask);

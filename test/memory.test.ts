@@ -78,51 +78,62 @@ async function train(linear: Linear, steps: number): Promise<{ at10: Snapshot; a
   return { at10: at10!, atEnd: { liveBuffers: m.liveBuffers, liveBytes: m.liveBytes }, first, last };
 }
 
-for (const [name, linear] of [['matmul', matmulLinear], ['broadcast-multiply', broadcastLinear]] as const) {
-  acceleratorTest(`scope keeps liveBuffers/liveBytes flat over 300 SGD steps of an MLP (${name} layers)`, async (device) => {
+for (const [name, linear] of [
+  ['matmul', matmulLinear],
+  ['broadcast-multiply', broadcastLinear],
+] as const) {
+  acceleratorTest(
+    `scope keeps liveBuffers/liveBytes flat over 300 SGD steps of an MLP (${name} layers)`,
+    async (device) => {
+      tg.setBackend(device);
+      try {
+        const r = await train(linear, 300);
+        assert.ok(Number.isFinite(r.last) && r.last < r.first, `the MLP should learn: loss ${r.first} -> ${r.last}`);
+        assert.deepEqual(r.atEnd, r.at10, `device memory grew between step 10 and step 300: ${JSON.stringify(r.at10)} -> ${JSON.stringify(r.atEnd)}`);
+      } finally {
+        tg.setBackend('cpu');
+      }
+    },
+    { label: '' },
+  );
+}
+
+acceleratorTest(
+  'tensors created in a scope are freed, returned and kept ones survive',
+  async (device) => {
     tg.setBackend(device);
     try {
-      const r = await train(linear, 300);
-      assert.ok(Number.isFinite(r.last) && r.last < r.first, `the MLP should learn: loss ${r.first} -> ${r.last}`);
-      assert.deepEqual(r.atEnd, r.at10, `device memory grew between step 10 and step 300: ${JSON.stringify(r.at10)} -> ${JSON.stringify(r.atEnd)}`);
+      tg.flush();
+      // What one 64-float tensor occupies on this device (pools round sizes up).
+      const start = tg.memory().liveBytes;
+      const probe = tg.zeros([64]);
+      const one = tg.memory().liveBytes - start;
+      probe.dispose();
+      const before = tg.memory().liveBytes;
+      const kept: tg.Tensor[] = [];
+      const out = tg.scope(() => {
+        const a = tg.randn([64], { seed: 1 });
+        const b = tg.exp(a);
+        kept.push(tg.keep(tg.mul(b, 2)));
+        return { sum: tg.add(a, b), list: [tg.neg(b)] };
+      });
+      assert.equal(out.sum.disposed, false);
+      assert.equal(out.list[0].disposed, false);
+      assert.equal(kept[0].disposed, false);
+      assert.equal((await out.sum.data()).length, 64);
+      assert.equal((await kept[0].data()).length, 64);
+      // a and b are freed: three 64-float buffers stay live.
+      assert.equal(tg.memory().liveBytes - before, 3 * one);
+      out.sum.dispose();
+      out.list[0].dispose();
+      kept[0].dispose();
+      assert.equal(tg.memory().liveBytes, before);
     } finally {
       tg.setBackend('cpu');
     }
-  }, { label: '' });
-}
-
-acceleratorTest('tensors created in a scope are freed, returned and kept ones survive', async (device) => {
-  tg.setBackend(device);
-  try {
-    tg.flush();
-    // What one 64-float tensor occupies on this device (pools round sizes up).
-    const start = tg.memory().liveBytes;
-    const probe = tg.zeros([64]);
-    const one = tg.memory().liveBytes - start;
-    probe.dispose();
-    const before = tg.memory().liveBytes;
-    const kept: tg.Tensor[] = [];
-    const out = tg.scope(() => {
-      const a = tg.randn([64], { seed: 1 });
-      const b = tg.exp(a);
-      kept.push(tg.keep(tg.mul(b, 2)));
-      return { sum: tg.add(a, b), list: [tg.neg(b)] };
-    });
-    assert.equal(out.sum.disposed, false);
-    assert.equal(out.list[0].disposed, false);
-    assert.equal(kept[0].disposed, false);
-    assert.equal((await out.sum.data()).length, 64);
-    assert.equal((await kept[0].data()).length, 64);
-    // a and b are freed: three 64-float buffers stay live.
-    assert.equal(tg.memory().liveBytes - before, 3 * one);
-    out.sum.dispose();
-    out.list[0].dispose();
-    kept[0].dispose();
-    assert.equal(tg.memory().liveBytes, before);
-  } finally {
-    tg.setBackend('cpu');
-  }
-}, { label: '' });
+  },
+  { label: '' },
+);
 
 forEachDevice('scope disposes intermediates and nested scopes hand results outwards', async () => {
   let inner: tg.Tensor | null = null;

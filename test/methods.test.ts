@@ -16,7 +16,16 @@ async function run(options: Partial<TrainOptions>): Promise<{ report: TrainRepor
   const out = mkdtempSync(join(tmpdir(), `ticketgrad-${options.method}-`));
   const warnings: string[] = [];
   const report = await train({
-    ...DEFAULT_OPTIONS, backend: 'cpu', trainSize: 300, width: 0.25, batch: 32, epochs: 2, verbose: false, out, onWarning: (m) => warnings.push(m), ...options,
+    ...DEFAULT_OPTIONS,
+    backend: 'cpu',
+    trainSize: 300,
+    width: 0.25,
+    batch: 32,
+    epochs: 2,
+    verbose: false,
+    out,
+    onWarning: (m) => warnings.push(m),
+    ...options,
   });
   return { report, saved: JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, unknown>, warnings };
 }
@@ -43,14 +52,20 @@ test('imp: rounds of train / prune / rewind (to step 3), each round in report.js
   const { report, saved } = await run({ method: 'imp', sparsity: 0.36, rounds: 2, rewind: 3, epochs: 1 });
   assert.ok(report.testAccuracy > overChance, `test accuracy ${report.testAccuracy}`);
   const rounds = report.rounds!;
-  assert.deepEqual(rounds.map((r) => r.round), [0, 1, 2]);
+  assert.deepEqual(
+    rounds.map((r) => r.round),
+    [0, 1, 2],
+  );
   assert.equal(rounds[0].density, 1);
   // 20% of the remaining per round, the output layer (1% of the weights) at half the rate.
   assert.ok(Math.abs(rounds[1].density - 0.8) < 2e-3 && Math.abs(rounds[2].density - 0.64) < 3e-3, JSON.stringify(rounds));
   assert.ok(rounds.every((r) => r.testAccuracy > overChance && r.seconds > 0));
   assert.equal(rounds[2].testAccuracy, report.testAccuracy);
   assert.deepEqual(saved.rounds, rounds);
-  assert.deepEqual(report.metrics.map((m) => m.round), [0, 1, 2]);
+  assert.deepEqual(
+    report.metrics.map((m) => m.round),
+    [0, 1, 2],
+  );
   const layers = report.layers.map((l) => l.density);
   assert.ok(Math.abs(layers[0] - 0.64) < 1e-3 && Math.abs(layers[2] - 0.81) < 1e-2, `layer densities ${layers}`);
 });
@@ -60,7 +75,10 @@ test('gemminer: score search over frozen weights, freeze-off to the target, then
   assert.ok(report.ticketTestAccuracy! > overChance, `ticket ${report.ticketTestAccuracy}`);
   assert.ok(report.testAccuracy > overChance, `after fine-tuning ${report.testAccuracy}`);
   assert.ok(Math.abs(report.sparsity - 0.9) < 1e-5);
-  assert.deepEqual(report.metrics.map((m) => m.phase), ['train', 'train', 'finetune']);
+  assert.deepEqual(
+    report.metrics.map((m) => m.phase),
+    ['train', 'train', 'finetune'],
+  );
   assert.equal(saved.ticketTestAccuracy, report.ticketTestAccuracy);
   assert.equal((saved.options as TrainOptions).scope, 'global');
 });
@@ -73,14 +91,20 @@ test('earlybird: BatchNorm-gamma L1, channel masks per epoch, pruned channels re
   assert.deepEqual(report.earlyBirdDistances, [null, null]);
   assert.ok(report.ticketTestAccuracy! > overChance && report.testAccuracy > overChance, `${report.ticketTestAccuracy} ${report.testAccuracy}`);
   // Half of the 100 hidden channels go: every layer loses weights, the hidden ones about 3/4 of theirs.
-  assert.ok(report.layers.every((l) => l.density < 1), report.layers.map((l) => l.density).join(', '));
+  assert.ok(
+    report.layers.every((l) => l.density < 1),
+    report.layers.map((l) => l.density).join(', '),
+  );
   assert.ok(report.sparsity > 0.4, `sparsity ${report.sparsity}`);
   assert.equal((saved.options as TrainOptions).batchNorm, true);
 });
 
 test('a layer pruned to density 0 gives one warning line per layer and report.warnings', { timeout: 60_000 }, async () => {
   const { report, warnings } = await run({ method: 'random', sparsity: 0.999, width: 0.05, epochs: 1, trainSize: 64 });
-  assert.deepEqual(report.layers.map((l) => l.density === 0), [false, true, true]);
+  assert.deepEqual(
+    report.layers.map((l) => l.density === 0),
+    [false, true, true],
+  );
   assert.equal(warnings.length, 2, warnings.join('\n'));
   assert.deepEqual(report.warnings, warnings);
   assert.match(warnings[0], /layer 3 has density 0 \(every weight pruned\): layer collapse/);
@@ -100,5 +124,6 @@ test('CLI: the methods and their flags', () => {
     [['train', '--tau', '0.1', '--sparsity', '0.9'], /--tau is a fixed threshold: the sparsity follows the scores, so leave out --sparsity/],
   ]);
   const help = runCli(['train', '--help']).stdout;
-  for (const flag of ['--rewind', '--rounds', '--output-rate', '--prune-rounds', '--prune-batches', '--gm-lambda', '--eb-l1', '--batchnorm']) assert.ok(help.includes(flag), `help mentions ${flag}`);
+  for (const flag of ['--rewind', '--rounds', '--output-rate', '--prune-rounds', '--prune-batches', '--gm-lambda', '--eb-l1', '--batchnorm'])
+    assert.ok(help.includes(flag), `help mentions ${flag}`);
 });

@@ -77,11 +77,14 @@ test('loadMnist: missing or malformed class files are errors naming the file and
     writeAll();
     if (content === null) rmSync(join(dir, file));
     else writeFileSync(join(dir, file), content);
-    assert.throws(() => loadMnist({ dir }), (error: Error) => {
-      assert.ok(error.message.startsWith(`mnist: ${join(dir, file)}: `), error.message);
-      assert.match(error.message, pattern);
-      return true;
-    });
+    assert.throws(
+      () => loadMnist({ dir }),
+      (error: Error) => {
+        assert.ok(error.message.startsWith(`mnist: ${join(dir, file)}: `), error.message);
+        assert.match(error.message, pattern);
+        return true;
+      },
+    );
   };
   expectError('3.json', null, /cannot read/);
   expectError('3.json', '{ "data": [0, 1', /invalid JSON/);

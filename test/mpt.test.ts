@@ -81,7 +81,10 @@ for (const method of ['mpt', 'edgepopup'] as const) {
         // The gradient must carry the sign of W: flipping W flips it.
         const withoutSign = sv.map((v, i) => gv[i] * Math.abs(wv[i]) * Math.sign(v) * alpha * Math.abs(v) ** (alpha - 1));
         if (wv.some((v, i) => v < 0 && Math.abs(gv[i]) > 1e-3)) {
-          assert.notDeepEqual(Array.from(grad, (v) => v.toFixed(4)), Array.from(withoutSign, (v) => v.toFixed(4)));
+          assert.notDeepEqual(
+            Array.from(grad, (v) => v.toFixed(4)),
+            Array.from(withoutSign, (v) => v.toFixed(4)),
+          );
         }
       }),
       runs(15),
@@ -95,8 +98,14 @@ forEachDevice('mpt forward of a prunable layer uses alpha * sign(W) * M', async 
   const x = tg.randn([2, 7], { seed: 9 });
   const y = layer.forward(x);
   const [wv, mv, a] = [await layer.weight.data(), await layer.mask!.data(), await layer.binaryAlpha!.item()];
-  assert.equal(mv.reduce((s, v) => s + v, 0), Math.round(0.4 * 35));
-  const weff = tg.tensor(wv.map((v, i) => Math.sign(v) * a * mv[i]), [7, 5]);
+  assert.equal(
+    mv.reduce((s, v) => s + v, 0),
+    Math.round(0.4 * 35),
+  );
+  const weff = tg.tensor(
+    wv.map((v, i) => Math.sign(v) * a * mv[i]),
+    [7, 5],
+  );
   assertClose(await y.data(), await tg.matmul(x, weff).data(), 'layer output', { rtol: 1e-4, atol: 1e-6 });
 });
 

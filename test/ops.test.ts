@@ -33,7 +33,8 @@ forEachDevice('batchNorm2d training updates runningMean / runningVar', async (de
       const before = rm.storage;
       tg.scope(() => tg.batchNorm2d(upload(x, device), { runningMean: rm, runningVar: rv, training: true, momentum: p.momentum }));
       const count = p.n * p.h * p.w;
-      const expectedMean: number[] = [], expectedVar: number[] = [];
+      const expectedMean: number[] = [],
+        expectedVar: number[] = [];
       for (let c = 0; c < p.c; c++) {
         const vals: number[] = [];
         for (let n = 0; n < p.n; n++) for (let i = 0; i < p.h * p.w; i++) vals.push(x.values[(n * p.c + c) * p.h * p.w + i]);

@@ -41,7 +41,9 @@ function sgdByHand(o: SgdCase, steps: number, k: number): number[][] {
   let p = [...P0];
   let buf: number[] | null = null;
   const history: number[][] = [];
-  const mom = o.momentum ?? 0, damp = o.dampening ?? 0, wd = o.weightDecay ?? 0;
+  const mom = o.momentum ?? 0,
+    damp = o.dampening ?? 0,
+    wd = o.weightDecay ?? 0;
   for (let s = 0; s < steps; s++) {
     let g = gradOf(p, k).map((gi, i) => gi + wd * p[i]);
     if (mom) {
@@ -75,7 +77,8 @@ for (const [name, o] of sgdCases) {
 /** torch.optim.Adam's rule (L2 weight decay added to the gradient), in float64. */
 function adamByHand(lr: number, [b1, b2]: [number, number], eps: number, wd: number, steps: number, k: number): number[][] {
   let p = [...P0];
-  let m = p.map(() => 0), v = p.map(() => 0);
+  let m = p.map(() => 0),
+    v = p.map(() => 0);
   const history: number[][] = [];
   for (let t = 1; t <= steps; t++) {
     const g = gradOf(p, k).map((gi, i) => gi + wd * p[i]);
@@ -168,10 +171,7 @@ forEachDevice('a schedule drives optimizer.lr', async () => {
 });
 
 forEachDevice('lrScale multiplies the learning rate per parameter (SGD and Adam)', async () => {
-  for (const make of [
-    (ps: tg.Tensor[]) => new tg.SGD(ps, { lr: 0.5, lrScale: [0, 2] }),
-    (ps: tg.Tensor[]) => new tg.Adam(ps, { lr: 0.5, lrScale: [0, 2] }),
-  ]) {
+  for (const make of [(ps: tg.Tensor[]) => new tg.SGD(ps, { lr: 0.5, lrScale: [0, 2] }), (ps: tg.Tensor[]) => new tg.Adam(ps, { lr: 0.5, lrScale: [0, 2] })]) {
     const a = tg.tensor([1, 2], [2], { requiresGrad: true });
     const b = tg.tensor([1, 2], [2], { requiresGrad: true });
     const opt = make([a, b]);

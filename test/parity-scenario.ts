@@ -23,7 +23,10 @@ export interface ParityResult {
 
 /** Scores with many exact ties (13 distinct values), to check ties go to the lower index. */
 function tiedScores(n: number): tg.Tensor {
-  return tg.tensor(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 13) - 6), [n]);
+  return tg.tensor(
+    Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 13) - 6),
+    [n],
+  );
 }
 
 export async function runParityScenario(wanted: 'webgpu' | 'wasm'): Promise<ParityResult> {

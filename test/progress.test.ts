@@ -49,6 +49,7 @@ test('Progress on a TTY: carriage-return redraw with bar, counts, info and ETA',
   // 13 steps in 3,612 s: 50 left take 13,892 s.
   assert.match(stream.writes[1], /13\/63 ETA 3:51:32/);
   progress.finish({ acc: '90%' });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the line ends with the terminal's clear-to-end-of-line escape.
   assert.match(stream.writes[2], /^\repoch 1 63\/63 acc 90% in 1:00:1\d\x1b\[K\n$/);
 });
 

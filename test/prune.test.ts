@@ -49,7 +49,10 @@ forEachDevice('masked training: a pruned weight stays exactly 0 through SGD (mom
       m.forEach((keep, j) => {
         if (!keep) assert.ok(w[j] === 0, `${kind}: pruned weight ${li}.${j} is ${w[j]}`);
       });
-      assert.ok(m.some((keep, j) => keep && w[j] !== before[li][j]), `${kind}: kept weights of layer ${li} train`);
+      assert.ok(
+        m.some((keep, j) => keep && w[j] !== before[li][j]),
+        `${kind}: kept weights of layer ${li} train`,
+      );
     }
     // Without re-applying the masks the optimizer state would revive them: the test has teeth.
     step(false);
@@ -61,7 +64,12 @@ forEachDevice('masked training: a pruned weight stays exactly 0 through SGD (mom
 });
 
 forEachDevice('correctCount predicts the first maximum: tied logits (a collapsed network) are not all correct', async () => {
-  const logits = tg.tensor([[1, 1, 0], [0, 2, 2], [3, 3, 3], [0, 0, 5]]);
+  const logits = tg.tensor([
+    [1, 1, 0],
+    [0, 2, 2],
+    [3, 3, 3],
+    [0, 0, 5],
+  ]);
   assert.equal(await tg.correctCount(logits, [1, 1, 0, 2]).item(), 3);
   assert.equal(await tg.correctCount(logits, [0, 2, 2, 2]).item(), 2);
 });
@@ -73,8 +81,12 @@ forEachDevice('magnitude at init: the exact top-k of |W| per layer, and globally
   for (const [i, l] of layers.entries()) {
     const [w, m] = [await l.weight.data(), await l.mask!.data()];
     assert.equal(count(m), Math.round(0.3 * w.length));
-    const kept = Array.from(initial[i]).filter((_, j) => m[j]).map(Math.abs);
-    const pruned = Array.from(initial[i]).filter((_, j) => !m[j]).map(Math.abs);
+    const kept = Array.from(initial[i])
+      .filter((_, j) => m[j])
+      .map(Math.abs);
+    const pruned = Array.from(initial[i])
+      .filter((_, j) => !m[j])
+      .map(Math.abs);
     assert.ok(Math.min(...kept) >= Math.max(...pruned), `layer ${i}: kept |w| >= pruned |w|`);
     // W <- W * M: the stored weights are the pruned ones.
     // (+ 0: a pruned negative weight is -0.)
@@ -121,7 +133,13 @@ test('random prunes uniformly per layer; ERK densities follow (sum of dims)/(pro
     runs(200),
   );
   // RigL's example: a dense-ish small layer is capped at 1 and the rest rescaled.
-  const capped = prune.erkDensities([[3, 4], [100, 100]], 0.5);
+  const capped = prune.erkDensities(
+    [
+      [3, 4],
+      [100, 100],
+    ],
+    0.5,
+  );
   assert.equal(capped[0], 1);
   assert.ok(Math.abs(capped[1] - (0.5 * 10012 - 12) / 10000) < 1e-12);
   model.dispose();
@@ -145,7 +163,12 @@ test('SNIP scores are |dL/dW * W| summed over the batches', async () => {
       for (let i = 0; i < 5; i++) for (let j = 0; j < 3; j++) grad[i * 3 + j] += (x[n * 5 + i] * (e[j] / z - (b.labels[n] === j ? 1 : 0))) / 4;
     }
   }
-  assertClose(await score.data(), Array.from(grad, (g, i) => Math.abs(g * w[i])), 'SNIP score', { rtol: 1e-4, atol: 1e-7 });
+  assertClose(
+    await score.data(),
+    Array.from(grad, (g, i) => Math.abs(g * w[i])),
+    'SNIP score',
+    { rtol: 1e-4, atol: 1e-7 },
+  );
   assert.equal(layers[0].weight.grad, null, 'gradients are cleared afterwards');
   model.dispose();
 });
@@ -155,7 +178,10 @@ test('SNIP scores are |dL/dW * W| summed over the batches', async () => {
  * outside float32 (gain 30: ~1e59; gain 0.03: ~1e-61). SynFlow must give finite scores whose
  * ranking is exactly the one float64 gives.
  */
-for (const [label, scale] of [['overflows', 10], ['underflows', 0.01]] as const) {
+for (const [label, scale] of [
+  ['overflows', 10],
+  ['underflows', 0.01],
+] as const) {
   forEachDevice(`SynFlow on a 40-layer net whose plain product of |W| ${label} float32: finite scores, the float64 ranking`, async () => {
     const depth = 40;
     const { model, layers } = mlp(Array(depth + 1).fill(8), 11);
@@ -170,7 +196,10 @@ for (const [label, scale] of [['overflows', 10], ['underflows', 0.01]] as const)
     // ... SynFlow's rescaled one does not.
     const scores = prune.synflowScores(model, layers, [8]);
     const ours = await Promise.all(scores.map((s) => s.data()));
-    assert.ok(ours.every((s) => s.every((v) => Number.isFinite(v) && v > 0)), 'every score finite and positive');
+    assert.ok(
+      ours.every((s) => s.every((v) => Number.isFinite(v) && v > 0)),
+      'every score finite and positive',
+    );
 
     // float64 reference: a_l = a_{l-1} |W_l|, g_{l-1} = |W_l| g_l, score = a_{l-1,i} |W_ij| g_l,j.
     const acts: Float64Array[] = [new Float64Array(8).fill(1)];
@@ -182,7 +211,12 @@ for (const [label, scale] of [['overflows', 10], ['underflows', 0.01]] as const)
     // Each layer's share of its score sum (the conservation law makes every layer sum to R).
     reference.forEach((ref, l) => {
       const [sumOurs, sumRef] = [ours[l].reduce((a, v) => a + v, 0), ref.reduce((a, v) => a + v, 0)];
-      assertClose(Array.from(ours[l], (v) => v / sumOurs), Array.from(ref, (v) => v / sumRef), `layer ${l} score shares`, { rtol: 1e-3, atol: 1e-9 });
+      assertClose(
+        Array.from(ours[l], (v) => v / sumOurs),
+        Array.from(ref, (v) => v / sumRef),
+        `layer ${l} score shares`,
+        { rtol: 1e-3, atol: 1e-9 },
+      );
     });
     const sums = ours.map((s) => s.reduce((a, v) => a + v, 0));
     sums.forEach((s) => assert.ok(Math.abs(s / sums[0] - 1) < 1e-3, `conservation: layer sums ${sums[0]} vs ${s}`));
@@ -232,7 +266,10 @@ test('layer collapse: SynFlow keeps every layer alive where global magnitude and
     return result;
   };
   const synflow = await alive('synflow');
-  assert.ok(synflow.densities.every((l) => l.kept > 0), `synflow keeps ${synflow.densities.map((l) => l.kept).join(', ')}`);
+  assert.ok(
+    synflow.densities.every((l) => l.kept > 0),
+    `synflow keeps ${synflow.densities.map((l) => l.kept).join(', ')}`,
+  );
   assert.deepEqual(synflow.warnings, []);
   const total = synflow.densities.reduce((a, l) => a + l.kept, 0);
   assert.equal(total, Math.round(density * synflow.densities.reduce((a, l) => a + l.size, 0)));
@@ -240,7 +277,10 @@ test('layer collapse: SynFlow keeps every layer alive where global magnitude and
     const { densities, warnings } = await alive(method);
     const dead = densities.filter((l) => l.kept === 0).map((l) => l.name);
     assert.ok(dead.length > 0, `${method} keeps ${densities.map((l) => l.kept).join(', ')}`);
-    assert.deepEqual(warnings, dead.map((name) => `layer ${name} has density 0 (every weight pruned): layer collapse, the network's output no longer depends on its input`));
+    assert.deepEqual(
+      warnings,
+      dead.map((name) => `layer ${name} has density 0 (every weight pruned): layer collapse, the network's output no longer depends on its input`),
+    );
   }
 });
 
@@ -266,8 +306,12 @@ test('IMP: rounds from the density, 20% of the remaining per round, the output l
     masks.forEach((m, i) => m.forEach((v, j) => assert.ok(!v || previous[i][j], `round ${round}: a pruned weight came back`)));
     // Round 1 keeps the largest trained |W| of layer 0.
     if (round === 1) {
-      const kept = Array.from(trained[0]).filter((_, j) => masks[0][j]).map(Math.abs);
-      const pruned = Array.from(trained[0]).filter((_, j) => !masks[0][j]).map(Math.abs);
+      const kept = Array.from(trained[0])
+        .filter((_, j) => masks[0][j])
+        .map(Math.abs);
+      const pruned = Array.from(trained[0])
+        .filter((_, j) => !masks[0][j])
+        .map(Math.abs);
       assert.ok(Math.min(...kept) >= Math.max(...pruned));
     }
     previous = masks;
@@ -282,13 +326,23 @@ test('IMP: rounds from the density, 20% of the remaining per round, the output l
 });
 
 test('Gem-Miner: scores clamped to [0, 1], frozen off on schedule to the exact density, straight-through gradient', async () => {
-  assert.deepEqual([...prune.gemMinerSchedule(0.1, 12)].map(([e, d]) => [e, +d.toFixed(6)]), [[5, +(0.1 ** (1 / 3)).toFixed(6)], [10, +(0.1 ** (2 / 3)).toFixed(6)], [12, 0.1]]);
+  assert.deepEqual(
+    [...prune.gemMinerSchedule(0.1, 12)].map(([e, d]) => [e, +d.toFixed(6)]),
+    [
+      [5, +(0.1 ** (1 / 3)).toFixed(6)],
+      [10, +(0.1 ** (2 / 3)).toFixed(6)],
+      [12, 0.1],
+    ],
+  );
   assert.deepEqual([...prune.gemMinerSchedule(0.1, 2)], [[2, 0.1]]);
 
   const layers = [new nn.PrunableLinear(6, 5, { mode: 'gemminer', seed: 1 }), new nn.PrunableLinear(5, 3, { mode: 'gemminer', seed: 2 })];
   const model = new nn.Sequential(layers[0], new nn.ReLU(), layers[1]);
   const p0 = await layers[0].scores!.data();
-  assert.ok(p0.every((v) => v > 0 && v < 1), 'scores start in U[0, 1]');
+  assert.ok(
+    p0.every((v) => v > 0 && v < 1),
+    'scores start in U[0, 1]',
+  );
   // The forward's mask is p > 0.5, and the gradient to p is straight through: dL/dW_eff * W.
   const x = tg.randn([4, 6], { seed: 5 });
   const y = model.forward(x);
@@ -303,14 +357,22 @@ test('Gem-Miner: scores clamped to [0, 1], frozen off on schedule to the exact d
   const probe = tg.sum(new nn.Sequential(new nn.ReLU(), layers[1]).forward(tg.matmul(x, effective)));
   probe.backward();
   const gEff = await effective.grad!.data();
-  assertClose(g, Array.from(gEff, (v, j) => v * w[j]), 'dL/dp', { rtol: 1e-4, atol: 1e-7 });
+  assertClose(
+    g,
+    Array.from(gEff, (v, j) => v * w[j]),
+    'dL/dp',
+    { rtol: 1e-4, atol: 1e-7 },
+  );
   layers.forEach((l) => l.scores!.zeroGrad());
 
   const search = new prune.GemMinerSearch(layers, { density: 0.3, epochs: 2 });
   tg.noGrad(() => layers.forEach((l, i) => l.scores!.assign(tg.mul(tg.randn([...l.scores!.shape], { seed: 60 + i }), 2))));
   search.afterStep();
   const clamped = await Promise.all(layers.map((l) => l.scores!.data()));
-  assert.ok(clamped.every((s) => s.every((v) => v >= 0 && v <= 1)), 'clamped to [0, 1]');
+  assert.ok(
+    clamped.every((s) => s.every((v) => v >= 0 && v <= 1)),
+    'clamped to [0, 1]',
+  );
   assert.equal(search.afterEpoch(1), null);
   assert.equal(search.afterEpoch(2), 0.3);
   const frozen = await Promise.all(layers.map((l) => l.scores!.data()));
@@ -323,7 +385,10 @@ test('Gem-Miner: scores clamped to [0, 1], frozen off on schedule to the exact d
   const total = layers.reduce((a, l) => a + l.weight.size, 0);
   const kept = (await Promise.all(layers.map((l) => l.mask!.data()))).reduce((a, m) => a + count(m), 0);
   assert.equal(kept, Math.round(0.3 * total));
-  assert.ok(layers.every((l) => l.weight.requiresGrad && !l.scores!.requiresGrad), 'then the weights train');
+  assert.ok(
+    layers.every((l) => l.weight.requiresGrad && !l.scores!.requiresGrad),
+    'then the weights train',
+  );
   model.dispose();
 });
 
@@ -334,14 +399,32 @@ test('Early-Bird: the Hamming detector, channel groups of each model, and channe
   const flip = (n: number): Float32Array => base.map((v, i) => (i < n ? 1 - v : v));
   // Epoch 7's mask is within 2 of 20 bits (0.1, the threshold itself) of each of epochs 3-6.
   const results = [flip(8), flip(5), flip(2), flip(1), flip(0), flip(3), flip(2)].map((m) => detector.push(m));
-  assert.deepEqual(results.map((r) => r.emerged), [false, false, false, false, false, false, true]);
-  assert.deepEqual(results.map((r) => r.distance), [null, null, null, null, 0.4, 0.15, 0.1]);
+  assert.deepEqual(
+    results.map((r) => r.emerged),
+    [false, false, false, false, false, false, true],
+  );
+  assert.deepEqual(
+    results.map((r) => r.distance),
+    [null, null, null, null, 0.4, 0.15, 0.1],
+  );
 
   const input: [number, number, number] = [1, 8, 8];
   const groupsOf = (name: tg.nn.ModelName, mode: tg.nn.MaskMode = 'masked'): tg.prune.ChannelGroup[] =>
     prune.channelGroups(nn.createModel(name, { mode, input, classes: 3, width: 0.1, batchNorm: true, seed: 1 }));
-  assert.deepEqual(groupsOf('lenet300').map((g) => [g.norm.channels, g.consumer !== null]), [[30, true], [10, true]]);
-  assert.deepEqual(groupsOf('conv2').map((g) => [g.norm.channels, g.consumer !== null]), [[6, true], [6, true]]);
+  assert.deepEqual(
+    groupsOf('lenet300').map((g) => [g.norm.channels, g.consumer !== null]),
+    [
+      [30, true],
+      [10, true],
+    ],
+  );
+  assert.deepEqual(
+    groupsOf('conv2').map((g) => [g.norm.channels, g.consumer !== null]),
+    [
+      [6, true],
+      [6, true],
+    ],
+  );
   assert.ok(groupsOf('resnet18').every((g) => g.consumer === null && (g.producer as tg.nn.PrunableConv2d).outChannels === g.norm.channels));
   assert.deepEqual(groupsOf('conv2', 'mpt'), [], 'score modes have non-affine BatchNorm: no gammas');
 
@@ -350,7 +433,10 @@ test('Early-Bird: the Hamming detector, channel groups of each model, and channe
   tg.noGrad(() => groups.forEach((g, i) => g.norm.weight!.assign(tg.randn([g.norm.channels], { seed: 70 + i }))));
   const masks = prune.channelMasks(groups, 0.5);
   const bits = await Promise.all(masks.map((m) => m.data()));
-  assert.equal(bits.reduce((a, b) => a + count(b), 0), 6);
+  assert.equal(
+    bits.reduce((a, b) => a + count(b), 0),
+    6,
+  );
   await prune.pruneChannels(groups, masks);
   const [conv1, conv2] = [groups[0].producer as tg.nn.PrunableConv2d, groups[1].producer as tg.nn.PrunableConv2d];
   const [m1, m2] = [await conv1.mask!.data(), await conv2.mask!.data()];
@@ -380,7 +466,20 @@ forEachDevice('IHT recovers a planted sparse vector exactly (support equal, valu
   x.forEach((v, i) => assert.ok(Math.abs(v - truth[i]) <= 1e-4, `x[${i}] = ${v}, planted ${truth[i]}`));
   assert.ok(result.residual < 1e-4, `residual ${result.residual}`);
   // The spectral norm for a fixed step: ||diag(1, -3, 2)||^2 = 9.
-  assertClose([await prune.spectralNormSquared(tg.tensor([[1, 0, 0], [0, -3, 0], [0, 0, 2]]))], [9], 'spectral norm squared', { rtol: 1e-4 });
+  assertClose(
+    [
+      await prune.spectralNormSquared(
+        tg.tensor([
+          [1, 0, 0],
+          [0, -3, 0],
+          [0, 0, 2],
+        ]),
+      ),
+    ],
+    [9],
+    'spectral norm squared',
+    { rtol: 1e-4 },
+  );
 });
 
 test('IHT demo: a planted 20-sparse signal in 1,000 dimensions from 300 random measurements', async (t) => {

@@ -32,7 +32,10 @@ test('writeSafetensors: the exact byte layout (length, padded JSON header, littl
     s: { dtype: 'F32', shape: [], data_offsets: [8, 12] },
   });
   assert.equal(bytes.length, 8 + headerLength + 12);
-  assert.deepEqual([0, 4, 8].map((o) => view.getFloat32(8 + headerLength + o, true)), [1, -2.5, 3]);
+  assert.deepEqual(
+    [0, 4, 8].map((o) => view.getFloat32(8 + headerLength + o, true)),
+    [1, -2.5, 3],
+  );
   // No metadata: no "__metadata__" entry.
   const plain = writeSafetensors({ w: { shape: [1], data: Float32Array.of(0) } });
   assert.doesNotMatch(new TextDecoder().decode(plain), /__metadata__/);
@@ -86,10 +89,34 @@ test('readSafetensors: every corruption is a clear error', () => {
     ['empty file', new Uint8Array(0), /0 bytes, shorter than the 8-byte header length/],
     ['7 bytes', new Uint8Array(7), /7 bytes/],
     ['truncated file', good.subarray(0, 20), /header length \d+ goes beyond the end of the file/],
-    ['huge header length', (() => { const b = good.slice(); new DataView(b.buffer).setBigUint64(0, 0xffffffffffffffffn, true); return b; })(), /header length 18446744073709551615 goes beyond/],
-    ['zero header length', (() => { const b = good.slice(); new DataView(b.buffer).setBigUint64(0, 0n, true); return b; })(), /not valid UTF-8 JSON/],
+    [
+      'huge header length',
+      (() => {
+        const b = good.slice();
+        new DataView(b.buffer).setBigUint64(0, 0xffffffffffffffffn, true);
+        return b;
+      })(),
+      /header length 18446744073709551615 goes beyond/,
+    ],
+    [
+      'zero header length',
+      (() => {
+        const b = good.slice();
+        new DataView(b.buffer).setBigUint64(0, 0n, true);
+        return b;
+      })(),
+      /not valid UTF-8 JSON/,
+    ],
     ['invalid JSON', rawFile(null, 0, '{"a": {"dtype": "F32",'), /not valid UTF-8 JSON/],
-    ['invalid UTF-8', (() => { const b = rawFile({ a: {} }); b[8 + 2] = 0xff; return b; })(), /not valid UTF-8 JSON/],
+    [
+      'invalid UTF-8',
+      (() => {
+        const b = rawFile({ a: {} });
+        b[8 + 2] = 0xff;
+        return b;
+      })(),
+      /not valid UTF-8 JSON/,
+    ],
     ['header not an object', rawFile([1, 2]), /not a JSON object/],
     ['entry not an object', rawFile({ a: 3 }), /tensor "a": the entry is not an object/],
     ['F16', rawFile({ a: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, 4), /tensor "a": dtype F16 is not supported \(only F32\)/],
@@ -103,16 +130,28 @@ test('readSafetensors: every corruption is a clear error', () => {
     ['overlap', rawFile({ a: f32([2], 0, 8), b: f32([1], 4, 8) }, 8), /tensors "a" and "b" overlap/],
     ['gap', rawFile({ a: f32([1], 0, 4), b: f32([1], 8, 12) }, 12), /bytes 4\.\.8 of the data buffer belong to no tensor/],
     ['gap at the start', rawFile({ a: f32([1], 4, 8) }, 8), /bytes 0\.\.4 of the data buffer belong to no tensor/],
-    ['trailing data', (() => { const b = new Uint8Array(good.length + 4); b.set(good); return b; })(), /4 bytes of data after the last tensor/],
+    [
+      'trailing data',
+      (() => {
+        const b = new Uint8Array(good.length + 4);
+        b.set(good);
+        return b;
+      })(),
+      /4 bytes of data after the last tensor/,
+    ],
     ['metadata not an object', rawFile({ __metadata__: 'x' }), /"__metadata__" is not an object/],
     ['metadata value not a string', rawFile({ __metadata__: { epoch: 3 } }), /metadata "epoch" is not a string/],
   ];
   for (const [what, bytes, pattern] of cases) {
-    assert.throws(() => readSafetensors(bytes), (error: Error) => {
-      assert.ok(error instanceof Error && error.message.startsWith('safetensors: '), `${what}: ${String(error)}`);
-      assert.match(error.message, pattern, what);
-      return true;
-    }, what);
+    assert.throws(
+      () => readSafetensors(bytes),
+      (error: Error) => {
+        assert.ok(error instanceof Error && error.message.startsWith('safetensors: '), `${what}: ${String(error)}`);
+        assert.match(error.message, pattern, what);
+        return true;
+      },
+      what,
+    );
   }
 });
 
@@ -129,7 +168,11 @@ test('readSafetensors: random byte corruptions never crash with anything but a s
     try {
       const { tensors } = readSafetensors(bytes);
       // Whatever is accepted is self-consistent.
-      for (const { shape, data } of Object.values(tensors)) assert.equal(data.length, shape.reduce((x, y) => x * y, 1));
+      for (const { shape, data } of Object.values(tensors))
+        assert.equal(
+          data.length,
+          shape.reduce((x, y) => x * y, 1),
+        );
     } catch (error) {
       assert.match((error as Error).message, /^safetensors: /);
     }

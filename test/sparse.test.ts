@@ -29,10 +29,22 @@ const layerArb = fc.record({
 function randomLayer(o: { outChannels: number; inChannels: number; kernelSize: number; stride: number; padding: number; density: number; seed: number }) {
   const n = o.outChannels * o.inChannels * o.kernelSize ** 2;
   let state = o.seed + 1;
-  const next = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
   const weight = Float32Array.from({ length: n }, () => next() - 0.5);
   const mask = Float32Array.from({ length: n }, () => (next() < o.density ? 1 : 0));
-  const shape: BinaryLayerShape = { name: 'l', kind: 'conv', outChannels: o.outChannels, inChannels: o.inChannels, kernelSize: o.kernelSize, stride: o.stride, padding: o.padding, outputSize: [1, 1] };
+  const shape: BinaryLayerShape = {
+    name: 'l',
+    kind: 'conv',
+    outChannels: o.outChannels,
+    inChannels: o.inChannels,
+    kernelSize: o.kernelSize,
+    stride: o.stride,
+    padding: o.padding,
+    outputSize: [1, 1],
+  };
   return { weight, mask, layer: packBinaryLayer(shape, weight, mask, 0.37) };
 }
 
@@ -42,7 +54,10 @@ test('packBinaryLayer keeps alpha * sign(W) * M exactly, and counts kept kernels
       const { weight, mask, layer } = randomLayer(o);
       const expected = weight.map((w, i) => (mask[i] && w !== 0 ? (w < 0 ? -0.37 : 0.37) : 0));
       assert.deepEqual(denseWeight(layer), Float32Array.from(expected));
-      assert.equal(layer.keptWeights, mask.reduce((a, m, i) => a + (m && weight[i] !== 0 ? 1 : 0), 0));
+      assert.equal(
+        layer.keptWeights,
+        mask.reduce((a, m, i) => a + (m && weight[i] !== 0 ? 1 : 0), 0),
+      );
       const taps = o.kernelSize ** 2;
       let kept = 0;
       for (let k = 0; k < o.outChannels * o.inChannels; k++) if (mask.subarray(k * taps, (k + 1) * taps).some((m) => m)) kept++;
@@ -109,7 +124,11 @@ async function maskedModel(model: ModelSpec['model'], width: number, density: nu
   return { net, spec, x };
 }
 
-for (const [model, width] of [['lenet300', 0.2], ['conv2', 0.125], ['conv4', 0.125]] as const) {
+for (const [model, width] of [
+  ['lenet300', 0.2],
+  ['conv2', 0.125],
+  ['conv4', 0.125],
+] as const) {
   forEachDevice(`${model}: the compact ticket (and its dense form) computes the masked network's logits`, async () => {
     const { net, spec, x } = await maskedModel(model, width, 0.1);
     const want = tg.noGrad(() => net.forward(x));
@@ -156,8 +175,28 @@ test('.tgt: round trip, at least 16x smaller than float32 weights, every truncat
 });
 
 test('acceleration rate (Eq. 4) and zero-kernel fraction by hand', () => {
-  const conv = (name: string, o: number, i: number, d: number, kept: number) => ({ name, kind: 'conv' as const, outChannels: o, inChannels: i, kernelSize: 3, stride: 1, padding: 1, outputSize: [d, d] as [number, number], keptKernels: kept });
-  const fc1 = { name: 'fc', kind: 'linear' as const, outChannels: 10, inChannels: 20, kernelSize: 1, stride: 1, padding: 0, outputSize: [1, 1] as [number, number], keptKernels: 100 };
+  const conv = (name: string, o: number, i: number, d: number, kept: number) => ({
+    name,
+    kind: 'conv' as const,
+    outChannels: o,
+    inChannels: i,
+    kernelSize: 3,
+    stride: 1,
+    padding: 1,
+    outputSize: [d, d] as [number, number],
+    keptKernels: kept,
+  });
+  const fc1 = {
+    name: 'fc',
+    kind: 'linear' as const,
+    outChannels: 10,
+    inChannels: 20,
+    kernelSize: 1,
+    stride: 1,
+    padding: 0,
+    outputSize: [1, 1] as [number, number],
+    keptKernels: 100,
+  };
   const a = analyzeTicket([conv('a', 4, 2, 8, 2), conv('b', 4, 4, 4, 8), fc1]);
   // dense: 8*64*9 + 16*16*9 + 200 = 4608 + 2304 + 200; kept: 2*64*9 + 8*16*9 + 100 = 1152 + 1152 + 100
   assert.equal(a.accelerationRate, 7112 / 2404);

@@ -39,7 +39,14 @@ test('lineChart: one polyline per series, a legend with the names, escaped text'
     xLabel: 'epoch',
     yLabel: 'test accuracy (%)',
     series: [
-      { name: 'dense', points: [[1, 94.3], [2, 95], [3, 95.7]] },
+      {
+        name: 'dense',
+        points: [
+          [1, 94.3],
+          [2, 95],
+          [3, 95.7],
+        ],
+      },
       { name: 'MPT "0.5"', points: Array.from({ length: 200 }, (_, i): [number, number] => [i, 80 + Math.sin(i)]) },
       { name: 'one point', points: [[2, 90]] },
     ],
@@ -55,10 +62,56 @@ test('lineChart: one polyline per series, a legend with the names, escaped text'
 test('lineChart: empty, constant and non-finite data still give finite coordinates', () => {
   checkSvg(lineChart({ title: 'empty', xLabel: 'x', yLabel: 'y', series: [] }));
   checkSvg(lineChart({ title: 'no points', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [] }] }));
-  checkSvg(lineChart({ title: 'constant', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[1, 5], [1, 5]] }] }));
+  checkSvg(
+    lineChart({
+      title: 'constant',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'a',
+          points: [
+            [1, 5],
+            [1, 5],
+          ],
+        },
+      ],
+    }),
+  );
   checkSvg(lineChart({ title: 'zero', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[0, 0]] }] }));
-  checkSvg(lineChart({ title: 'bad', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[NaN, 1], [1, Infinity], [2, 3]] }] }));
-  checkSvg(lineChart({ title: 'tiny', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [[0, 1e-9], [1, 2e-9]] }] }));
+  checkSvg(
+    lineChart({
+      title: 'bad',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'a',
+          points: [
+            [NaN, 1],
+            [1, Infinity],
+            [2, 3],
+          ],
+        },
+      ],
+    }),
+  );
+  checkSvg(
+    lineChart({
+      title: 'tiny',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'a',
+          points: [
+            [0, 1e-9],
+            [1, 2e-9],
+          ],
+        },
+      ],
+    }),
+  );
 });
 
 test('histogram: one or two overlaid distributions on shared bins; legend only for named series', () => {
@@ -89,14 +142,34 @@ test('histogram: empty, constant and non-finite values', () => {
 });
 
 test('barChart: one bar and one value label per entry; negative, empty and crowded inputs', () => {
-  const svg = barChart({ title: 'Acceleration', xLabel: 'sparsity', yLabel: 'AR', bars: [{ label: '70%', value: 1.4 }, { label: '90% <x>', value: 2.3 }, { label: '95%', value: 3 }] });
+  const svg = barChart({
+    title: 'Acceleration',
+    xLabel: 'sparsity',
+    yLabel: 'AR',
+    bars: [
+      { label: '70%', value: 1.4 },
+      { label: '90% <x>', value: 2.3 },
+      { label: '95%', value: 3 },
+    ],
+  });
   const names = checkSvg(svg);
   assert.equal(count(names, 'rect'), 1 + 3, 'background + bars');
   assert.match(svg, />2\.3</);
   assert.match(svg, /90% &lt;x&gt;/);
   checkSvg(barChart({ title: 'empty', xLabel: 'x', yLabel: 'y', bars: [] }));
   checkSvg(barChart({ title: 'zero', xLabel: 'x', yLabel: 'y', bars: [{ label: 'a', value: 0 }] }));
-  checkSvg(barChart({ title: 'negative', xLabel: 'x', yLabel: 'y', bars: [{ label: 'a', value: -2 }, { label: 'b', value: NaN }, { label: 'c', value: 5 }] }));
+  checkSvg(
+    barChart({
+      title: 'negative',
+      xLabel: 'x',
+      yLabel: 'y',
+      bars: [
+        { label: 'a', value: -2 },
+        { label: 'b', value: NaN },
+        { label: 'c', value: 5 },
+      ],
+    }),
+  );
   const crowded = barChart({ title: 'many', xLabel: 'x', yLabel: 'y', bars: Array.from({ length: 40 }, (_, i) => ({ label: `configuration ${i}`, value: i })) });
   checkSvg(crowded);
   assert.match(crowded, /rotate\(-35/);

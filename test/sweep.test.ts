@@ -41,9 +41,14 @@ test('grid expansion: every combination, first axis outermost, names independent
   const axes = [parseGridAxis('sparsity=0.1,0.5,0.9'), parseGridAxis('alpha=1,2'), parseGridAxis('seed=1,2')];
   const cells = expandGrid(axes);
   assert.equal(cells.length, 12);
-  assert.deepEqual(cells.slice(0, 3).map((c) => c.name), ['alpha=1_seed=1_sparsity=0.1', 'alpha=1_seed=2_sparsity=0.1', 'alpha=2_seed=1_sparsity=0.1']);
+  assert.deepEqual(
+    cells.slice(0, 3).map((c) => c.name),
+    ['alpha=1_seed=1_sparsity=0.1', 'alpha=1_seed=2_sparsity=0.1', 'alpha=2_seed=1_sparsity=0.1'],
+  );
   assert.equal(new Set(cells.map((c) => c.name)).size, 12, 'names are distinct');
-  const reordered = expandGrid([axes[2], axes[0], axes[1]]).map((c) => c.name).sort();
+  const reordered = expandGrid([axes[2], axes[0], axes[1]])
+    .map((c) => c.name)
+    .sort();
   assert.deepEqual(reordered, cells.map((c) => c.name).sort());
   assert.equal(cellName({ 'data-dir': '/data/cifar 10', method: 'mpt' }), 'data-dir=%2Fdata%2Fcifar%2010_method=mpt');
   assert.deepEqual(cellArgs({ axes, fixed: ['--epochs', '3'] }, cells[0]), ['--epochs', '3', '--sparsity=0.1', '--alpha=1', '--seed=1']);
@@ -55,14 +60,24 @@ test('cells are validated by the train parser before anything runs; errors name 
   assert.throws(() => planCells({ axes: [parseGridAxis('sparsity=0.5,1.5')], fixed: [] }, 'out', parse), /cell sparsity=1.5: --sparsity: expected a number in \[0, 1\)/);
   assert.throws(() => planCells({ axes: [parseGridAxis('bogus=1')], fixed: [] }, 'out', parse), /cell bogus=1: Unknown option '--bogus'/);
   const cells = planCells({ axes: [parseGridAxis('alpha=1,2')], fixed: ['--epochs', '2'] }, 'runs/x', parse);
-  assert.deepEqual(cells.map((c) => [c.options.alpha, c.options.epochs, c.options.out]), [[1, 2, join('runs/x', 'cells', 'alpha=1')], [2, 2, join('runs/x', 'cells', 'alpha=2')]]);
+  assert.deepEqual(
+    cells.map((c) => [c.options.alpha, c.options.epochs, c.options.out]),
+    [
+      [1, 2, join('runs/x', 'cells', 'alpha=1')],
+      [2, 2, join('runs/x', 'cells', 'alpha=2')],
+    ],
+  );
 });
 
 test('shards partition the grid: every cell in exactly one shard', () => {
   const items = Array.from({ length: 23 }, (_, i) => i);
   for (let count = 1; count <= 9; count++) {
     const seen = Array.from({ length: count }, (_, index) => shardItems(items, { index, count, source: 'test' })).flat();
-    assert.deepEqual(seen.sort((a, b) => a - b), items, `${count} shards`);
+    assert.deepEqual(
+      seen.sort((a, b) => a - b),
+      items,
+      `${count} shards`,
+    );
   }
   assert.deepEqual(shardItems(items, { index: 1, count: 10, source: 'test' }), [1, 11, 21]);
 });
@@ -109,7 +124,15 @@ function fakeTrainer(fails: (o: TrainOptions) => boolean = () => false): RunCell
   const run = async (o: TrainOptions): Promise<{ testAccuracy: number }> => {
     calls.push(o.out);
     if (fails(o)) throw new Error(`diverged, "loss" is NaN at alpha ${o.alpha}`);
-    const report = { testAccuracy: 0.9 - o.sparsity / 10 + o.alpha / 100 + o.seed / 1000, sparsity: o.sparsity, epochSeconds: [1, 2 + o.alpha], maskSeconds: 0.5, backend: 'cpu', zeroKernelFraction: o.sparsity / 2, options: o };
+    const report = {
+      testAccuracy: 0.9 - o.sparsity / 10 + o.alpha / 100 + o.seed / 1000,
+      sparsity: o.sparsity,
+      epochSeconds: [1, 2 + o.alpha],
+      maskSeconds: 0.5,
+      backend: 'cpu',
+      zeroKernelFraction: o.sparsity / 2,
+      options: o,
+    };
     writeFileSync(join(o.out, 'report.json'), JSON.stringify(report));
     return report;
   };
@@ -118,13 +141,21 @@ function fakeTrainer(fails: (o: TrainOptions) => boolean = () => false): RunCell
 
 const readResults = (dir: string, file = 'results.json'): { columns: string[]; rows: ResultRow[] } => JSON.parse(readFileSync(join(dir, file), 'utf8'));
 
-async function sweep(out: string, definition: SweepDefinition, runCell: RunCell, shard = UNSHARDED): Promise<{ finished: number; failed: number; skipped: number; lines: string[] }> {
+async function sweep(
+  out: string,
+  definition: SweepDefinition,
+  runCell: RunCell,
+  shard = UNSHARDED,
+): Promise<{ finished: number; failed: number; skipped: number; lines: string[] }> {
   const lines: string[] = [];
   const summary = await runSweep({ out, definition, cells: planCells(definition, out, parse), shard, runCell, log: (line) => lines.push(line) });
   return { ...summary, lines };
 }
 
-const fig1: SweepDefinition = { axes: [parseGridAxis('sparsity=0.1,0.5,0.9'), parseGridAxis('alpha=1,2'), parseGridAxis('seed=1,2')], fixed: ['--data', 'synthetic', '--epochs', '1'] };
+const fig1: SweepDefinition = {
+  axes: [parseGridAxis('sparsity=0.1,0.5,0.9'), parseGridAxis('alpha=1,2'), parseGridAxis('seed=1,2')],
+  fixed: ['--data', 'synthetic', '--epochs', '1'],
+};
 
 test('resume: finished cells are not run again; results, plots and progress lines', async () => {
   const out = tempDir();
@@ -139,10 +170,40 @@ test('resume: finished cells are not run again; results, plots and progress line
   assert.deepEqual([second.finished, second.skipped], [0, 12]);
 
   const { columns, rows } = readResults(out);
-  assert.deepEqual(columns, ['cell', 'sparsity', 'alpha', 'seed', 'status', 'testAccuracy', 'denseTestAccuracy', 'achievedSparsity', 'totalEpochSeconds', 'meanEpochSeconds',
-    'maskSeconds', 'zeroKernelFraction', 'usedBackend', 'cellSeconds', 'error', 'dir']);
+  assert.deepEqual(columns, [
+    'cell',
+    'sparsity',
+    'alpha',
+    'seed',
+    'status',
+    'testAccuracy',
+    'denseTestAccuracy',
+    'achievedSparsity',
+    'totalEpochSeconds',
+    'meanEpochSeconds',
+    'maskSeconds',
+    'zeroKernelFraction',
+    'usedBackend',
+    'cellSeconds',
+    'error',
+    'dir',
+  ]);
   assert.equal(rows.length, 12);
-  assert.deepEqual(rows[11], { ...rows[11], cell: 'alpha=2_seed=2_sparsity=0.9', sparsity: 0.9, alpha: 2, seed: 2, status: 'finished', achievedSparsity: 0.9, totalEpochSeconds: 5, meanEpochSeconds: 2.5, zeroKernelFraction: 0.45, denseTestAccuracy: null, error: null, dir: join('cells', 'alpha=2_seed=2_sparsity=0.9') });
+  assert.deepEqual(rows[11], {
+    ...rows[11],
+    cell: 'alpha=2_seed=2_sparsity=0.9',
+    sparsity: 0.9,
+    alpha: 2,
+    seed: 2,
+    status: 'finished',
+    achievedSparsity: 0.9,
+    totalEpochSeconds: 5,
+    meanEpochSeconds: 2.5,
+    zeroKernelFraction: 0.45,
+    denseTestAccuracy: null,
+    error: null,
+    dir: join('cells', 'alpha=2_seed=2_sparsity=0.9'),
+  });
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 13);
   assert.equal(csv[0], columns.join(','));
@@ -182,7 +243,14 @@ test('a failed cell is recorded, the sweep goes on, and a rerun retries only the
   assert.deepEqual([first.finished, first.failed], [2, 1]);
   assert.match(first.lines.join('\n'), /\[2\/3\] alpha=2: FAILED after 0:00: diverged, "loss" is NaN at alpha 2/);
   const rows = readResults(out).rows;
-  assert.deepEqual(rows.map((r) => [r.cell, r.status]), [['alpha=1', 'finished'], ['alpha=2', 'failed'], ['alpha=3', 'finished']]);
+  assert.deepEqual(
+    rows.map((r) => [r.cell, r.status]),
+    [
+      ['alpha=1', 'finished'],
+      ['alpha=2', 'failed'],
+      ['alpha=3', 'finished'],
+    ],
+  );
   assert.equal(rows[1].error, 'diverged, "loss" is NaN at alpha 2');
   assert.equal(rows[1].testAccuracy, null);
   assert.match(readFileSync(join(out, 'results.csv'), 'utf8'), /,"diverged, ""loss"" is NaN at alpha 2",/);
@@ -190,7 +258,10 @@ test('a failed cell is recorded, the sweep goes on, and a rerun retries only the
   const second = await sweep(out, definition, trainer);
   assert.deepEqual([second.finished, second.failed, second.skipped], [1, 0, 2]);
   assert.deepEqual(trainer.calls.slice(3), [join(out, 'cells', 'alpha=2')]);
-  assert.deepEqual(readResults(out).rows.map((r) => r.status), ['finished', 'finished', 'finished']);
+  assert.deepEqual(
+    readResults(out).rows.map((r) => r.status),
+    ['finished', 'finished', 'finished'],
+  );
 });
 
 test('a changed fixed flag stops the sweep before anything runs; an interrupted cell is run again', async () => {
@@ -198,7 +269,10 @@ test('a changed fixed flag stops the sweep before anything runs; an interrupted 
   const trainer = fakeTrainer();
   const definition: SweepDefinition = { axes: [parseGridAxis('alpha=1,2')], fixed: ['--epochs', '1'] };
   await sweep(out, definition, trainer);
-  await assert.rejects(sweep(out, { ...definition, fixed: ['--epochs', '2'] }, trainer), (e: Error) => e instanceof CellConflictError && /alpha=1 was finished with other options \(epochs: 1 recorded, 2 asked for\)/.test(e.message));
+  await assert.rejects(
+    sweep(out, { ...definition, fixed: ['--epochs', '2'] }, trainer),
+    (e: Error) => e instanceof CellConflictError && /alpha=1 was finished with other options \(epochs: 1 recorded, 2 asked for\)/.test(e.message),
+  );
   // An explicit --lr is an option of its own even where the default would be the same number.
   await assert.rejects(sweep(out, { ...definition, fixed: ['--epochs', '1', '--lr', '0.1'] }, trainer), /lr: \(unset\) recorded, 0\.1 asked for/);
   assert.equal(trainer.calls.length, 2);
@@ -284,7 +358,13 @@ test('CLI: a real sweep in two shards (--shard and SLURM), resume, merge, and us
   const merge = cli(['merge', a, b, '--out', merged]);
   assert.equal(merge.status, 0, merge.stderr);
   const rows = readResults(merged).rows;
-  assert.deepEqual(rows.map((r) => [r.sparsity, r.status, typeof r.testAccuracy]), [[0.3, 'finished', 'number'], [0.7, 'finished', 'number']]);
+  assert.deepEqual(
+    rows.map((r) => [r.sparsity, r.status, typeof r.testAccuracy]),
+    [
+      [0.3, 'finished', 'number'],
+      [0.7, 'finished', 'number'],
+    ],
+  );
   assert.ok(Math.abs((rows[1].achievedSparsity as number) - 0.7) < 1e-6);
 
   for (const [args, expected] of [

@@ -13,7 +13,10 @@ test('loadSynthetic: sizes, shape, balanced labels; the defaults are 2000 / 500 
   const small = loadSynthetic({ classes: 3, train: 30, test: 7, shape: [3, 4, 5] });
   assert.equal(small.train.images.length, 30 * 60);
   assert.equal(small.train.classes, 3);
-  assert.deepEqual([0, 1, 2].map((c) => small.train.labels.filter((l) => l === c).length), [10, 10, 10]);
+  assert.deepEqual(
+    [0, 1, 2].map((c) => small.train.labels.filter((l) => l === c).length),
+    [10, 10, 10],
+  );
   assert.ok(small.test.labels.every((l) => l < 3));
   assert.ok(small.train.images.every(Number.isFinite));
 });

@@ -29,17 +29,18 @@ const TIE_VALUES = [0, -0, 0.5, -0.5, 1, -1, 2, -2.5, 1e-30, -3e38];
 
 /** Values of one segment: mostly drawn from a few distinct values (exact ties), or spread. */
 const segmentArb = (maxSize: number): fc.Arbitrary<Float32Array> =>
-  fc.oneof(
-    fc.constantFrom(1, 2, 3, 7, 255, 257),
-    fc.integer({ min: 1, max: maxSize }),
-  ).chain((n) =>
-    fc.oneof(
-      fc.array(fc.constantFrom(...TIE_VALUES), { minLength: n, maxLength: n }),
-      fc.array(fc.float({ noNaN: true, min: -4, max: 4 }), { minLength: n, maxLength: n }),
-      fc.array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n }),
-      fc.array(fc.constantFrom(...TIE_VALUES, NaN, Infinity, -Infinity), { minLength: n, maxLength: n }),
-    ).map((a) => Float32Array.from(a)),
-  );
+  fc
+    .oneof(fc.constantFrom(1, 2, 3, 7, 255, 257), fc.integer({ min: 1, max: maxSize }))
+    .chain((n) =>
+      fc
+        .oneof(
+          fc.array(fc.constantFrom(...TIE_VALUES), { minLength: n, maxLength: n }),
+          fc.array(fc.float({ noNaN: true, min: -4, max: 4 }), { minLength: n, maxLength: n }),
+          fc.array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n }),
+          fc.array(fc.constantFrom(...TIE_VALUES, NaN, Infinity, -Infinity), { minLength: n, maxLength: n }),
+        )
+        .map((a) => Float32Array.from(a)),
+    );
 
 const caseArb = (maxSegments: number, maxSize: number): fc.Arbitrary<Case> =>
   fc.array(segmentArb(maxSize), { minLength: 1, maxLength: maxSegments }).chain((segments) => {
@@ -97,7 +98,9 @@ function assertExactTopk(c: Case, masks: Float32Array[], what: string): void {
 
 const same = (a: Float32Array[], b: Float32Array[], what: string): void => {
   assert.equal(a.length, b.length, what);
-  a.forEach((m, i) => assert.ok(Buffer.from(m.buffer, m.byteOffset, m.byteLength).equals(Buffer.from(b[i].buffer, b[i].byteOffset, b[i].byteLength)), `${what}: mask ${i} differs`));
+  a.forEach((m, i) =>
+    assert.ok(Buffer.from(m.buffer, m.byteOffset, m.byteLength).equals(Buffer.from(b[i].buffer, b[i].byteOffset, b[i].byteLength)), `${what}: mask ${i} differs`),
+  );
 };
 
 forEachDevice('topkMask: exact k, largest |s| kept, ties to the lower position, both methods agree (layer and global scope)', async (device) => {
@@ -147,7 +150,10 @@ acceleratorTest('topkMask threshold: 16.8M elements with many ties', async (devi
 /** Splits `flat` into segments of these lengths. */
 function segmentsOf(flat: Float32Array, lengths: readonly number[]): Float32Array[] {
   let at = 0;
-  return lengths.map((len) => flat.slice(at, (at += len)));
+  return lengths.map((len) => {
+    at += len;
+    return flat.slice(at - len, at);
+  });
 }
 
 acceleratorTest('topkMask threshold: inputs large enough to be sampled (spread, sorted, periodic, all equal, heavy ties, non-finite)', async (device) => {
@@ -156,13 +162,13 @@ acceleratorTest('topkMask threshold: inputs large enough to be sampled (spread, 
     fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 2, maxLength: 5 }),
   );
   const values: Record<string, (i: number, n: number) => number> = {
-    spread: (i) => Math.sin(i * 12.9898) * 43758.5453 % 1,
+    spread: (i) => (Math.sin(i * 12.9898) * 43758.5453) % 1,
     ascending: (i, n) => i / n - 0.5,
     descending: (i, n) => (n - i) / n,
     periodic: (i) => ((i % 97) - 48) / 7,
     equal: () => -0.25,
     ties: (i) => [0, -0, 1, -1, 2][(i * 7919) % 5],
-    tiny: (i) => (Math.cos(i) * 1e-38),
+    tiny: (i) => Math.cos(i) * 1e-38,
     nonFinite: (i) => [NaN, Infinity, -Infinity, 1, -0][i % 5],
   };
   await fc.assert(
@@ -174,7 +180,15 @@ acceleratorTest('topkMask threshold: inputs large enough to be sampled (spread, 
       assertExactTopk(c, got, `${device} threshold ${kind} k=${c.k} sizes [${lengths.join(', ')}]`);
       same(got, await masksOn('cpu', c, 'threshold'), `${kind}: ${device} vs cpu`);
     }),
-    { ...runs(12), examples: [[[250_000], 'equal', 0.3], [[100_000, 3, 77_777], 'ties', 0.5], [[300_000], 'spread', 1], [[4097], 'nonFinite', 0.9]] },
+    {
+      ...runs(12),
+      examples: [
+        [[250_000], 'equal', 0.3],
+        [[100_000, 3, 77_777], 'ties', 0.5],
+        [[300_000], 'spread', 1],
+        [[4097], 'nonFinite', 0.9],
+      ],
+    },
   );
 });
 
@@ -235,7 +249,10 @@ forEachDevice('tg.thresholdMask: |s| > tau as 0/1, counts match', async () => {
       const got = await m.data();
       const expected = vals.map((v) => (Math.abs(Math.fround(v)) > tau ? 1 : 0));
       assert.deepEqual([...got], expected);
-      assert.equal(got.reduce((x, y) => x + y, 0), expected.reduce((x: number, y) => x + y, 0));
+      assert.equal(
+        got.reduce((x, y) => x + y, 0),
+        expected.reduce((x: number, y) => x + y, 0),
+      );
       assert.equal(m.requiresGrad, false);
       s.dispose();
       m.dispose();

@@ -17,7 +17,17 @@ const backend: 'webgpu' | 'cpu' = gpu.available || gpu.required ? 'webgpu' : 'cp
 test(`a short MPT run on 600 MNIST digits learns well above chance [${backend}]`, { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'ticketgrad-run-'));
   const report = await train({
-    ...DEFAULT_OPTIONS, backend, out, method: 'mpt', alpha: 2, mask: 'threshold', sparsity: 0.5, epochs: 3, batch: 64, trainSize: 600, verbose: false,
+    ...DEFAULT_OPTIONS,
+    backend,
+    out,
+    method: 'mpt',
+    alpha: 2,
+    mask: 'threshold',
+    sparsity: 0.5,
+    epochs: 3,
+    batch: 64,
+    trainSize: 600,
+    verbose: false,
   });
   assert.ok(report.testAccuracy > 0.45, `test accuracy ${report.testAccuracy} after 3 epochs (chance is 0.1)`);
   assert.ok(Math.abs(report.sparsity - 0.5) < 1e-3, `sparsity ${report.sparsity}`);
@@ -53,8 +63,17 @@ test('fine-tuning the last layer trains its weights only, with every mask fixed 
     const changed = after.some((v, j) => v !== before[j]);
     assert.equal(changed, i === layers.length - 1, `${name}.weight ${changed ? 'changed' : 'unchanged'}`);
   }
-  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(metrics.map((m) => [m.phase, m.density]), [['train', 0.5], ['finetune', 0.5]]);
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    metrics.map((m) => [m.phase, m.density]),
+    [
+      ['train', 0.5],
+      ['finetune', 0.5],
+    ],
+  );
   initial.dispose();
 });
 
@@ -86,11 +105,22 @@ test('a diverging run stops with the reason instead of training on NaN [cpu]', a
 });
 
 test('--schedule step never decays at the first epoch nor twice at one [cpu]', async () => {
-  for (const [epochs, expected] of [[1, [1]], [2, [1, 0.1]], [4, [1, 1, 0.1, 0.01]]] as const) {
+  for (const [epochs, expected] of [
+    [1, [1]],
+    [2, [1, 0.1]],
+    [4, [1, 1, 0.1, 0.01]],
+  ] as const) {
     const out = mkdtempSync(join(tmpdir(), 'ticketgrad-step-'));
     await train({ ...DEFAULT_OPTIONS, backend: 'cpu', out, method: 'dense', data: 'synthetic', lr: 0.01, schedule: 'step', epochs, batch: 64, trainSize: 64, verbose: false });
-    const lrs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).lr / 0.01);
-    assert.deepEqual(lrs.map((x) => Number(x.toPrecision(6))), expected, `${epochs} epochs`);
+    const lrs = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).lr / 0.01);
+    assert.deepEqual(
+      lrs.map((x) => Number(x.toPrecision(6))),
+      expected,
+      `${epochs} epochs`,
+    );
   }
 });
 
@@ -120,8 +150,30 @@ test('CLI: a bad flag or value is one clear line and exit code 2', () => {
 test('CLI: --help documents every flag', () => {
   const r = runCli(['train', '--help']);
   assert.equal(r.status, 0);
-  for (const flag of ['--model', '--data', '--method', '--sparsity', '--scope', '--mask', '--tau', '--alpha', '--epochs', '--batch', '--lr', '--optimizer',
-    '--schedule', '--finetune', '--finetune-epochs', '--finetune-lr', '--width', '--train-size', '--seed', '--backend', '--threads', '--out']) {
+  for (const flag of [
+    '--model',
+    '--data',
+    '--method',
+    '--sparsity',
+    '--scope',
+    '--mask',
+    '--tau',
+    '--alpha',
+    '--epochs',
+    '--batch',
+    '--lr',
+    '--optimizer',
+    '--schedule',
+    '--finetune',
+    '--finetune-epochs',
+    '--finetune-lr',
+    '--width',
+    '--train-size',
+    '--seed',
+    '--backend',
+    '--threads',
+    '--out',
+  ]) {
     assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
   }
 });

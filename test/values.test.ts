@@ -30,7 +30,11 @@ forEachDevice('unary ops', async () => {
   assertClose(await tg.sign(x).data(), [-1, -1, 0, 1, 1], 'sign');
   assertClose(await tg.relu(x).data(), [0, 0, 0, 0.5, 2], 'relu');
   assertClose(await tg.exp(x).data(), [-2, -0.5, 0, 0.5, 2].map(Math.exp), 'exp');
-  assertClose(await tg.sigmoid(x).data(), [-2, -0.5, 0, 0.5, 2].map((v) => 1 / (1 + Math.exp(-v))), 'sigmoid');
+  assertClose(
+    await tg.sigmoid(x).data(),
+    [-2, -0.5, 0, 0.5, 2].map((v) => 1 / (1 + Math.exp(-v))),
+    'sigmoid',
+  );
   const p = t([0.25, 1, 4], [3]);
   assertClose(await tg.sqrt(p).data(), [0.5, 1, 2], 'sqrt');
   assertClose(await tg.log(p).data(), [Math.log(0.25), 0, Math.log(4)], 'log');
@@ -47,7 +51,13 @@ forEachDevice('sum / mean / max over axes, keepDims both ways', async () => {
   assertClose(await tg.mean(x, 1).data(), [3, 4], 'mean axis 1');
   assertClose(await tg.max(x, 1).data(), [5, 6], 'max axis 1');
   assertClose(await tg.max(x, 0, true).data(), [4, 5, 6], 'max axis 0 keepDims');
-  const y = tg.reshape(tg.tensor(Array.from({ length: 24 }, (_, i) => i), [24]), [2, 3, 4]);
+  const y = tg.reshape(
+    tg.tensor(
+      Array.from({ length: 24 }, (_, i) => i),
+      [24],
+    ),
+    [2, 3, 4],
+  );
   assertClose(await tg.sum(y, [0, 2]).data(), [60, 92, 124], 'sum over non-adjacent axes');
   assertClose(await tg.max(y, [2, 0]).data(), [15, 19, 23], 'max with unsorted axes');
   assertClose(await tg.mean(y, [1], true).data(), [4, 5, 6, 7, 16, 17, 18, 19], 'mean middle axis');
@@ -58,7 +68,13 @@ forEachDevice('reshape / transpose / flatten', async () => {
   assertClose(await tg.transpose(x).data(), [1, 4, 2, 5, 3, 6], 'transpose');
   assertShape(tg.transpose(x), [3, 2], 'transpose shape');
   assertShape(tg.reshape(x, [3, -1]), [3, 2], 'reshape with -1');
-  const y = tg.reshape(tg.tensor(Array.from({ length: 24 }, (_, i) => i), [24]), [2, 3, 4]);
+  const y = tg.reshape(
+    tg.tensor(
+      Array.from({ length: 24 }, (_, i) => i),
+      [24],
+    ),
+    [2, 3, 4],
+  );
   const z = tg.transpose(y, [2, 0, 1]);
   assertShape(z, [4, 2, 3], 'permuted shape');
   assertClose((await z.data()).slice(0, 6), [0, 4, 8, 12, 16, 20], 'permuted values');
@@ -123,7 +139,7 @@ forEachDevice('logSoftmax and crossEntropy: hand-computed', async () => {
   const lse1 = 1 + Math.log(3);
   assertClose(await tg.logSoftmax(logits).data(), [1 - lse0, 2 - lse0, 3 - lse0, 1 - lse1, 1 - lse1, 1 - lse1], 'logSoftmax');
   assertClose(await tg.logSoftmax(t([1000, 1001], [2])).data(), [-Math.log(1 + Math.E), -Math.log(1 + Math.exp(-1))], 'stable for large logits');
-  const ce = -((3 - lse0) + (1 - lse1)) / 2;
+  const ce = -(3 - lse0 + (1 - lse1)) / 2;
   assertClose(await tg.crossEntropy(logits, [2, 0]).data(), [ce], 'crossEntropy, labels array');
   assertClose(await tg.crossEntropy(logits, t([2, 0], [2])).data(), [ce], 'crossEntropy, labels tensor');
   const l = t([1, 2, 3, 1, 1, 1], [2, 3], true);

@@ -101,9 +101,12 @@ test('wasm: memory grows on demand, and a request past 4 GiB is an error naming 
   await tg.init({ backend: 'wasm', threads: 2 });
   try {
     const big = tg.zeros([64 * 2 ** 20]);
-    assert.equal((await tg.sum(big).item()), 0);
+    assert.equal(await tg.sum(big).item(), 0);
     big.dispose();
-    assert.throws(() => tg.zeros([2 ** 30 + 16]), /a tensor of 1073741840 elements needs 4\.00 GiB, but WebAssembly memory is limited to 4 GiB: .* held by live tensors \(dispose\(\) them, or run each step in tg\.scope/);
+    assert.throws(
+      () => tg.zeros([2 ** 30 + 16]),
+      /a tensor of 1073741840 elements needs 4\.00 GiB, but WebAssembly memory is limited to 4 GiB: .* held by live tensors \(dispose\(\) them, or run each step in tg\.scope/,
+    );
     const after = tg.tensor([1, 2, 3], [3]);
     assert.deepEqual([...(await after.data())], [1, 2, 3], 'the backend still works');
   } finally {
@@ -126,7 +129,11 @@ test('wasm: tg.memory() stays flat over 2,000 MPT training steps', { timeout: 30
       if (step === 100) at100 = tg.memory();
     }
     const end = tg.memory();
-    assert.deepEqual({ liveBuffers: end.liveBuffers, liveBytes: end.liveBytes }, { liveBuffers: at100.liveBuffers, liveBytes: at100.liveBytes }, 'live blocks and bytes at step 2000 equal step 100');
+    assert.deepEqual(
+      { liveBuffers: end.liveBuffers, liveBytes: end.liveBytes },
+      { liveBuffers: at100.liveBuffers, liveBytes: at100.liveBytes },
+      'live blocks and bytes at step 2000 equal step 100',
+    );
     optimizer.dispose();
     model.dispose();
     images.dispose();
@@ -185,13 +192,41 @@ test('wasm: shapes large enough to be split across threads equal the CPU referen
       const inputs = await Promise.all(shapes.map((s, i) => input(s, 101 + i)));
       await assertMatchesCpu('wasm', inputs, fn, what, { rtol: 1e-4, atol: 1e-4 }, { grad });
     };
-    await check('batched matmul with a shared right side', [[2, 130, 100], [100, 90]], ([a, b]) => tg.matmul(a, b));
+    await check(
+      'batched matmul with a shared right side',
+      [
+        [2, 130, 100],
+        [100, 90],
+      ],
+      ([a, b]) => tg.matmul(a, b),
+    );
     // Output width 24, a multiple of 8: each output row in place.
-    await check('conv2d, rows in place', [[4, 8, 24, 24], [16, 8, 3, 3]], ([x, w]) => tg.conv2d(x, w, { padding: 1 }));
+    await check(
+      'conv2d, rows in place',
+      [
+        [4, 8, 24, 24],
+        [16, 8, 3, 3],
+      ],
+      ([x, w]) => tg.conv2d(x, w, { padding: 1 }),
+    );
     // Output width 19: Wp-wide rows, the extra columns dropped.
-    await check('conv2d, virtual columns', [[3, 6, 21, 19], [10, 6, 3, 3]], ([x, w]) => tg.conv2d(x, w, { padding: 1 }));
+    await check(
+      'conv2d, virtual columns',
+      [
+        [3, 6, 21, 19],
+        [10, 6, 3, 3],
+      ],
+      ([x, w]) => tg.conv2d(x, w, { padding: 1 }),
+    );
     // Stride 2: im2col columns.
-    await check('conv2d, stride 2', [[4, 8, 33, 33], [12, 8, 3, 3]], ([x, w]) => tg.conv2d(x, w, { padding: 1, stride: 2 }));
+    await check(
+      'conv2d, stride 2',
+      [
+        [4, 8, 33, 33],
+        [12, 8, 3, 3],
+      ],
+      ([x, w]) => tg.conv2d(x, w, { padding: 1, stride: 2 }),
+    );
     await check('broadcast add, exp, sums over each axis', [[300, 500], [500]], ([a, b]) => tg.add(tg.sum(tg.exp(tg.mul(tg.add(a, b), 0.1)), 0), tg.sum(a, 1).sum()));
     await check('max pooling', [[8, 16, 24, 24]], ([x]) => tg.maxPool2d(x, { kernelSize: 2 }));
   } finally {

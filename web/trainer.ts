@@ -63,7 +63,18 @@ export interface RunResult {
 /** The loop's options for a page run: the CLI's defaults (SGD with momentum, cosine schedule, layer scope) for all the form leaves out. */
 export function pageOptions(config: RunConfig): tg.RunOptions {
   const { model, width } = PAGE_MODELS[config.model];
-  return tg.resolveOptions({ model, width, method: config.method, sparsity: config.sparsity, alpha: config.alpha, mask: config.mask, epochs: config.epochs, batch: config.batch, seed: config.seed, verbose: false });
+  return tg.resolveOptions({
+    model,
+    width,
+    method: config.method,
+    sparsity: config.sparsity,
+    alpha: config.alpha,
+    mask: config.mask,
+    epochs: config.epochs,
+    batch: config.batch,
+    seed: config.seed,
+    verbose: false,
+  });
 }
 
 /** Trains on the default backend; `signal` stops the run after the current step (the partial epoch is still evaluated and reported). */

@@ -22,24 +22,41 @@ export interface Storage {
 }
 
 export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'abs' | 'sign' | 'sqrt' | 'relu' | 'sigmoid'
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'abs'
+  | 'sign'
+  | 'sqrt'
+  | 'relu'
+  | 'sigmoid'
   /** x > 0 ? 1 : 0 */
   | 'step'
   /** |x| > s ? 1 : 0 (a mask from a fixed threshold) */
   | 'absGreater'
   /** power-propagation x|x|^(s-1) = sign(x)|x|^s, and its derivative s|x|^(s-1) */
-  | 'powerProp' | 'powerPropGrad'
+  | 'powerProp'
+  | 'powerPropGrad'
   /** x + s, x * s, s - x, x ^ s (sign-aware for integer s) */
-  | 'addScalar' | 'mulScalar' | 'rsubScalar' | 'powScalar'
+  | 'addScalar'
+  | 'mulScalar'
+  | 'rsubScalar'
+  | 'powScalar'
   /** max(x, s) */
   | 'maxScalar';
 
 export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum'
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
   /** d(a^b)/da: b * a^(b-1), and 0 where b == 0 */
   | 'powGradBase'
   /** a > b ? 1 : 0, a == b ? 1 : 0 */
-  | 'gt' | 'eq';
+  | 'gt'
+  | 'eq';
 
 export type ReduceOp = 'sum' | 'max';
 

@@ -1,7 +1,22 @@
 // The pure-TypeScript reference backend: every kernel written as the plainest correct loop.
 // The wasm and WebGPU kernels are tested against these.
 
-import { type Backend, BINARY_CONV_BLOCK, type BinaryConvWeights, type BinaryOp, type DType, type ConvParams, type MatmulParams, type MemoryInfo, type PoolMode, type PoolParams, type ReduceOp, type Storage, type TopkMethod, type UnaryOp } from './backend.js';
+import {
+  type Backend,
+  BINARY_CONV_BLOCK,
+  type BinaryConvWeights,
+  type BinaryOp,
+  type DType,
+  type ConvParams,
+  type MatmulParams,
+  type MemoryInfo,
+  type PoolMode,
+  type PoolParams,
+  type ReduceOp,
+  type Storage,
+  type TopkMethod,
+  type UnaryOp,
+} from './backend.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 
 // memory(): a storage counts until it is released (its last tensor disposed) or, if it never
@@ -48,8 +63,8 @@ function words(s: Storage): Uint32Array {
 
 /** x ^ s with the sign of x kept for odd integer exponents; NaN for a negative base otherwise. */
 export function signedPow(x: number, s: number): number {
-  if (x >= 0 || !Number.isInteger(s)) return Math.pow(x, s);
-  const r = Math.pow(-x, s);
+  if (x >= 0 || !Number.isInteger(s)) return x ** s;
+  const r = (-x) ** s;
   return s % 2 === 0 ? r : -r;
 }
 
@@ -60,16 +75,18 @@ export const unaryFns: Record<UnaryOp, (x: number, s: number) => number> = {
   abs: Math.abs,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   sqrt: Math.sqrt,
+  // biome-ignore lint/complexity/useMathMinMax: relu(NaN) is 0 here, as in the other backends; Math.max gives NaN.
   relu: (x) => (x > 0 ? x : 0),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   step: (x) => (x > 0 ? 1 : 0),
   absGreater: (x, s) => (Math.abs(x) > s ? 1 : 0),
-  powerProp: (x, s) => Math.sign(x) * Math.pow(Math.abs(x), s),
-  powerPropGrad: (x, s) => (s === 1 ? 1 : s * Math.pow(Math.abs(x), s - 1)),
+  powerProp: (x, s) => Math.sign(x) * Math.abs(x) ** s,
+  powerPropGrad: (x, s) => (s === 1 ? 1 : s * Math.abs(x) ** (s - 1)),
   addScalar: (x, s) => x + s,
   mulScalar: (x, s) => x * s,
   rsubScalar: (x, s) => s - x,
   powScalar: signedPow,
+  // biome-ignore lint/complexity/useMathMinMax: a NaN x gives s, as in the other backends; Math.max gives NaN.
   maxScalar: (x, s) => (x >= s ? x : s),
 };
 
@@ -80,6 +97,7 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   pow: signedPow,
   powGradBase: (a, b) => (b === 0 ? 0 : b * signedPow(a, b - 1)),
+  // biome-ignore lint/complexity/useMathMinMax: a NaN a gives b, as in the other backends; Math.max gives NaN.
   maximum: (a, b) => (a >= b ? a : b),
   gt: (a, b) => (a > b ? 1 : 0),
   eq: (a, b) => (a === b ? 1 : 0),
@@ -141,7 +159,8 @@ export class CpuBackend implements Backend {
 
   binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], outShape: Shape): Storage {
     const fn = binaryFns[op];
-    const da = data(a), db = data(b);
+    const da = data(a),
+      db = data(b);
     const out = new Float32Array(sizeOf(outShape));
     forEachIndex(outShape, [aStrides, bStrides], (i, [oa, ob]) => {
       out[i] = fn(da[oa], db[ob]);
@@ -178,12 +197,15 @@ export class CpuBackend implements Backend {
   }
 
   matmul(a: Storage, b: Storage, p: MatmulParams): Storage {
-    const A = data(a), B = data(b);
+    const A = data(a),
+      B = data(b);
     const { batch, m, k, n } = p;
     const out = new Float32Array(batch * m * n);
     const row = new Float64Array(n);
     for (let bi = 0; bi < batch; bi++) {
-      const oa = bi * p.strideA, ob = bi * p.strideB, oc = bi * m * n;
+      const oa = bi * p.strideA,
+        ob = bi * p.strideB,
+        oc = bi * m * n;
       for (let i = 0; i < m; i++) {
         row.fill(0);
         for (let kk = 0; kk < k; kk++) {
@@ -219,7 +241,8 @@ export class CpuBackend implements Backend {
   }
 
   conv2d(x: Storage, w: Storage, p: ConvParams): Storage {
-    const X = data(x), W = data(w);
+    const X = data(x),
+      W = data(w);
     const acc = new Float64Array(p.batch * p.outC * p.outH * p.outW);
     this.convTaps(p, (_n, _o, outIdx, _c, inIdx, wIdx) => {
       acc[outIdx] += X[inIdx] * W[wIdx];
@@ -228,7 +251,8 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, p: ConvParams): Storage {
-    const DY = data(dy), W = data(w);
+    const DY = data(dy),
+      W = data(w);
     const acc = new Float64Array(p.batch * p.inC * p.inH * p.inW);
     this.convTaps(p, (_n, _o, outIdx, _c, inIdx, wIdx) => {
       acc[inIdx] += DY[outIdx] * W[wIdx];
@@ -237,7 +261,8 @@ export class CpuBackend implements Backend {
   }
 
   conv2dBackwardWeight(x: Storage, dy: Storage, p: ConvParams): Storage {
-    const X = data(x), DY = data(dy);
+    const X = data(x),
+      DY = data(dy);
     const acc = new Float64Array(p.outC * p.inC * p.kH * p.kW);
     this.convTaps(p, (_n, _o, outIdx, _c, inIdx, wIdx) => {
       acc[wIdx] += DY[outIdx] * X[inIdx];
@@ -253,7 +278,9 @@ export class CpuBackend implements Backend {
     for (let pl = 0; pl < planes; pl++)
       for (let oy = 0; oy < p.outH; oy++)
         for (let ox = 0; ox < p.outW; ox++) {
-          let best = -Infinity, bestIdx = -1, sum = 0;
+          let best = -Infinity,
+            bestIdx = -1,
+            sum = 0;
           for (let ky = 0; ky < p.kH; ky++) {
             const iy = oy * p.strideH - p.padH + ky;
             if (iy < 0 || iy >= p.inH) continue;
@@ -312,7 +339,12 @@ export class CpuBackend implements Backend {
     let prefix = 0; // the digits fixed so far, in place
     let fixed = 0; // which bits of the key `prefix` fixes
     let rest = k; // rank within the keys that share the prefix
-    for (const [shift, width] of [[23, 8], [15, 8], [7, 8], [0, 7]]) {
+    for (const [shift, width] of [
+      [23, 8],
+      [15, 8],
+      [7, 8],
+      [0, 7],
+    ]) {
       const digit = (1 << width) - 1;
       const hist = new Uint32Array(digit + 1);
       for (const u of keys) {
@@ -357,12 +389,15 @@ export class CpuBackend implements Backend {
 
   binaryConv2d(x: Storage, w: BinaryConvWeights, p: ConvParams): Storage {
     const X = data(x);
-    const segments = words(w.segments), entries = words(w.entries);
+    const segments = words(w.segments),
+      entries = words(w.entries);
     const acc = new Float64Array(p.batch * p.outC * p.outH * p.outW);
     for (let b = 0; b * BINARY_CONV_BLOCK < p.outC; b++)
       for (let e = segments[b]; e < segments[b + 1]; e++) {
         const head = entries[3 * e];
-        const c = head & 0xffff, ky = (head >>> 16) & 0xff, kx = head >>> 24;
+        const c = head & 0xffff,
+          ky = (head >>> 16) & 0xff,
+          kx = head >>> 24;
         for (let i = 0; i < BINARY_CONV_BLOCK; i++) {
           const byte = (entries[3 * e + 1 + (i >> 2)] >>> (8 * (i & 3))) & 0xff;
           if (byte === 0) continue;

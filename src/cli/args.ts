@@ -31,14 +31,51 @@ function choice<T extends string>(name: string, value: string | undefined, optio
   return value as T;
 }
 
-const int = (min: number) => (v: number): boolean => Number.isInteger(v) && v >= min;
+const int =
+  (min: number) =>
+  (v: number): boolean =>
+    Number.isInteger(v) && v >= min;
 
-const STRING_FLAGS = ['model', 'data', 'data-dir', 'width', 'train-size', 'method', 'sparsity', 'scope', 'mask', 'tau', 'alpha', 'init-scale', 'epochs', 'batch', 'lr',
-  'optimizer', 'momentum', 'weight-decay', 'schedule', 'ramp-epochs', 'finetune', 'finetune-epochs', 'finetune-lr', 'seed', 'backend', 'threads', 'out', 'dense-run',
-  'rewind', 'rounds', 'output-rate', 'prune-rounds', 'prune-batches', 'gm-lambda', 'eb-l1'];
+const STRING_FLAGS = [
+  'model',
+  'data',
+  'data-dir',
+  'width',
+  'train-size',
+  'method',
+  'sparsity',
+  'scope',
+  'mask',
+  'tau',
+  'alpha',
+  'init-scale',
+  'epochs',
+  'batch',
+  'lr',
+  'optimizer',
+  'momentum',
+  'weight-decay',
+  'schedule',
+  'ramp-epochs',
+  'finetune',
+  'finetune-epochs',
+  'finetune-lr',
+  'seed',
+  'backend',
+  'threads',
+  'out',
+  'dense-run',
+  'rewind',
+  'rounds',
+  'output-rate',
+  'prune-rounds',
+  'prune-batches',
+  'gm-lambda',
+  'eb-l1',
+];
 
 export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
-  let parsed;
+  let parsed: { values: Record<string, string | boolean | undefined> };
   try {
     parsed = parseArgs({
       args: argv,
@@ -54,7 +91,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   } catch (e) {
     throw UsageError.fromParseArgs(e);
   }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const v = parsed.values;
   if (v.help) return 'help';
   const s = (k: string): string | undefined => v[k] as string | undefined;
   // Only what was given: resolveOptions adds the defaults (some depend on the method) and
@@ -99,7 +136,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     ebL1: num('eb-l1', s('eb-l1'), (x) => x >= 0, 'a number >= 0'),
     batchNorm: v.batchnorm === true ? true : undefined,
   };
-  let o;
+  let o: ReturnType<typeof resolveOptions<Partial<TrainOptions>>>;
   try {
     o = resolveOptions(given);
   } catch (e) {

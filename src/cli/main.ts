@@ -117,7 +117,9 @@ async function runTrain(o: TrainOptions): Promise<void> {
       `epoch time      ${report.epochSeconds.map((s) => s.toFixed(1)).join(' ')} s`,
       `mask time       ${report.maskSeconds.toFixed(2)} s in total (${o.mask}${o.tau !== undefined ? `, tau ${o.tau}` : ''})`,
       ...(report.rounds ? [`imp rounds      ${report.rounds.map((r) => `${pct(r.density)}: ${pct(r.testAccuracy)}`).join(', ')}`] : []),
-      ...(report.earlyBirdEpoch !== undefined ? [`early-bird      ${report.earlyBirdEpoch === null ? 'no ticket emerged' : `ticket emerged at epoch ${report.earlyBirdEpoch}`}`] : []),
+      ...(report.earlyBirdEpoch !== undefined
+        ? [`early-bird      ${report.earlyBirdEpoch === null ? 'no ticket emerged' : `ticket emerged at epoch ${report.earlyBirdEpoch}`}`]
+        : []),
       ...(report.ticketTestAccuracy !== undefined ? [`ticket          ${pct(report.ticketTestAccuracy)} before retraining`] : []),
       ...(report.warnings.length ? [`warnings        ${report.warnings.length} (see above and report.json)`] : []),
       `backend         ${report.backend} (${report.adapter})`,

@@ -99,7 +99,9 @@ function merge({ out, rest, grid, shard, shards }: SweepArgs): number {
   const summary = asUsage(() => mergeSweeps(inputs, target, parseCell));
   const failed = summary.failed ? `, ${summary.failed} failed` : '';
   const pending = summary.pending ? `, ${summary.pending} not run yet` : '';
-  console.log(`sweep merge: ${summary.cells} cells from ${inputs.length} director${inputs.length === 1 ? 'y' : 'ies'}: ${summary.finished} finished${failed}${pending}; results in ${join(target, 'results.csv')}`);
+  console.log(
+    `sweep merge: ${summary.cells} cells from ${inputs.length} director${inputs.length === 1 ? 'y' : 'ies'}: ${summary.finished} finished${failed}${pending}; results in ${join(target, 'results.csv')}`,
+  );
   return summary.failed + summary.pending > 0 ? 1 : 0;
 }
 
@@ -127,12 +129,14 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (out === undefined) throw new UsageError('sweep: --out DIR is required');
   let definition: SweepDefinition;
   if (args.grid.length) definition = { axes: asUsage(() => args.grid.map(parseGridAxis)), fixed: args.rest };
-  else if (!existsSync(join(out, DEFINITION_FILE))) throw new UsageError(`sweep: --grid NAME=V1,V2,... is required (${join(out, DEFINITION_FILE)} does not exist, so there is no sweep to resume)`);
-  else if (args.rest.length) throw new UsageError(`sweep: without --grid the sweep is resumed as ${join(out, DEFINITION_FILE)} defines it; give train flags only together with --grid`);
+  else if (!existsSync(join(out, DEFINITION_FILE)))
+    throw new UsageError(`sweep: --grid NAME=V1,V2,... is required (${join(out, DEFINITION_FILE)} does not exist, so there is no sweep to resume)`);
+  else if (args.rest.length)
+    throw new UsageError(`sweep: without --grid the sweep is resumed as ${join(out, DEFINITION_FILE)} defines it; give train flags only together with --grid`);
   else definition = asUsage(() => readDefinition(out));
   const cells = asUsage(() => planCells(definition, out, parseCell));
   const shard = asUsage(() => resolveShard(args, process.env));
-  let summary;
+  let summary: Awaited<ReturnType<typeof runSweep>>;
   try {
     summary = await runSweep({ out, definition, cells, shard, runCell: trainCell, log: (line) => console.log(line) });
   } catch (e) {

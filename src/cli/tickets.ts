@@ -51,7 +51,10 @@ Prints the test accuracy and the images per second of the binary sparse kernel.
   --threads N   threads of the wasm backend (default: the available cores)
 `;
 
-function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+function parse(
+  argv: string[],
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     const r = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
@@ -86,7 +89,9 @@ const fixed = (v: number | null, digits: number): string => (v === null ? 'n/a' 
 function printAnalysis(a: TicketAnalysis): void {
   console.log('layer                 kind    kernels   zero      zero %   out size  AR');
   for (const l of a.layers) {
-    console.log(`${l.name.padEnd(22)}${l.kind.padEnd(8)}${`${l.kernels}`.padStart(7)}${`${l.zeroKernels}`.padStart(9)}${`${(100 * l.zeroKernelFraction).toFixed(1)}%`.padStart(9)}${`${l.outputSize[0]}x${l.outputSize[1]}`.padStart(10)}  ${fixed(l.accelerationRate, 2)}x`);
+    console.log(
+      `${l.name.padEnd(22)}${l.kind.padEnd(8)}${`${l.kernels}`.padStart(7)}${`${l.zeroKernels}`.padStart(9)}${`${(100 * l.zeroKernelFraction).toFixed(1)}%`.padStart(9)}${`${l.outputSize[0]}x${l.outputSize[1]}`.padStart(10)}  ${fixed(l.accelerationRate, 2)}x`,
+    );
   }
   console.log(`\nzero-kernel fraction (conv layers)  ${a.zeroKernelFraction === null ? 'n/a (no conv layers)' : `${(100 * a.zeroKernelFraction).toFixed(2)}%`}`);
   console.log(`acceleration rate (Eq. 4)           ${fixed(a.accelerationRate, 3)}x`);
@@ -105,18 +110,22 @@ export function analyzeCommand(argv: string[]): number {
   const svg = (values.svg as string | undefined) ?? (runDir ? join(runDir, 'zero-kernels.svg') : join(dirname(path), `${basename(path, '.safetensors')}.zero-kernels.svg`));
   const conv = analysis.layers.filter((l) => l.kernelSize > 1);
   const shown = conv.length ? conv : analysis.layers;
-  writeFileSync(svg, barChart({
-    title: `All-zero ${conv.length ? 'k x k kernels' : 'weights'} per layer (AR ${fixed(analysis.accelerationRate, 2)}x)`,
-    xLabel: 'layer', yLabel: 'zero kernels (%)',
-    bars: shown.map((l) => ({ label: l.name, value: 100 * l.zeroKernelFraction })),
-  }));
+  writeFileSync(
+    svg,
+    barChart({
+      title: `All-zero ${conv.length ? 'k x k kernels' : 'weights'} per layer (AR ${fixed(analysis.accelerationRate, 2)}x)`,
+      xLabel: 'layer',
+      yLabel: 'zero kernels (%)',
+      bars: shown.map((l) => ({ label: l.name, value: 100 * l.zeroKernelFraction })),
+    }),
+  );
   if (runDir) {
     const reportFile = join(runDir, 'report.json');
     if (existsSync(reportFile)) {
       const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Record<string, unknown>;
       report.zeroKernelFraction = analysis.zeroKernelFraction;
       report.accelerationRate = analysis.accelerationRate;
-      writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+      writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
     }
   }
   console.log(`chart                               ${svg}${runDir ? `\nreport.json                         updated` : ''}`);
@@ -143,7 +152,9 @@ export function exportCommand(argv: string[]): number {
   writeFileSync(out, bytes);
   const weightBytes = 4 * ticket.layers.reduce((a, l) => a + l.outChannels * l.inChannels * l.kernelSize ** 2, 0);
   const checkpointBytes = statSync(file).size;
-  console.log(`wrote ${out}: ${bytes.length} bytes; float32 weights ${weightBytes} bytes (${(weightBytes / bytes.length).toFixed(1)}x smaller), the whole checkpoint ${checkpointBytes} bytes (${(checkpointBytes / bytes.length).toFixed(1)}x)`);
+  console.log(
+    `wrote ${out}: ${bytes.length} bytes; float32 weights ${weightBytes} bytes (${(weightBytes / bytes.length).toFixed(1)}x smaller), the whole checkpoint ${checkpointBytes} bytes (${(checkpointBytes / bytes.length).toFixed(1)}x)`,
+  );
   return 0;
 }
 
@@ -157,7 +168,14 @@ function loadTestSet(data: string, dataDir: string | undefined): Dataset {
 }
 
 export async function inferCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { data: { type: 'string' }, 'data-dir': { type: 'string' }, batch: { type: 'string' }, dense: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' } });
+  const { values, positionals } = parse(argv, {
+    data: { type: 'string' },
+    'data-dir': { type: 'string' },
+    batch: { type: 'string' },
+    dense: { type: 'boolean' },
+    backend: { type: 'string' },
+    threads: { type: 'string' },
+  });
   if (values.help) {
     console.log(INFER_HELP);
     return 0;
@@ -167,8 +185,10 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const backendName = (values.backend as string | undefined) ?? 'auto';
   if (!(BACKEND_CHOICES as readonly string[]).includes(backendName)) throw new UsageError(`infer: --backend: expected one of ${BACKEND_CHOICES.join(', ')}, got '${backendName}'`);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256 && /^\d+$/.test(String(values.threads)))) throw new UsageError(`infer: --threads: expected an integer in [1, 256], got '${String(values.threads)}'`);
-  if (threads !== undefined && backendName !== 'wasm' && backendName !== 'auto') throw new UsageError(`infer: --threads applies to --backend wasm (or auto), not to ${backendName}`);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256 && /^\d+$/.test(String(values.threads))))
+    throw new UsageError(`infer: --threads: expected an integer in [1, 256], got '${String(values.threads)}'`);
+  if (threads !== undefined && backendName !== 'wasm' && backendName !== 'auto')
+    throw new UsageError(`infer: --threads applies to --backend wasm (or auto), not to ${backendName}`);
   const path = onePath(positionals, 'infer');
   if (statSync(path).isDirectory()) throw new UsageError(`infer: ${path} is a directory; infer reads a .tgt file (make one with ticketgrad export ${path} --out FILE.tgt)`);
   const ticket = readTgt(readFileSync(path), path);

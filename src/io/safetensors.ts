@@ -66,7 +66,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsContents {
   const fail = (problem: string): never => {
     throw new Error(`safetensors: ${problem}`);
   };
-  if (!(bytes instanceof Uint8Array)) fail('expected the file\'s bytes as a Uint8Array (wrap an ArrayBuffer in new Uint8Array(...))');
+  if (!(bytes instanceof Uint8Array)) fail("expected the file's bytes as a Uint8Array (wrap an ArrayBuffer in new Uint8Array(...))");
   if (bytes.length < 8) fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declaredLength = view.getBigUint64(0, true);

@@ -66,11 +66,18 @@ export function writeTgt(ticket: CompactTicket): Uint8Array {
     size += bytes.length;
     return range;
   };
-  const layers = ticket.layers.map(({ kernelBits, tapBits, signBits, ...rest }): TgtLayer => ({
-    ...rest, kernelBits: place(kernelBits), tapBits: place(tapBits), signBits: place(signBits),
-  }));
+  const layers = ticket.layers.map(
+    ({ kernelBits, tapBits, signBits, ...rest }): TgtLayer => ({
+      ...rest,
+      kernelBits: place(kernelBits),
+      tapBits: place(tapBits),
+      signBits: place(signBits),
+    }),
+  );
   const tensors = Object.entries(ticket.extras).map(([name, t]) => ({
-    name, shape: t.shape, data: place(new Uint8Array(Float32Array.from(t.data).buffer)),
+    name,
+    shape: t.shape,
+    data: place(new Uint8Array(Float32Array.from(t.data).buffer)),
   }));
   const header = new TextEncoder().encode(JSON.stringify({ spec: ticket.spec, layers, tensors } satisfies TgtHeader));
   const payload = new Uint8Array(size);
@@ -117,9 +124,19 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
   } catch (e) {
     return fail(`malformed header: ${(e as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || !parsed.spec || !Array.isArray(parsed.layers) || !Array.isArray(parsed.tensors)) fail('malformed header: spec, layers and tensors are required');
+  if (!parsed || typeof parsed !== 'object' || !parsed.spec || !Array.isArray(parsed.layers) || !Array.isArray(parsed.tensors))
+    fail('malformed header: spec, layers and tensors are required');
   const { spec } = parsed;
-  if (!MODEL_NAMES.includes(spec.model) || typeof spec.width !== 'number' || !(spec.width > 0) || !isCount(spec.classes) || !Array.isArray(spec.input) || spec.input.length !== 3 || !spec.input.every(isCount) || (spec.batchNorm !== undefined && typeof spec.batchNorm !== 'boolean')) {
+  if (
+    !MODEL_NAMES.includes(spec.model) ||
+    typeof spec.width !== 'number' ||
+    !(spec.width > 0) ||
+    !isCount(spec.classes) ||
+    !Array.isArray(spec.input) ||
+    spec.input.length !== 3 ||
+    !spec.input.every(isCount) ||
+    (spec.batchNorm !== undefined && typeof spec.batchNorm !== 'boolean')
+  ) {
     fail(`malformed model spec ${JSON.stringify(spec)}`);
   }
   const slice = (r: unknown, length: number, name: string): Uint8Array => {
@@ -146,9 +163,20 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
     const weights = taps > 1 ? popcount(tapBits) : l.keptKernels;
     if (weights !== l.keptWeights) fail(`${name}: ${weights} nonzero taps, the header says ${l.keptWeights} kept weights`);
     return {
-      name: l.name, kind: l.kind, outChannels: l.outChannels, inChannels: l.inChannels, kernelSize: l.kernelSize, stride: l.stride,
-      padding: l.padding, outputSize: [l.outputSize[0], l.outputSize[1]], alpha: l.alpha, keptKernels: l.keptKernels, keptWeights: l.keptWeights,
-      kernelBits, tapBits, signBits,
+      name: l.name,
+      kind: l.kind,
+      outChannels: l.outChannels,
+      inChannels: l.inChannels,
+      kernelSize: l.kernelSize,
+      stride: l.stride,
+      padding: l.padding,
+      outputSize: [l.outputSize[0], l.outputSize[1]],
+      alpha: l.alpha,
+      keptKernels: l.keptKernels,
+      keptWeights: l.keptWeights,
+      kernelBits,
+      tapBits,
+      signBits,
     };
   });
   const extras: CompactTicket['extras'] = {};

@@ -94,8 +94,7 @@ function resnet18(o: Required<ModelOptions>): Module {
   const seed = seeds(o.seed);
   const p = { mode: o.mode, scoreAlpha: o.scoreAlpha, initDensity: o.initDensity };
   const affine = affineNorm(o.mode);
-  const conv = (inC: number, outC: number, k: number, stride: number): PrunableConv2d =>
-    new PrunableConv2d(inC, outC, k, { ...p, seed: seed(), stride, padding: k === 3 ? 1 : 0 });
+  const conv = (inC: number, outC: number, k: number, stride: number): PrunableConv2d => new PrunableConv2d(inC, outC, k, { ...p, seed: seed(), stride, padding: k === 3 ? 1 : 0 });
   const stemChannels = scaled(64, o.width);
   const layers: Module[] = [conv(o.input[0], stemChannels, 3, 1), new BatchNorm2d(stemChannels, affine), new ReLU()];
   let channels = stemChannels;

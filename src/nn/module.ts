@@ -1,7 +1,7 @@
 // Neural-network modules: a Module tree whose leaves hold tensors, and the plain layers.
 
 import { keep } from '../engine.js';
-import { Tensor, ones, randn, zeros } from '../tensor.js';
+import { type Tensor, ones, randn, zeros } from '../tensor.js';
 import { add, relu } from '../ops/elementwise.js';
 import { avgPool2d, conv2d, maxPool2d } from '../ops/conv.js';
 import { batchNorm2d } from '../ops/norm.js';
@@ -37,7 +37,9 @@ export abstract class Module {
 
   /** Tensors with requiresGrad: what an optimizer updates. */
   parameters(): Tensor[] {
-    return this.namedTensors().map(([, t]) => t).filter((t) => t.requiresGrad);
+    return this.namedTensors()
+      .map(([, t]) => t)
+      .filter((t) => t.requiresGrad);
   }
 
   train(on = true): this {
@@ -86,7 +88,10 @@ export class Flatten extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: number, readonly stride = kernelSize) {
+  constructor(
+    readonly kernelSize: number,
+    readonly stride = kernelSize,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -104,7 +109,11 @@ export class GlobalAvgPool extends Module {
 /** y = x W (no bias: the lottery-ticket layers have none). W is [in, out]. */
 export class Linear extends Module {
   readonly weight: Tensor;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, seed: number) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    seed: number,
+  ) {
     super();
     this.weight = kaimingNormal([inFeatures, outFeatures], inFeatures, seed, true);
   }
@@ -118,7 +127,14 @@ export class Linear extends Module {
 
 export class Conv2d extends Module {
   readonly weight: Tensor;
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, seed: number, readonly stride = 1, readonly padding = 0) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    seed: number,
+    readonly stride = 1,
+    readonly padding = 0,
+  ) {
     super();
     this.weight = kaimingNormal([outChannels, inChannels, kernelSize, kernelSize], inChannels * kernelSize * kernelSize, seed, true);
   }
@@ -135,7 +151,11 @@ export class BatchNorm2d extends Module {
   readonly bias: Tensor | null;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
-  constructor(readonly channels: number, readonly affine = true, readonly momentum = 0.1) {
+  constructor(
+    readonly channels: number,
+    readonly affine = true,
+    readonly momentum = 0.1,
+  ) {
     super();
     this.weight = affine ? keep(ones([channels], { requiresGrad: true })) : null;
     this.bias = affine ? keep(zeros([channels], { requiresGrad: true })) : null;
@@ -146,7 +166,10 @@ export class BatchNorm2d extends Module {
     return batchNorm2d(x, { weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, training: this.training, momentum: this.momentum });
   }
   override ownTensors(): [string, Tensor][] {
-    const own: [string, Tensor][] = [['running_mean', this.runningMean], ['running_var', this.runningVar]];
+    const own: [string, Tensor][] = [
+      ['running_mean', this.runningMean],
+      ['running_var', this.runningVar],
+    ];
     if (this.weight && this.bias) own.push(['weight', this.weight], ['bias', this.bias]);
     return own;
   }
@@ -162,13 +185,21 @@ export class BatchNorm1d extends BatchNorm2d {
 
 /** relu(main(x) + shortcut(x)), the residual block's join. */
 export class Residual extends Module {
-  constructor(readonly main: Module, readonly shortcut: Module | null) {
+  constructor(
+    readonly main: Module,
+    readonly shortcut: Module | null,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
     return relu(add(this.main.forward(x), this.shortcut ? this.shortcut.forward(x) : x));
   }
   override children(): [string, Module][] {
-    return this.shortcut ? [['main', this.main], ['shortcut', this.shortcut]] : [['main', this.main]];
+    return this.shortcut
+      ? [
+          ['main', this.main],
+          ['shortcut', this.shortcut],
+        ]
+      : [['main', this.main]];
   }
 }

@@ -13,7 +13,7 @@
 // M fixed and makes W trainable for fine-tuning; the binarized forward stays.
 
 import { keep, noGrad, scope } from '../engine.js';
-import { Tensor, ones, rand } from '../tensor.js';
+import { type Tensor, ones, rand } from '../tensor.js';
 import { mul } from '../ops/elementwise.js';
 import { conv2d } from '../ops/conv.js';
 import { matmul } from '../ops/matmul.js';
@@ -55,7 +55,11 @@ export abstract class PrunableLayer extends Module {
   binaryAlpha: Tensor | null = null;
   private maskFrozen = false;
 
-  constructor(shape: number[], readonly fanIn: number, options: PrunableOptions) {
+  constructor(
+    shape: number[],
+    readonly fanIn: number,
+    options: PrunableOptions,
+  ) {
     super();
     this.mode = options.mode;
     this.scoreAlpha = options.scoreAlpha ?? 1;
@@ -150,7 +154,11 @@ export abstract class PrunableLayer extends Module {
 }
 
 export class PrunableLinear extends PrunableLayer {
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: PrunableOptions) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: PrunableOptions,
+  ) {
     super([inFeatures, outFeatures], inFeatures, options);
   }
   forward(x: Tensor): Tensor {
@@ -184,8 +192,14 @@ export class PrunableConv2d extends PrunableLayer {
   describe(name: string): BinaryLayerShape {
     if (!this.outputSize) throw new Error(`${name}: the output size is known after a forward pass`);
     return {
-      name, kind: 'conv', outChannels: this.outChannels, inChannels: this.inChannels, kernelSize: this.kernelSize,
-      stride: this.stride, padding: this.padding, outputSize: this.outputSize,
+      name,
+      kind: 'conv',
+      outChannels: this.outChannels,
+      inChannels: this.inChannels,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      outputSize: this.outputSize,
     };
   }
 }

@@ -26,18 +26,19 @@ function outSize(inSize: number, k: number, stride: number, pad: number): number
   return Math.floor((inSize + 2 * pad - k) / stride) + 1;
 }
 
+/** A sliding window over an inH x inW plane: its size, strides, padding and the output size. */
+function slidingWindow(op: string, inH: number, inW: number, [kH, kW]: number[], [strideH, strideW]: number[], [padH, padW]: number[]) {
+  const window = { kH, kW, strideH, strideW, padH, padW, outH: outSize(inH, kH, strideH, padH), outW: outSize(inW, kW, strideW, padW) };
+  if (window.outH < 1 || window.outW < 1) throw new Error(`${op}: kernel ${kH}x${kW} does not fit input ${inH}x${inW} with padding ${padH},${padW}`);
+  return window;
+}
+
 /** The kernel parameters of a convolution of x [N,C,H,W] with an [outC, C, kH, kW] weight; throws when they do not fit. */
 export function convParams(op: string, x: Tensor, outC: number, kH: number, kW: number, options: Conv2dOptions): ConvParams {
   const [strideH, strideW] = pair(options.stride, 1, 'stride', op, 1);
   const [padH, padW] = pair(options.padding, 0, 'padding', op, 0);
   const [batch, inC, inH, inW] = x.shape;
-  const p: ConvParams = {
-    batch, inC, inH, inW, outC, kH, kW, strideH, strideW, padH, padW,
-    outH: outSize(inH, kH, strideH, padH),
-    outW: outSize(inW, kW, strideW, padW),
-  };
-  if (p.outH < 1 || p.outW < 1) throw new Error(`${op}: kernel ${kH}x${kW} does not fit input ${inH}x${inW} with padding ${padH},${padW}`);
-  return p;
+  return { batch, inC, inH, inW, outC, ...slidingWindow(op, inH, inW, [kH, kW], [strideH, strideW], [padH, padW]) };
 }
 
 /** 2-D convolution, x [N,C,H,W] with w [O,C,KH,KW] -> [N,O,OH,OW]; no bias. */
@@ -64,17 +65,12 @@ function pool2d(mode: PoolMode, x: Tensor, options: Pool2dOptions): Tensor {
   const [padH, padW] = pair(options.padding, 0, 'padding', op, 0);
   if (padH * 2 > kH || padW * 2 > kW) throw new Error(`${op}: padding must be at most half the kernel size`);
   const [batch, channels, inH, inW] = x.shape;
-  const p: PoolParams = {
-    batch, channels, inH, inW, kH, kW, strideH, strideW, padH, padW,
-    outH: outSize(inH, kH, strideH, padH),
-    outW: outSize(inW, kW, strideW, padW),
-  };
-  if (p.outH < 1 || p.outW < 1) throw new Error(`${op}: kernel ${kH}x${kW} does not fit input ${inH}x${inW}`);
+  const p: PoolParams = { batch, channels, inH, inW, ...slidingWindow(op, inH, inW, [kH, kW], [strideH, strideW], [padH, padW]) };
   const { out, argmax } = x.backend.pool2d(mode, x.storage, p);
   // The argmax indices live in a tensor so that scopes free them with the output.
   const indices = argmax && new Tensor(argmax, [batch, channels, p.outH, p.outW], x.backend);
   return Tensor.fromOp(out, [batch, channels, p.outH, p.outW], [x], op, (g) => [
-    new Tensor(x.backend.pool2dBackward(mode, g.storage, indices && indices.storage, p), x.shape, x.backend),
+    new Tensor(x.backend.pool2dBackward(mode, g.storage, indices ? indices.storage : null, p), x.shape, x.backend),
   ]);
 }
 

@@ -8,7 +8,8 @@ import { reshape } from './shape.js';
 
 /** A clear error for a non-tensor operand (a plain array, null, ...) instead of a TypeError inside. */
 function checkOperand(x: unknown, op: string): void {
-  if (!(x instanceof Tensor)) throw new Error(`${op}: expected a Tensor (or a number as the second operand), got ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}`);
+  if (!(x instanceof Tensor))
+    throw new Error(`${op}: expected a Tensor (or a number as the second operand), got ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}`);
 }
 
 export function unaryOp(x: Tensor, op: UnaryOp, scalar: number, backward: (g: Tensor, out: Tensor) => Tensor | null): Tensor {

@@ -20,7 +20,10 @@ const classIndexCache = new WeakMap<Backend, Map<number, Tensor>>();
 /** The row [0, 1, ..., classes-1] on a backend, made once. */
 function classIndices(backend: Backend, classes: number): Tensor {
   let perBackend = classIndexCache.get(backend);
-  if (!perBackend) classIndexCache.set(backend, (perBackend = new Map()));
+  if (!perBackend) {
+    perBackend = new Map();
+    classIndexCache.set(backend, perBackend);
+  }
   let t = perBackend.get(classes);
   if (!t || t.disposed) {
     t = new Tensor(backend.upload(Float32Array.from({ length: classes }, (_, i) => i)), [1, classes], backend);

@@ -22,4 +22,3 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     return [ga, gb];
   });
 }
-

@@ -28,7 +28,12 @@ function checkAlpha(op: string, alpha: number): void {
 export function powerProp(s: Tensor, alpha: number): Tensor {
   checkAlpha('powerProp', alpha);
   if (alpha === 1) return reshape(s, s.shape);
-  return unaryOp(s, 'powerProp', alpha, (g) => mul(g, unaryOp(s, 'powerPropGrad', alpha, () => null)));
+  return unaryOp(s, 'powerProp', alpha, (g) =>
+    mul(
+      g,
+      unaryOp(s, 'powerPropGrad', alpha, () => null),
+    ),
+  );
 }
 
 /** The initial s for power-propagation: sign(u)|u|^(1/alpha), so that S starts as u. */

@@ -2,7 +2,7 @@
 // (so its gradient is the autograd of those, checked like every other op).
 
 import { shapeStr } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { noGrad } from '../engine.js';
 import { add, div, mean, mul, sqrt, sub } from './elementwise.js';
 import { reshape } from './shape.js';

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor.js';
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const inferredAt = shape.indexOf(-1);
   if (shape.lastIndexOf(-1) !== inferredAt) throw new Error(`reshape: at most one dimension may be -1, got ${shapeStr(shape)}`);
-  let target = [...shape];
+  const target = [...shape];
   if (inferredAt >= 0) {
     const known = sizeOf(shape.filter((_, i) => i !== inferredAt));
     if (known === 0 || x.size % known !== 0) throw new Error(`reshape: cannot reshape ${shapeStr(x.shape)} into ${shapeStr(shape)}`);
@@ -30,8 +30,18 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const inverse = new Array<number>(p.length);
   p.forEach((v, i) => (inverse[v] = i));
   const strides = stridesOf(x.shape);
-  const storage = x.backend.copyStrided(x.storage, p.map((i) => x.shape[i]), p.map((i) => strides[i]));
-  return Tensor.fromOp(storage, p.map((i) => x.shape[i]), [x], 'transpose', (g) => [transpose(g, inverse)]);
+  const storage = x.backend.copyStrided(
+    x.storage,
+    p.map((i) => x.shape[i]),
+    p.map((i) => strides[i]),
+  );
+  return Tensor.fromOp(
+    storage,
+    p.map((i) => x.shape[i]),
+    [x],
+    'transpose',
+    (g) => [transpose(g, inverse)],
+  );
 }
 
 /** Merges the dimensions from `startDim` on into one (NCHW -> [N, C*H*W] by default). */

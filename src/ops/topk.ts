@@ -42,7 +42,11 @@ export function topkMask(scores: Tensor | Tensor[], density: number, options: To
   });
   const total = list.reduce((n, t) => n + t.size, 0);
   const k = Math.round(density * total);
-  const storages = backend.topkMask(list.map((t) => t.storage), k, method);
+  const storages = backend.topkMask(
+    list.map((t) => t.storage),
+    k,
+    method,
+  );
   const masks = storages.map((s, i) => new Tensor(s, list[i].shape, backend));
   return Array.isArray(scores) ? masks : masks[0];
 }

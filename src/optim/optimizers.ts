@@ -142,7 +142,8 @@ export class Adam extends Optimizer {
 
   protected update(p: Tensor, g: Tensor, i: number): Tensor {
     const [b1, b2] = this.betas;
-    const mPrev = this.m[i], vPrev = this.v[i];
+    const mPrev = this.m[i],
+      vPrev = this.v[i];
     const m = this.setState(this.m, i, mPrev ? add(mul(mPrev, b1), mul(g, 1 - b1)) : mul(g, 1 - b1));
     const g2 = mul(g, g);
     const v = this.setState(this.v, i, vPrev ? add(mul(vPrev, b2), mul(g2, 1 - b2)) : mul(g2, 1 - b2));

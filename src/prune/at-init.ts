@@ -78,7 +78,10 @@ export function pruneAtInit(model: Module, options: PruneAtInitOptions): void {
       const scores = scoreLayers(model, layers, options, seed);
       const groups: ScoreGroup[] =
         method === 'erk'
-          ? erkDensities(layers.map((l) => [...l.weight.shape]), density).map((d, i) => ({ layers: [layers[i]], scores: [scores[i]], density: d }))
+          ? erkDensities(
+              layers.map((l) => [...l.weight.shape]),
+              density,
+            ).map((d, i) => ({ layers: [layers[i]], scores: [scores[i]], density: d }))
           : scopeGroups(layers, scores, roundDensity, selection);
       setTopkMasks(groups, options.topk);
     });

@@ -11,7 +11,7 @@ import type { TopkMethod } from '../backend/backend.js';
 import { abs, add, mul, sum } from '../ops/elementwise.js';
 import { topkMask } from '../ops/topk.js';
 import { BatchNorm2d, Flatten, MaxPool2d, type Module, ReLU, Sequential } from '../nn/module.js';
-import { PrunableConv2d, PrunableLayer, PrunableLinear } from '../nn/prunable.js';
+import { PrunableConv2d, PrunableLayer, type PrunableLinear } from '../nn/prunable.js';
 
 /** One BatchNorm with the layer whose output channels it normalizes and the layer that reads them. */
 export interface ChannelGroup {
@@ -51,12 +51,21 @@ function nextLayer(model: Sequential, norm: BatchNorm2d): PrunableLayer | null {
 
 /** strength * sum |gamma| over the groups: Early-Bird's sparsity penalty on the channel scales. */
 export function gammaPenalty(groups: ChannelGroup[], strength: number): Tensor {
-  return mul(groups.map((g) => sum(abs(g.norm.weight!))).reduce((a, b) => add(a, b)), strength);
+  return mul(
+    groups.map((g) => sum(abs(g.norm.weight!))).reduce((a, b) => add(a, b)),
+    strength,
+  );
 }
 
 /** The global channel mask keeping the fraction `keep` of channels with the largest |gamma|, one 0/1 tensor per group. */
 export function channelMasks(groups: ChannelGroup[], keep: number, topk?: TopkMethod): Tensor[] {
-  return noGrad(() => topkMask(groups.map((g) => g.norm.weight!), keep, { method: topk }));
+  return noGrad(() =>
+    topkMask(
+      groups.map((g) => g.norm.weight!),
+      keep,
+      { method: topk },
+    ),
+  );
 }
 
 /** Fraction of positions where two 0/1 masks differ. */

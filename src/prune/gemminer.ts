@@ -43,7 +43,10 @@ export class GemMinerSearch {
   private active: Tensor[] | null = null;
   private readonly schedule: Map<number, number>;
 
-  constructor(readonly layers: PrunableLayer[], readonly options: GemMinerOptions) {
+  constructor(
+    readonly layers: PrunableLayer[],
+    readonly options: GemMinerOptions,
+  ) {
     const wrong = layers.find((l) => l.mode !== 'gemminer');
     if (wrong) throw new Error(`GemMinerSearch: layers must have mode 'gemminer', got '${wrong.mode}'`);
     this.schedule = gemMinerSchedule(options.density, options.epochs, options.period);

@@ -39,17 +39,21 @@ export async function spectralNormSquared(a: Tensor, iterations = 50): Promise<n
   const at = noGrad(() => keep(transpose(a)));
   let v = keep(randn([a.shape[1], 1], { seed: 12345, backend: a.backend.name }));
   for (let i = 0; i < iterations; i++) {
-    const next = noGrad(() => scope(() => {
-      const w = matmul(at, matmul(a, v));
-      return div(w, maximum(sqrt(sum(mul(w, w))), 1e-30));
-    }));
+    const next = noGrad(() =>
+      scope(() => {
+        const w = matmul(at, matmul(a, v));
+        return div(w, maximum(sqrt(sum(mul(w, w))), 1e-30));
+      }),
+    );
     v.dispose();
     v = keep(next);
   }
-  const norm = noGrad(() => scope(() => {
-    const av = matmul(a, v);
-    return sum(mul(av, av));
-  }));
+  const norm = noGrad(() =>
+    scope(() => {
+      const av = matmul(a, v);
+      return sum(mul(av, av));
+    }),
+  );
   const value = await norm.item();
   [at, v, norm].forEach((t) => t.dispose());
   return value;
@@ -63,7 +67,8 @@ export async function iht(a: Tensor, y: Tensor, k: number, options: IhtOptions =
   if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`iht: k must be an integer in [1, ${n}], got ${k}`);
   const maxIterations = options.maxIterations ?? 1000;
   const tolerance = options.tolerance ?? 1e-7;
-  if (options.stepSize !== undefined && !(options.stepSize > 0 && Number.isFinite(options.stepSize))) throw new Error(`iht: stepSize must be a finite number > 0, got ${options.stepSize}`);
+  if (options.stepSize !== undefined && !(options.stepSize > 0 && Number.isFinite(options.stepSize)))
+    throw new Error(`iht: stepSize must be a finite number > 0, got ${options.stepSize}`);
   if (!(Number.isInteger(maxIterations) && maxIterations >= 1)) throw new Error(`iht: maxIterations must be an integer >= 1, got ${maxIterations}`);
   if (!(tolerance >= 0)) throw new Error(`iht: tolerance must be >= 0, got ${tolerance}`);
   const method = options.topk;
@@ -74,20 +79,22 @@ export async function iht(a: Tensor, y: Tensor, k: number, options: IhtOptions =
   let support: Tensor | null = null;
   let iterations = 0;
   while (iterations < maxIterations) {
-    const [next, nextSupport, change] = noGrad(() => scope(() => {
-      const g = matmul(at, sub(target, matmul(a, x)));
-      let mu: Tensor | number;
-      if (options.stepSize !== undefined) mu = options.stepSize;
-      else {
-        const gS = mul(g, support ?? topkMask(g, k / n, { method }));
-        const aG = matmul(a, gS);
-        mu = div(sum(mul(gS, gS)), maximum(sum(mul(aG, aG)), 1e-30));
-      }
-      const v = add(x, mul(g, mu));
-      const kept = topkMask(v, k / n, { method });
-      const xNext = mul(v, kept);
-      return [xNext, kept, max(abs(sub(xNext, x)))];
-    }));
+    const [next, nextSupport, change] = noGrad(() =>
+      scope(() => {
+        const g = matmul(at, sub(target, matmul(a, x)));
+        let mu: Tensor | number;
+        if (options.stepSize !== undefined) mu = options.stepSize;
+        else {
+          const gS = mul(g, support ?? topkMask(g, k / n, { method }));
+          const aG = matmul(a, gS);
+          mu = div(sum(mul(gS, gS)), maximum(sum(mul(aG, aG)), 1e-30));
+        }
+        const v = add(x, mul(g, mu));
+        const kept = topkMask(v, k / n, { method });
+        const xNext = mul(v, kept);
+        return [xNext, kept, max(abs(sub(xNext, x)))];
+      }),
+    );
     x.dispose();
     x = keep(next);
     support?.dispose();
@@ -98,10 +105,12 @@ export async function iht(a: Tensor, y: Tensor, k: number, options: IhtOptions =
     change.dispose();
     if (moved <= tolerance) break;
   }
-  const residualNorm = noGrad(() => scope(() => {
-    const r = sub(target, matmul(a, x));
-    return sqrt(sum(mul(r, r)));
-  }));
+  const residualNorm = noGrad(() =>
+    scope(() => {
+      const r = sub(target, matmul(a, x));
+      return sqrt(sum(mul(r, r)));
+    }),
+  );
   const residual = await residualNorm.item();
   const flat = keep(reshape(x, [n]));
   [at, target, x, residualNorm, support!].forEach((t) => t.dispose());

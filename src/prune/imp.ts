@@ -80,7 +80,12 @@ export class Snapshot {
 
   constructor(private readonly model: Module) {
     const masks = new Set(prunableLayers(model).map(([, l]) => l.mask));
-    this.saved = noGrad(() => model.namedTensors().filter(([, t]) => !masks.has(t)).map(([, t]): [Tensor, Tensor] => [t, keep(mul(t, 1))]));
+    this.saved = noGrad(() =>
+      model
+        .namedTensors()
+        .filter(([, t]) => !masks.has(t))
+        .map(([, t]): [Tensor, Tensor] => [t, keep(mul(t, 1))]),
+    );
   }
 
   /** Puts the saved values back, then re-applies the masks (the survivors get their saved values). */

@@ -36,7 +36,9 @@ export function computeMasks(model: Module, config: MaskConfig): void {
     throw new Error(`computeMasks: method must be 'bitonic' or 'threshold', got ${JSON.stringify(config.method)}`);
   }
   if (config.scope !== 'layer' && config.scope !== 'global') throw new Error(`computeMasks: scope must be 'layer' or 'global', got ${JSON.stringify(config.scope)}`);
-  const layers = prunableLayers(model).map(([, l]) => l).filter((l) => l.prunable);
+  const layers = prunableLayers(model)
+    .map(([, l]) => l)
+    .filter((l) => l.prunable);
   if (layers.length === 0) return;
   noGrad(() => {
     let masks: Tensor[];

@@ -84,7 +84,10 @@ export function lineChart({ title, xLabel, yLabel, series, width = 640, height =
   return svgDocument(width, height, title, [
     axes(plot, xAxis, yAxis, toX, toY, xLabel, yLabel),
     ...body,
-    legend(plot, series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] }))),
+    legend(
+      plot,
+      series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] })),
+    ),
   ]);
 }
 
@@ -289,8 +292,7 @@ function legend(plot: Plot, entries: { name: string; colour: string }[]): string
       `<text x="${left + 30}" y="${y + 7}" dominant-baseline="middle">${escapeXml(name)}</text>`,
     ].join('\n');
   });
-  return [
-    `<rect x="${num(left)}" y="${top}" width="${num(boxWidth)}" height="${entries.length * rowHeight + 8}" fill="white" fill-opacity="0.85" stroke="#999"/>`,
-    ...rows,
-  ].join('\n');
+  return [`<rect x="${num(left)}" y="${top}" width="${num(boxWidth)}" height="${entries.length * rowHeight + 8}" fill="white" fill-opacity="0.85" stroke="#999"/>`, ...rows].join(
+    '\n',
+  );
 }

@@ -69,11 +69,16 @@ export function analyzeTicket(layers: readonly KernelCounts[]): TicketAnalysis {
     const denseMacs = kernels * perKernel;
     const keptKernelMacs = l.keptKernels * perKernel;
     return {
-      name: l.name, kind: l.kind, kernelSize: l.kernelSize, outputSize: l.outputSize, kernels,
+      name: l.name,
+      kind: l.kind,
+      kernelSize: l.kernelSize,
+      outputSize: l.outputSize,
+      kernels,
       zeroKernels: kernels - l.keptKernels,
       zeroKernelFraction: (kernels - l.keptKernels) / kernels,
       accelerationRate: keptKernelMacs > 0 ? denseMacs / keptKernelMacs : null,
-      denseMacs, keptKernelMacs,
+      denseMacs,
+      keptKernelMacs,
     };
   });
   const sum = (ls: LayerAnalysis[], f: (l: LayerAnalysis) => number): number => ls.reduce((a, l) => a + f(l), 0);

@@ -56,7 +56,11 @@ export class BinaryConvModule extends Module {
     if (!linear && (x.rank !== 4 || x.shape[1] !== l.inChannels)) throw new Error(`${l.name}: expected input [N, ${l.inChannels}, H, W], got [${x.shape.join(', ')}]`);
     const x4 = linear ? reshape(x, [x.shape[0], l.inChannels, 1, 1]) : x;
     const p = convParams(l.name, x4, l.outChannels, l.kernelSize, l.kernelSize, { stride: l.stride, padding: l.padding });
-    const y = new Tensor(this.backend.binaryConv2d(x4.storage, { segments: this.segments, entries: this.entries, alpha: l.alpha }, p), [p.batch, p.outC, p.outH, p.outW], this.backend);
+    const y = new Tensor(
+      this.backend.binaryConv2d(x4.storage, { segments: this.segments, entries: this.entries, alpha: l.alpha }, p),
+      [p.batch, p.outC, p.outH, p.outW],
+      this.backend,
+    );
     return linear ? reshape(y, [p.batch, p.outC]) : y;
   }
 
@@ -111,7 +115,8 @@ export function inferenceModel(ticket: CompactTicket, kind: 'compact' | 'dense')
       const layer = byName.get(name);
       const want = child.weight.size;
       if (!layer) throw new Error(`the ticket has no layer '${name}' of ${spec.model}`);
-      if (layer.outChannels * layer.inChannels * layer.kernelSize ** 2 !== want) throw new Error(`ticket layer '${name}' has the wrong shape for ${spec.model} (width ${spec.width})`);
+      if (layer.outChannels * layer.inChannels * layer.kernelSize ** 2 !== want)
+        throw new Error(`ticket layer '${name}' has the wrong shape for ${spec.model} (width ${spec.width})`);
       module.layers[i] = kind === 'compact' ? new BinaryConvModule(layer) : new DenseTicketModule(layer);
       child.dispose();
     });

@@ -60,14 +60,17 @@ export function packBinaryLayer(shape: BinaryLayerShape, weight: Float32Array, m
   const taps = kernelTaps(shape);
   const kernels = shape.outChannels * shape.inChannels;
   if (weight.length !== kernels * taps || mask.length !== weight.length) {
-    throw new Error(`${shape.name}: ${weight.length} weights and ${mask.length} mask values for [${shape.outChannels}, ${shape.inChannels}, ${shape.kernelSize}, ${shape.kernelSize}]`);
+    throw new Error(
+      `${shape.name}: ${weight.length} weights and ${mask.length} mask values for [${shape.outChannels}, ${shape.inChannels}, ${shape.kernelSize}, ${shape.kernelSize}]`,
+    );
   }
   if (!Number.isFinite(alpha)) throw new Error(`${shape.name}: alpha is ${alpha}`);
   // A kept weight of exactly 0 binarizes to alpha * sign(0) = 0: stored as dropped, so that
   // the ticket computes what the training forward did.
   const keeps = (i: number): boolean => mask[i] !== 0 && weight[i] !== 0;
   const kernelBits = new Uint8Array(bitBytes(kernels));
-  let keptKernels = 0, keptWeights = 0;
+  let keptKernels = 0,
+    keptWeights = 0;
   for (let k = 0; k < kernels; k++) {
     let kept = 0;
     for (let t = 0; t < taps; t++) if (keeps(k * taps + t)) kept++;
@@ -79,7 +82,8 @@ export function packBinaryLayer(shape: BinaryLayerShape, weight: Float32Array, m
   }
   const tapBits = new Uint8Array(taps > 1 ? bitBytes(keptKernels * taps) : 0);
   const signBits = new Uint8Array(bitBytes(keptWeights));
-  let kernelAt = 0, weightAt = 0;
+  let kernelAt = 0,
+    weightAt = 0;
   for (let k = 0; k < kernels; k++) {
     if (!getBit(kernelBits, k)) continue;
     for (let t = 0; t < taps; t++) {
@@ -98,7 +102,8 @@ export function packBinaryLayer(shape: BinaryLayerShape, weight: Float32Array, m
 export function forEachWeight(l: BinaryLayer, fn: (kernel: number, tap: number, negative: boolean) => void): void {
   const taps = kernelTaps(l);
   const kernels = l.outChannels * l.inChannels;
-  let kernelAt = 0, weightAt = 0;
+  let kernelAt = 0,
+    weightAt = 0;
   for (let k = 0; k < kernels; k++) {
     if (!getBit(l.kernelBits, k)) continue;
     for (let t = 0; t < taps; t++) {
@@ -128,7 +133,8 @@ export function binaryConvLayout(l: BinaryLayer): { segments: Uint32Array; entri
   // codes[(block * taps + t) * inC + c]: mask bits 0-7 and sign bits 8-15 of the block's channels.
   const codes = new Uint32Array(blocks * taps * l.inChannels);
   forEachWeight(l, (k, t, negative) => {
-    const o = Math.floor(k / l.inChannels), c = k % l.inChannels;
+    const o = Math.floor(k / l.inChannels),
+      c = k % l.inChannels;
     const i = o % BINARY_CONV_BLOCK;
     codes[(Math.floor(o / BINARY_CONV_BLOCK) * taps + t) * l.inChannels + c] |= (1 << i) | (negative ? 1 << (8 + i) : 0);
   });

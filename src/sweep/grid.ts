@@ -38,8 +38,11 @@ export function parseGridAxis(spec: string): GridAxis {
   const eq = spec.indexOf('=');
   const name = spec.slice(0, Math.max(0, eq));
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`--grid: expected NAME=V1,V2,... with NAME a train flag (e.g. sparsity=0.1,0.5), got '${spec}'`);
-  if (name === 'out') throw new Error('--grid out: the sweep chooses each cell\'s directory (OUT/cells/NAME)');
-  const values = spec.slice(eq + 1).split(',').map((v) => canonicalValue(v.trim()));
+  if (name === 'out') throw new Error("--grid out: the sweep chooses each cell's directory (OUT/cells/NAME)");
+  const values = spec
+    .slice(eq + 1)
+    .split(',')
+    .map((v) => canonicalValue(v.trim()));
   if (values.some((v) => v === '')) throw new Error(`--grid ${name}: empty value in '${spec}'`);
   const duplicate = values.find((v, i) => values.indexOf(v) !== i);
   if (duplicate !== undefined) throw new Error(`--grid ${name}: value ${duplicate} is given twice`);

@@ -72,5 +72,5 @@ export function csvField(value: ResultValue): string {
 /** A header line and one line per row, LF line ends (RFC 4180's CRLF trips up line-based Unix tools). */
 export function toCsv(columns: string[], rows: ResultRow[]): string {
   const lines = [columns, ...rows.map((row) => columns.map((c) => row[c] ?? null))].map((fields) => fields.map(csvField).join(','));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

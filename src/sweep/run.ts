@@ -105,7 +105,10 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
   const states = cells.map((cell) => readCellState(cell.options.out, cell.options));
   makeDirectory(out, '--out');
   writeDefinition(out, definition);
-  const mine = shardItems(cells.map((cell, i) => ({ cell, state: states[i] })), shard);
+  const mine = shardItems(
+    cells.map((cell, i) => ({ cell, state: states[i] })),
+    shard,
+  );
   const toRun = mine.filter(({ state }) => state.status !== 'finished').map(({ cell }) => cell);
   const shardRows = (): ResultRow[] => mine.map(({ cell }) => resultRow(cell, definition.axes, readCellState(cell.options.out, cell.options), relative(out, cell.options.out)));
   const where = shard.count > 1 ? `shard ${shard.index}/${shard.count} (${shard.source}) has ${mine.length}` : 'unsharded';
@@ -141,7 +144,10 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
       finished++;
       writeCellRecord(cell.options.out, { ...record, status: 'finished', seconds: elapsed });
     }
-    const outcome = 'error' in result ? `FAILED after ${formatDuration(1000 * elapsed)}: ${result.error}` : `finished in ${formatDuration(1000 * elapsed)}, test accuracy ${percent(result.testAccuracy)}`;
+    const outcome =
+      'error' in result
+        ? `FAILED after ${formatDuration(1000 * elapsed)}: ${result.error}`
+        : `finished in ${formatDuration(1000 * elapsed)}, test accuracy ${percent(result.testAccuracy)}`;
     const left = toRun.length - i - 1;
     const eta = left ? `; ${left} to go, ETA ${formatDuration((1000 * left * seconds.reduce((a, s) => a + s, 0)) / seconds.length)}` : '';
     log(`${tag}: ${outcome}${eta}`);

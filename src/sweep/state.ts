@@ -23,10 +23,7 @@ export interface CellRecord {
   seconds?: number;
 }
 
-export type CellState =
-  | { status: 'finished'; record: CellRecord; report: Record<string, unknown> }
-  | { status: 'failed'; record: CellRecord }
-  | { status: 'pending' };
+export type CellState = { status: 'finished'; record: CellRecord; report: Record<string, unknown> } | { status: 'failed'; record: CellRecord } | { status: 'pending' };
 
 /**
  * The options that define a cell's result: `out` and `verbose` dropped, and every field missing
@@ -63,7 +60,7 @@ export function writeFileAtomic(path: string, text: string): void {
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 function readJson(path: string): Record<string, unknown> | undefined {

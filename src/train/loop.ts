@@ -124,8 +124,13 @@ async function layerReports(model: Module): Promise<{ layers: LayerReport[]; zer
   for (const [i, [name, layer]] of prunableLayers(model).entries()) {
     const a = analysis.layers[i];
     const report: LayerReport = {
-      name, shape: [...layer.weight.shape], density: counts[i].keptWeights / layer.weight.size, zeroKernels: a.zeroKernels, kernels: a.kernels,
-      outputSize: a.outputSize, accelerationRate: a.accelerationRate,
+      name,
+      shape: [...layer.weight.shape],
+      density: counts[i].keptWeights / layer.weight.size,
+      zeroKernels: a.zeroKernels,
+      kernels: a.kernels,
+      outputSize: a.outputSize,
+      accelerationRate: a.accelerationRate,
     };
     if (layer.binaryAlpha) report.binaryAlpha = await layer.binaryAlpha.item();
     layers.push(report);
@@ -161,13 +166,24 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
     (o.onWarning ?? ((m: string) => console.error(`ticketgrad: warning: ${m}`)))(message);
   };
   const backend = getBackend();
-  const model = createModel(o.model, { mode: modeOf(o.method), input: data.train.shape, classes: data.train.classes, width: o.width, scoreAlpha: o.alpha, seed: o.seed, batchNorm: o.batchNorm, initDensity: initDensityOf(o.method, o.sparsity, o.initScale, o.tau) });
+  const model = createModel(o.model, {
+    mode: modeOf(o.method),
+    input: data.train.shape,
+    classes: data.train.classes,
+    width: o.width,
+    scoreAlpha: o.alpha,
+    seed: o.seed,
+    batchNorm: o.batchNorm,
+    initDensity: initDensityOf(o.method, o.sparsity, o.initScale, o.tau),
+  });
   try {
     const layers = prunableLayers(model).map(([, l]) => l);
     const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method, layers) : defaultLearningRate(o.method, o.alpha, layers));
     const density = 1 - o.sparsity;
     const steps = Math.ceil(data.train.count / o.batch);
-    log(`ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`);
+    log(
+      `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
+    );
     listener.onStart?.({ model, lr, stepsPerEpoch: steps });
     const metrics: EpochMetrics[] = [];
     const readEvery = listener.readEvery ?? 0;
@@ -183,7 +199,8 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
         const lossSum = keep(zeros([]));
         const correct = keep(zeros([]));
         listener.onEpochStart?.({ phase, epoch: epoch + 1, epochs, steps });
-        let seen = 0, step = 0;
+        let seen = 0,
+          step = 0;
         // Fine-tuning keeps the mask of the last score-training epoch.
         const epochDensity = maskConfig ? maskConfig(epoch).density : o.method === 'dense' ? 1 : density;
         for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
@@ -236,8 +253,16 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
         if (maskConfig) computeMasks(model, maskConfig(epoch));
         const testAccuracy = await evaluate(model, data.test, EVAL_BATCH);
         const m: EpochMetrics = {
-          phase, ...(hooks.round !== undefined ? { round: hooks.round } : {}), epoch: epoch + 1, lr: optimizer.lr,
-          density: hooks.density ? await hooks.density() : epochDensity, trainLoss, trainAccuracy, testAccuracy, seconds, maskSeconds: maskMs / 1000,
+          phase,
+          ...(hooks.round !== undefined ? { round: hooks.round } : {}),
+          epoch: epoch + 1,
+          lr: optimizer.lr,
+          density: hooks.density ? await hooks.density() : epochDensity,
+          trainLoss,
+          trainAccuracy,
+          testAccuracy,
+          seconds,
+          maskSeconds: maskMs / 1000,
         };
         metrics.push(m);
         phaseMetrics.push(m);
@@ -251,7 +276,16 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
     let outcome: MethodOutcome = {};
     if (isPruningMethod(o.method)) {
       outcome = await runPruningMethod({
-        options: o, model, layers, data, lr, density, log, warn, runPhase, stopped,
+        options: o,
+        model,
+        layers,
+        data,
+        lr,
+        density,
+        log,
+        warn,
+        runPhase,
+        stopped,
         optimizer: (params, rate, weightDecay) => makeOptimizer(o.optimizer, params, rate, weightDecay === undefined ? o : { ...o, weightDecay }),
         schedule: (rate, epochs) => makeSchedule(o.schedule, rate, epochs),
         evaluate: () => evaluate(model, data.test, EVAL_BATCH),
@@ -265,9 +299,15 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
         },
       });
     } else {
-      const maskSchedule = o.method === 'dense' ? undefined : (epoch: number): MaskConfig => ({
-        density: rampedDensity(density, o.scope, epoch, o.rampEpochs), scope: o.scope, method: o.mask, tau: o.tau,
-      });
+      const maskSchedule =
+        o.method === 'dense'
+          ? undefined
+          : (epoch: number): MaskConfig => ({
+              density: rampedDensity(density, o.scope, epoch, o.rampEpochs),
+              scope: o.scope,
+              method: o.mask,
+              tau: o.tau,
+            });
       const params = model.parameters();
       const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
       await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });

@@ -86,10 +86,33 @@ export interface TrainOptions extends RunOptions {
 }
 
 export const DEFAULT_OPTIONS: RunOptions = {
-  model: 'lenet300', data: 'mnist', method: 'mpt', sparsity: 0.5, scope: 'layer', mask: 'threshold', alpha: 1, initScale: 'density',
-  epochs: 10, batch: 128, optimizer: 'sgd', schedule: 'cosine', momentum: 0.9, weightDecay: 1e-4, rampEpochs: 10,
-  finetune: 'none', finetuneEpochs: 5, finetuneLr: 0.001, width: 1, seed: 1, backend: 'auto',
-  rewind: 0, outputRate: 0.5, pruneBatches: 1, gmLambda: DEFAULT_GM_LAMBDA, ebL1: DEFAULT_EB_L1, batchNorm: false,
+  model: 'lenet300',
+  data: 'mnist',
+  method: 'mpt',
+  sparsity: 0.5,
+  scope: 'layer',
+  mask: 'threshold',
+  alpha: 1,
+  initScale: 'density',
+  epochs: 10,
+  batch: 128,
+  optimizer: 'sgd',
+  schedule: 'cosine',
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  rampEpochs: 10,
+  finetune: 'none',
+  finetuneEpochs: 5,
+  finetuneLr: 0.001,
+  width: 1,
+  seed: 1,
+  backend: 'auto',
+  rewind: 0,
+  outputRate: 0.5,
+  pruneBatches: 1,
+  gmLambda: DEFAULT_GM_LAMBDA,
+  ebL1: DEFAULT_EB_L1,
+  batchNorm: false,
 };
 
 export interface EpochMetrics {
@@ -130,8 +153,13 @@ export function defaultScope(method: TrainMethod): Scope {
 
 /** Options that only one family of methods reads. */
 const METHOD_ONLY: Partial<Record<keyof RunOptions, readonly TrainMethod[]>> = {
-  rewind: ['imp'], rounds: ['imp'], outputRate: ['imp'], pruneRounds: ['synflow', 'snip', 'magnitude'], pruneBatches: ['snip'],
-  gmLambda: ['gemminer'], ebL1: ['earlybird'],
+  rewind: ['imp'],
+  rounds: ['imp'],
+  outputRate: ['imp'],
+  pruneRounds: ['synflow', 'snip', 'magnitude'],
+  pruneBatches: ['snip'],
+  gmLambda: ['gemminer'],
+  ebL1: ['earlybird'],
 };
 
 /** The command-line flag of an option: outputRate -> --output-rate. */
@@ -162,7 +190,9 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   if (o.data === 'cifar10' && !o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR');
   if (o.threads !== undefined && o.backend !== 'wasm' && o.backend !== 'auto') throw new Error(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);
   if (o.finetune !== 'none' && o.method !== 'mpt' && o.method !== 'edgepopup') {
-    throw new Error(`--finetune applies to mpt and edgepopup, not to ${o.method}${o.method === 'gemminer' || o.method === 'earlybird' ? ` (${o.method} always retrains every layer: see --finetune-epochs)` : ''}`);
+    throw new Error(
+      `--finetune applies to mpt and edgepopup, not to ${o.method}${o.method === 'gemminer' || o.method === 'earlybird' ? ` (${o.method} always retrains every layer: see --finetune-epochs)` : ''}`,
+    );
   }
   if (o.tau !== undefined && o.method !== 'mpt' && o.method !== 'edgepopup') throw new Error(`--tau applies to mpt and edgepopup, not to ${o.method}`);
   if (o.method === 'gemminer' && o.alpha !== 1) throw new Error('--alpha applies to mpt and edgepopup scores, not to gemminer');

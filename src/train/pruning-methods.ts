@@ -56,6 +56,7 @@ export interface PhaseHooks {
   extraLoss?: () => Tensor;
   afterStep?: () => void;
   /** After each epoch's evaluation (epoch 1-based); true ends the phase. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: hooks that never end the phase return nothing.
   afterEpoch?: (epoch: number) => Promise<boolean | void> | boolean | void;
 }
 
@@ -156,7 +157,14 @@ async function trainPrunedAtInit(ctx: MethodContext, method: InitPruneMethod): P
   }
   await ctx.timeMasks(() =>
     pruneAtInit(ctx.model, {
-      method, density: ctx.density, scope: o.scope, rounds: o.pruneRounds, input: ctx.data.train.shape, batches: snipBatches, seed: o.seed, topk: o.mask,
+      method,
+      density: ctx.density,
+      scope: o.scope,
+      rounds: o.pruneRounds,
+      input: ctx.data.train.shape,
+      batches: snipBatches,
+      seed: o.seed,
+      topk: o.mask,
     }),
   );
   snipBatches?.forEach((b) => b.inputs.dispose());
@@ -246,7 +254,11 @@ async function trainEarlyBird(ctx: MethodContext): Promise<MethodOutcome> {
     found.masks = masks;
     const parts = await Promise.all(masks.map((m) => m.data()));
     const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
     return all;
   };
   const optimizer = ctx.optimizer(ctx.model.parameters(), ctx.lr);

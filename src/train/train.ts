@@ -58,7 +58,7 @@ export async function train(options: TrainOptions, listener: TrainListener = {})
         listener.onLog?.(line);
       },
       onEpoch: async (m, model) => {
-        appendFileSync(metricsFile, JSON.stringify(m) + '\n');
+        appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
         await listener.onEpoch?.(m, model);
       },
     },
@@ -89,18 +89,29 @@ function denseRunAccuracy(dir: string): number {
 
 async function writeRunFiles(dir: string, model: Module, report: TrainReport, spec: ModelSpec): Promise<void> {
   const { metrics, ...summary } = report;
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(join(dir, 'report.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
   const checkpoint = await modelCheckpoint(model, spec, report.options.method);
   writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(checkpoint.tensors, checkpoint.metadata));
 
   // Epochs numbered through score training and then fine-tuning.
   const series = (key: 'trainLoss' | 'trainAccuracy' | 'testAccuracy'): [number, number][] => metrics.map((m, i) => [i + 1, m[key]]);
-  writeFileSync(join(dir, 'loss.svg'), lineChart({ title: 'Training loss', xLabel: 'epoch', yLabel: 'cross-entropy', series: [{ name: 'train loss', points: series('trainLoss') }] }));
-  writeFileSync(join(dir, 'accuracy.svg'), lineChart({
-    title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy',
-    series: [{ name: 'train', points: series('trainAccuracy') }, { name: 'test', points: series('testAccuracy') }],
-  }));
+  writeFileSync(
+    join(dir, 'loss.svg'),
+    lineChart({ title: 'Training loss', xLabel: 'epoch', yLabel: 'cross-entropy', series: [{ name: 'train loss', points: series('trainLoss') }] }),
+  );
+  writeFileSync(
+    join(dir, 'accuracy.svg'),
+    lineChart({
+      title: 'Accuracy',
+      xLabel: 'epoch',
+      yLabel: 'accuracy',
+      series: [
+        { name: 'train', points: series('trainAccuracy') },
+        { name: 'test', points: series('testAccuracy') },
+      ],
+    }),
+  );
   const scores = Object.entries(await scoreValues(model));
   if (scores.length) {
     const all = new Float32Array(scores.reduce((a, [, v]) => a + v.length, 0));
@@ -113,11 +124,14 @@ async function writeRunFiles(dir: string, model: Module, report: TrainReport, sp
     const sorted = Float32Array.from(all).sort();
     const [lo, hi] = [sorted[Math.floor(0.005 * (sorted.length - 1))], sorted[Math.ceil(0.995 * (sorted.length - 1))]];
     const central = all.filter((v) => v >= lo && v <= hi);
-    writeFileSync(join(dir, 'scores.svg'), histogram({
-      title: `Score histogram (alpha ${report.options.alpha}; central 99%, ${all.length - central.length} outside [${lo.toPrecision(3)}, ${hi.toPrecision(3)}])`,
-      xLabel: 'S = s|s|^(alpha-1)',
-      values: central,
-    }));
+    writeFileSync(
+      join(dir, 'scores.svg'),
+      histogram({
+        title: `Score histogram (alpha ${report.options.alpha}; central 99%, ${all.length - central.length} outside [${lo.toPrecision(3)}, ${hi.toPrecision(3)}])`,
+        xLabel: 'S = s|s|^(alpha-1)',
+        values: central,
+      }),
+    );
   }
 }
 

@@ -15,7 +15,21 @@
 // stride and padded by k - 1 - p, with the weights flipped and transposed; the weight gradient
 // is col x dY^T, with threads splitting the K rows of col.
 
-import type { Backend, BinaryConvWeights, BinaryOp, ConvParams, DType, MatmulParams, MemoryInfo, PoolMode, PoolParams, ReduceOp, Storage, TopkMethod, UnaryOp } from '../backend.js';
+import type {
+  Backend,
+  BinaryConvWeights,
+  BinaryOp,
+  ConvParams,
+  DType,
+  MatmulParams,
+  MemoryInfo,
+  PoolMode,
+  PoolParams,
+  ReduceOp,
+  Storage,
+  TopkMethod,
+  UnaryOp,
+} from '../backend.js';
 import { type Shape, coalesce, reductionDims, sizeOf } from '../../shape.js';
 import { GEMM } from './gemm.js';
 import { BINARY_OPS, type KernelFeatures, POOL_FIELDS, UNARY_OPS, accessOf, ACCESSES, buildKernels } from './kernels.js';
@@ -45,7 +59,12 @@ if (CONTROL_BYTES > RESERVED_BYTES) throw new Error('internal: the thread contro
 class WasmStorage implements Storage {
   refs = 0;
   released = false;
-  constructor(readonly ptr: number, readonly bytes: number, readonly size: number, readonly dtype: DType) {}
+  constructor(
+    readonly ptr: number,
+    readonly bytes: number,
+    readonly size: number,
+    readonly dtype: DType,
+  ) {}
 }
 
 const ptr = (s: Storage): number => (s as WasmStorage).ptr;
@@ -262,7 +281,10 @@ export class WasmBackend implements Backend {
    * Rows of the output (contiguous, L long) and each operand's row offsets and innermost
    * stride, after merging dims; items are blocks of rows, or chunks of one long row.
    */
-  private rows(outShape: Shape, strideSets: readonly (readonly number[])[]): { rows: number; len: number; tables: number[]; inner: number[]; perRow: number; chunk: number; items: number } {
+  private rows(
+    outShape: Shape,
+    strideSets: readonly (readonly number[])[],
+  ): { rows: number; len: number; tables: number[]; inner: number[]; perRow: number; chunk: number; items: number } {
     const c = coalesce(outShape, strideSets as number[][]);
     const rank = c.shape.length;
     const len = rank === 0 ? 1 : c.shape[rank - 1];
@@ -339,7 +361,7 @@ export class WasmBackend implements Backend {
     if (k === 0) return this.fill(out, 0);
     return this.scoped(() => {
       const { kc: KC, blocks } = kBlocking(k);
-      const work = 2 * batch * m * n * k / 16;
+      const work = (2 * batch * m * n * k) / 16;
       // A: row panels per (batch, K block); B: column panels. A broadcast operand is packed once.
       const aBatches = p.strideA === 0 ? 1 : batch;
       const bBatches = p.strideB === 0 ? 1 : batch;
@@ -349,19 +371,42 @@ export class WasmBackend implements Backend {
       const pb = this.temp(bBatches * blocks * bBlock);
       const rowTable = this.table(Int32Array.from({ length: m }, (_, r) => r * k));
       const aItems = aBatches * blocks;
-      this.run('packBoth', aItems + bBatches * blocks, [
-        aItems, ptr(a), p.strideA, rowTable, 0, m, k, KC, pa, blocks * aBlock, aBlock, blocks, 1,
-        ptr(b), p.strideB, n, 1, n, k, KC, pb, blocks * bBlock, bBlock, blocks,
-      ], work);
+      this.run(
+        'packBoth',
+        aItems + bBatches * blocks,
+        [aItems, ptr(a), p.strideA, rowTable, 0, m, k, KC, pa, blocks * aBlock, aBlock, blocks, 1, ptr(b), p.strideB, n, 1, n, k, KC, pb, blocks * bBlock, bBlock, blocks],
+        work,
+      );
       // Blocks of C of about KNOBS' sizes, equal (multiples of MR and NR), so that items balance.
       const mPer = roundUp(ceilDiv(m, ceilDiv(m, KNOBS.mBlock)), GEMM.mr);
       const nPer = roundUp(ceilDiv(n, ceilDiv(n, KNOBS.nBlock)), NR);
       const mBlocks = ceilDiv(m, mPer);
       const nBlocks = ceilDiv(n, nPer);
-      this.run('matmulGemm', batch * mBlocks * nBlocks, [
-        pa, aBatches > 1 ? blocks * aBlock : 0, aBlock, pb, bBatches > 1 ? blocks * bBlock : 0, bBlock,
-        out.ptr, m * n * 4, n, m, n, k, KC, mPer, nPer, mBlocks, nBlocks, this.tiles,
-      ], work);
+      this.run(
+        'matmulGemm',
+        batch * mBlocks * nBlocks,
+        [
+          pa,
+          aBatches > 1 ? blocks * aBlock : 0,
+          aBlock,
+          pb,
+          bBatches > 1 ? blocks * bBlock : 0,
+          bBlock,
+          out.ptr,
+          m * n * 4,
+          n,
+          m,
+          n,
+          k,
+          KC,
+          mPer,
+          nPer,
+          mBlocks,
+          nBlocks,
+          this.tiles,
+        ],
+        work,
+      );
       return out;
     });
   }
@@ -393,9 +438,25 @@ export class WasmBackend implements Backend {
    * dilated by `dil` and padded so that output (oy, ox) reads padded rows oy..oy+kH-1 starting
    * at dilated row oy - top (top may be negative: a crop) and columns likewise.
    */
-  private virtualSource(x: number, images: number, channels: number, inH: number, inW: number, dilH: number, dilW: number, top: number, left: number, kH: number, kW: number, outH: number, outW: number): ConvSource {
-    const tp = Math.max(top, 0), lp = Math.max(left, 0);
-    const dh = (inH - 1) * dilH + 1, dw = (inW - 1) * dilW + 1;
+  private virtualSource(
+    x: number,
+    images: number,
+    channels: number,
+    inH: number,
+    inW: number,
+    dilH: number,
+    dilW: number,
+    top: number,
+    left: number,
+    kH: number,
+    kW: number,
+    outH: number,
+    outW: number,
+  ): ConvSource {
+    const tp = Math.max(top, 0),
+      lp = Math.max(left, 0);
+    const dh = (inH - 1) * dilH + 1,
+      dw = (inW - 1) * dilW + 1;
     // Rows/columns read: from (tp - top) to (tp - top) + out + k - 1, and the data itself.
     const hp = Math.max(tp - top + outH + kH - 1, tp + dh);
     const wp = Math.max(lp - left + outW + kW - 1, lp + dw);
@@ -412,10 +473,12 @@ export class WasmBackend implements Backend {
 
   /** B of any convolution as explicit im2col columns [images, C kH kW, OH OW]. */
   private im2colSource(x: number, p: ConvParams): ConvSource {
-    const hp = p.inH + 2 * p.padH, wp = p.inW + 2 * p.padW;
+    const hp = p.inH + 2 * p.padH,
+      wp = p.inW + 2 * p.padW;
     const planes = p.batch * p.inC;
     const padded = p.padH || p.padW ? this.pad(x, planes, p.inH, p.inW, hp, wp, p.padH, p.padW) : x;
-    const K = p.inC * p.kH * p.kW, P = p.outH * p.outW;
+    const K = p.inC * p.kH * p.kW,
+      P = p.outH * p.outW;
     const col = this.temp((p.batch * K * P + 64) * 4);
     // col[n, (c, ky, kx), oy, ox] = padded[n, c, oy sH + ky, ox sW + kx]
     this.copyInto(padded, col, [p.batch, p.inC, p.kH, p.kW, p.outH, p.outW], [p.inC * hp * wp, hp * wp, wp, 1, p.strideH * wp, p.strideW]);
@@ -461,11 +524,25 @@ export class WasmBackend implements Backend {
     if (outW % NR === 0) return layout(out, pixels, outH, outW, outW, source.width, outW);
     const q = this.qBlocking(images, source.q);
     const c = this.temp((images * m * source.q + 64) * 4);
-    return layout(c, source.q, q.blocks, q.per, source.q - (q.blocks - 1) * q.per, q.per, q.per, () => this.copyInto(c, out, [images * m, outH, outW], [source.q, source.width, 1]));
+    return layout(c, source.q, q.blocks, q.per, source.q - (q.blocks - 1) * q.per, q.per, q.per, () =>
+      this.copyInto(c, out, [images * m, outH, outW], [source.q, source.width, 1]),
+    );
   }
 
   /** out = conv(source, A) with A packed from `pa` (kBlocks blocks of M x kc); K rows in `rowTable`. */
-  private convGemm(source: ConvSource, images: number, m: number, kRows: number, rowTable: number, pa: number, paBlock: number, KC: number, outH: number, outW: number, out: number): void {
+  private convGemm(
+    source: ConvSource,
+    images: number,
+    m: number,
+    kRows: number,
+    rowTable: number,
+    pa: number,
+    paBlock: number,
+    KC: number,
+    outH: number,
+    outW: number,
+    out: number,
+  ): void {
     const work = (2 * images * m * outH * source.width * kRows) / 16;
     const layout = this.convLayout(source, images, m, outH, outW, out);
     this.run('convGemm', layout.items, [pa, paBlock, source.src, source.image, rowTable, kRows, KC, m, ...layout.args, this.tiles], work);
@@ -543,7 +620,12 @@ export class WasmBackend implements Backend {
       const ct = this.temp(K * p.outC * 4 + 64);
       // The virtual columns past OW read real pixels of the next row: their A entries are zeroed
       // (dY's are zero there too, but an infinite pixel times 0 would be NaN).
-      this.run('weightGradGemm', items, [source.src, source.image, this.table(rows), K, mc, p.batch, Q, KC, pb, blocks * bBlock, bBlock, p.outC, ct, pa, this.tiles, source.width, p.outW], work);
+      this.run(
+        'weightGradGemm',
+        items,
+        [source.src, source.image, this.table(rows), K, mc, p.batch, Q, KC, pb, blocks * bBlock, bBlock, p.outC, ct, pa, this.tiles, source.width, p.outW],
+        work,
+      );
       this.copyInto(ct, out.ptr, [p.outC, K], [1, p.outC]);
       return out;
     });
@@ -564,13 +646,15 @@ export class WasmBackend implements Backend {
       this.views();
       const a = this.f32;
       for (let b = 0; b < blocks; b++) {
-        const e0 = segments[b], count = segments[b + 1] - e0;
+        const e0 = segments[b],
+          count = segments[b + 1] - e0;
         for (let e = e0; e < e0 + count; e++) {
           const head = entries[3 * e];
           rows[e] = source.rowOffset(head & 0xffff, (head >>> 16) & 0xff, head >>> 24);
           for (let i = 0; i < 8; i++) {
             const byte = (entries[3 * e + 1 + (i >> 2)] >>> (8 * (i & 3))) & 0xff;
-            const panel = i >> 2, r = i & 3;
+            const panel = i >> 2,
+              r = i & 3;
             a[pa / 4 + 8 * e0 + panel * 4 * count + 4 * (e - e0) + r] = byte === 0 ? 0 : byte === 0x7f ? w.alpha : -w.alpha;
           }
         }
@@ -598,7 +682,12 @@ export class WasmBackend implements Backend {
     if (out.size === 0) return { out, argmax };
     this.scoped(() => {
       const perItem = Math.max(1, Math.floor(KNOBS.chunk / (p.inH * p.inW)));
-      this.run('poolForward', ceilDiv(planes, perItem), [mode === 'max' ? 0 : 1, ptr(x), out.ptr, argmax ? argmax.ptr : 0, this.poolParams(p), planes, p.inH * p.inW, p.outH * p.outW, perItem], x.size);
+      this.run(
+        'poolForward',
+        ceilDiv(planes, perItem),
+        [mode === 'max' ? 0 : 1, ptr(x), out.ptr, argmax ? argmax.ptr : 0, this.poolParams(p), planes, p.inH * p.inW, p.outH * p.outW, perItem],
+        x.size,
+      );
     });
     return { out, argmax };
   }
@@ -610,7 +699,12 @@ export class WasmBackend implements Backend {
     if (out.size === 0) return out;
     this.scoped(() => {
       const perItem = Math.max(1, Math.floor(KNOBS.chunk / (p.inH * p.inW)));
-      this.run('poolBackward', ceilDiv(planes, perItem), [mode === 'max' ? 0 : 1, ptr(dy), argmax ? ptr(argmax) : 0, out.ptr, this.poolParams(p), planes, p.inH * p.inW, p.outH * p.outW, perItem], out.size);
+      this.run(
+        'poolBackward',
+        ceilDiv(planes, perItem),
+        [mode === 'max' ? 0 : 1, ptr(dy), argmax ? ptr(argmax) : 0, out.ptr, this.poolParams(p), planes, p.inH * p.inW, p.outH * p.outW, perItem],
+        out.size,
+      );
     });
     return out;
   }
@@ -646,8 +740,15 @@ export class WasmBackend implements Backend {
     const n = outs.length;
     const chunkTable = this.table(chunks);
     const hist = this.temp(n * 2048 * 4);
-    let prefix = 0, fixed = 0, rest = k, eqTotal = 0;
-    for (const [shift, width] of [[20, 11], [9, 11], [0, 9]]) {
+    let prefix = 0,
+      fixed = 0,
+      rest = k,
+      eqTotal = 0;
+    for (const [shift, width] of [
+      [20, 11],
+      [9, 11],
+      [0, 9],
+    ]) {
       const digit = (1 << width) - 1;
       this.run('topkHist', n, [chunkTable, fixed, prefix, shift, digit, hist, digit + 1], total);
       this.views();
@@ -716,7 +817,6 @@ export interface WasmOptions {
   /** Threads in all (this one included); default: the available cores. */
   threads?: number;
 }
-
 
 /** A one-function module using SIMD (and relaxed madd): validates only where the runtime has it. */
 function probe(relaxed: boolean): Uint8Array<ArrayBuffer> {

@@ -15,6 +15,7 @@ export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128';
 const VALTYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 /** What an emitting call returns: a placeholder that lets calls nest in stack order. */
+// biome-ignore lint/suspicious/noConfusingVoidType: the emitters return nothing; the type only makes calls nest in stack order.
 export type Emitted = { readonly __emitted: true } | void;
 
 /** A local variable (or parameter) of a function. */

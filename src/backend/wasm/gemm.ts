@@ -99,65 +99,110 @@ export function emitGemmKernel(mod: ModuleBuilder, shape: GemmShape): void {
         f.set(a, f.v128.load32_splat(f.get(pai), row * 4));
         for (let v = 0; v < nv; v++) {
           const k = row * nv + v;
-          f.set(acc[k], madd(f, fma, () => f.get(a), () => f.get(bv[v]), () => f.get(acc[k])));
+          f.set(
+            acc[k],
+            madd(
+              f,
+              fma,
+              () => f.get(a),
+              () => f.get(bv[v]),
+              () => f.get(acc[k]),
+            ),
+          );
         }
       }
     };
     const bStart = (): Emitted => (rows ? f.get(rowTable) : f.get(pbPanel));
 
     f.set(pbPanel, f.get(pb));
-    f.for(jp, () => f.i32.const(0), () => f.get(nc), nr, () => {
-      f.set(paPanel, f.get(pa));
-      f.for(ip, () => f.i32.const(0), () => f.get(mc), mr, () => {
-        for (const x of acc) f.set(x, f.v128.const([0, 0, 0, 0]));
-        f.set(pai, f.get(paPanel));
-        f.set(bi, bStart());
-        f.set(bEnd, f.i32.add(bStart(), f.i32.mul(f.get(kc), f.i32.const(bStepBytes))));
-        f.if(f.i32.lt_u(f.get(bi), f.get(bEnd)), () => {
-          f.loop((again) => {
-            step();
-            f.set(pai, f.i32.add(f.get(pai), f.i32.const(mr * 4)));
-            f.set(bi, f.i32.add(f.get(bi), f.i32.const(bStepBytes)));
-            f.brIf(again, f.i32.lt_u(f.get(bi), f.get(bEnd)));
-          });
-        });
-
-        // Write the block: straight into C when whole, else through the tile.
-        f.set(cBlock, f.i32.add(f.get(c), f.i32.shl(f.i32.add(f.i32.mul(f.get(ip), f.get(ldc)), f.get(jp)), f.i32.const(2))));
-        f.set(left, f.i32.sub(f.get(mc), f.get(ip)));
-        f.set(width, f.i32.sub(f.get(nc), f.get(jp)));
-        const whole = f.i32.and(f.i32.ge_s(f.get(left), f.i32.const(mr)), f.i32.ge_s(f.get(width), f.i32.const(nr)));
-        f.if(whole, () => {
-          const store = (add: boolean): void => {
-            f.set(dst, f.get(cBlock));
-            for (let row = 0; row < mr; row++) {
-              for (let v = 0; v < nv; v++) {
-                const k = row * nv + v;
-                if (add) f.v128.store(f.get(dst), f.f32x4.add(f.v128.load(f.get(dst), v * 16), f.get(acc[k])), v * 16);
-                else f.v128.store(f.get(dst), f.get(acc[k]), v * 16);
-              }
-              if (row < mr - 1) f.set(dst, f.i32.add(f.get(dst), f.get(ldcBytes)));
-            }
-          };
-          f.if(f.get(accumulate), () => store(true), () => store(false));
-        }, () => {
-          for (let row = 0; row < mr; row++) for (let v = 0; v < nv; v++) f.v128.store(f.get(tile), f.get(acc[row * nv + v]), (row * nr + v * 4) * 4);
-          f.if(f.i32.gt_s(f.get(left), f.i32.const(mr)), () => f.set(left, f.i32.const(mr)));
-          f.if(f.i32.gt_s(f.get(width), f.i32.const(nr)), () => f.set(width, f.i32.const(nr)));
-          f.for(r, () => f.i32.const(0), () => f.get(left), 1, () => {
-            f.set(src, f.i32.add(f.get(tile), f.i32.mul(f.get(r), f.i32.const(nr * 4))));
-            f.set(dst, f.i32.add(f.get(cBlock), f.i32.mul(f.get(r), f.get(ldcBytes))));
-            f.for(j, () => f.i32.const(0), () => f.get(width), 1, () => {
-              const at = (): Emitted => f.i32.add(f.get(dst), f.i32.shl(f.get(j), f.i32.const(2)));
-              const value = (): Emitted => f.f32.load(f.i32.add(f.get(src), f.i32.shl(f.get(j), f.i32.const(2))));
-              f.if(f.get(accumulate), () => f.f32.store(at(), f.f32.add(f.f32.load(at()), value())), () => f.f32.store(at(), value()));
+    f.for(
+      jp,
+      () => f.i32.const(0),
+      () => f.get(nc),
+      nr,
+      () => {
+        f.set(paPanel, f.get(pa));
+        f.for(
+          ip,
+          () => f.i32.const(0),
+          () => f.get(mc),
+          mr,
+          () => {
+            for (const x of acc) f.set(x, f.v128.const([0, 0, 0, 0]));
+            f.set(pai, f.get(paPanel));
+            f.set(bi, bStart());
+            f.set(bEnd, f.i32.add(bStart(), f.i32.mul(f.get(kc), f.i32.const(bStepBytes))));
+            f.if(f.i32.lt_u(f.get(bi), f.get(bEnd)), () => {
+              f.loop((again) => {
+                step();
+                f.set(pai, f.i32.add(f.get(pai), f.i32.const(mr * 4)));
+                f.set(bi, f.i32.add(f.get(bi), f.i32.const(bStepBytes)));
+                f.brIf(again, f.i32.lt_u(f.get(bi), f.get(bEnd)));
+              });
             });
-          });
-        });
-        f.set(paPanel, f.i32.add(f.get(paPanel), f.get(panelABytes)));
-      });
-      f.set(pbPanel, f.i32.add(f.get(pbPanel), rows ? f.i32.const(nr * 4) : f.i32.mul(f.get(kc), f.i32.const(nr * 4))));
-    });
+
+            // Write the block: straight into C when whole, else through the tile.
+            f.set(cBlock, f.i32.add(f.get(c), f.i32.shl(f.i32.add(f.i32.mul(f.get(ip), f.get(ldc)), f.get(jp)), f.i32.const(2))));
+            f.set(left, f.i32.sub(f.get(mc), f.get(ip)));
+            f.set(width, f.i32.sub(f.get(nc), f.get(jp)));
+            const whole = f.i32.and(f.i32.ge_s(f.get(left), f.i32.const(mr)), f.i32.ge_s(f.get(width), f.i32.const(nr)));
+            f.if(
+              whole,
+              () => {
+                const store = (add: boolean): void => {
+                  f.set(dst, f.get(cBlock));
+                  for (let row = 0; row < mr; row++) {
+                    for (let v = 0; v < nv; v++) {
+                      const k = row * nv + v;
+                      if (add) f.v128.store(f.get(dst), f.f32x4.add(f.v128.load(f.get(dst), v * 16), f.get(acc[k])), v * 16);
+                      else f.v128.store(f.get(dst), f.get(acc[k]), v * 16);
+                    }
+                    if (row < mr - 1) f.set(dst, f.i32.add(f.get(dst), f.get(ldcBytes)));
+                  }
+                };
+                f.if(
+                  f.get(accumulate),
+                  () => store(true),
+                  () => store(false),
+                );
+              },
+              () => {
+                for (let row = 0; row < mr; row++) for (let v = 0; v < nv; v++) f.v128.store(f.get(tile), f.get(acc[row * nv + v]), (row * nr + v * 4) * 4);
+                f.if(f.i32.gt_s(f.get(left), f.i32.const(mr)), () => f.set(left, f.i32.const(mr)));
+                f.if(f.i32.gt_s(f.get(width), f.i32.const(nr)), () => f.set(width, f.i32.const(nr)));
+                f.for(
+                  r,
+                  () => f.i32.const(0),
+                  () => f.get(left),
+                  1,
+                  () => {
+                    f.set(src, f.i32.add(f.get(tile), f.i32.mul(f.get(r), f.i32.const(nr * 4))));
+                    f.set(dst, f.i32.add(f.get(cBlock), f.i32.mul(f.get(r), f.get(ldcBytes))));
+                    f.for(
+                      j,
+                      () => f.i32.const(0),
+                      () => f.get(width),
+                      1,
+                      () => {
+                        const at = (): Emitted => f.i32.add(f.get(dst), f.i32.shl(f.get(j), f.i32.const(2)));
+                        const value = (): Emitted => f.f32.load(f.i32.add(f.get(src), f.i32.shl(f.get(j), f.i32.const(2))));
+                        f.if(
+                          f.get(accumulate),
+                          () => f.f32.store(at(), f.f32.add(f.f32.load(at()), value())),
+                          () => f.f32.store(at(), value()),
+                        );
+                      },
+                    );
+                  },
+                );
+              },
+            );
+            f.set(paPanel, f.i32.add(f.get(paPanel), f.get(panelABytes)));
+          },
+        );
+        f.set(pbPanel, f.i32.add(f.get(pbPanel), rows ? f.i32.const(nr * 4) : f.i32.mul(f.get(kc), f.i32.const(nr * 4))));
+      },
+    );
   });
 }
 
@@ -174,22 +219,44 @@ export function emitPackA(mod: ModuleBuilder, mr: number): void {
     const rowAddr = f.local('i32');
     const out = f.local('i32');
     f.set(out, f.get(dst));
-    f.for(p, () => f.i32.const(0), () => f.get(rows), mr, () => {
-      for (let row = 0; row < mr; row++) {
-        f.set(r, f.i32.add(f.get(p), f.i32.const(row)));
-        const dstAt = (): Emitted => f.i32.add(f.get(out), f.i32.mul(f.get(kk), f.i32.const(mr * 4)));
-        f.if(f.i32.lt_s(f.get(r), f.get(rows)), () => {
-          f.set(rowAddr, f.i32.add(f.get(src), f.i32.shl(f.i32.load(f.i32.add(f.get(rowTable), f.i32.shl(f.get(r), f.i32.const(2)))), f.i32.const(2))));
-          f.for(kk, () => f.i32.const(0), () => f.get(kc), 1, () => {
-            const col = (): Emitted => f.i32.load(f.i32.add(f.get(colTable), f.i32.shl(f.get(kk), f.i32.const(2))));
-            f.f32.store(dstAt(), f.f32.load(f.i32.add(f.get(rowAddr), f.i32.shl(col(), f.i32.const(2)))), row * 4);
-          });
-        }, () => {
-          f.for(kk, () => f.i32.const(0), () => f.get(kc), 1, () => f.f32.store(dstAt(), f.f32.const(0), row * 4));
-        });
-      }
-      f.set(out, f.i32.add(f.get(out), f.i32.mul(f.get(kc), f.i32.const(mr * 4))));
-    });
+    f.for(
+      p,
+      () => f.i32.const(0),
+      () => f.get(rows),
+      mr,
+      () => {
+        for (let row = 0; row < mr; row++) {
+          f.set(r, f.i32.add(f.get(p), f.i32.const(row)));
+          const dstAt = (): Emitted => f.i32.add(f.get(out), f.i32.mul(f.get(kk), f.i32.const(mr * 4)));
+          f.if(
+            f.i32.lt_s(f.get(r), f.get(rows)),
+            () => {
+              f.set(rowAddr, f.i32.add(f.get(src), f.i32.shl(f.i32.load(f.i32.add(f.get(rowTable), f.i32.shl(f.get(r), f.i32.const(2)))), f.i32.const(2))));
+              f.for(
+                kk,
+                () => f.i32.const(0),
+                () => f.get(kc),
+                1,
+                () => {
+                  const col = (): Emitted => f.i32.load(f.i32.add(f.get(colTable), f.i32.shl(f.get(kk), f.i32.const(2))));
+                  f.f32.store(dstAt(), f.f32.load(f.i32.add(f.get(rowAddr), f.i32.shl(col(), f.i32.const(2)))), row * 4);
+                },
+              );
+            },
+            () => {
+              f.for(
+                kk,
+                () => f.i32.const(0),
+                () => f.get(kc),
+                1,
+                () => f.f32.store(dstAt(), f.f32.const(0), row * 4),
+              );
+            },
+          );
+        }
+        f.set(out, f.i32.add(f.get(out), f.i32.mul(f.get(kc), f.i32.const(mr * 4))));
+      },
+    );
   });
 }
 
@@ -228,34 +295,58 @@ export function emitPackARows(mod: ModuleBuilder): void {
     const row = f.local('i32');
     f.set(out, f.get(dst));
     f.set(full, f.i32.and(f.get(kc), f.i32.const(-4)));
-    f.for(p, () => f.i32.const(0), () => f.get(rows), 4, () => {
-      // Row addresses; a row past the end reads row 0 (its values are replaced by zeros).
-      for (let i = 0; i < 4; i++) {
-        f.set(row, f.i32.add(f.get(p), f.i32.const(i)));
-        f.set(row, f.select(f.get(row), f.i32.const(0), f.i32.lt_s(f.get(row), f.get(rows))));
-        f.set(ptr[i], f.i32.add(f.get(src), f.i32.shl(f.i32.load(f.i32.add(f.get(rowTable), f.i32.shl(f.get(row), f.i32.const(2)))), f.i32.const(2))));
-      }
-      f.for(kk, () => f.i32.const(0), () => f.get(full), 4, () => {
-        for (let i = 0; i < 4; i++) f.set(r[i], f.v128.load(f.i32.add(f.get(ptr[i]), f.i32.shl(f.get(kk), f.i32.const(2)))));
-        transpose4(f, r, t, c);
-        for (let i = 0; i < 4; i++) f.v128.store(f.get(out), f.get(c[i]), i * 16);
-        f.set(out, f.i32.add(f.get(out), f.i32.const(64)));
-      });
-      f.for(kk, () => f.get(full), () => f.get(kc), 1, () => {
-        for (let i = 0; i < 4; i++) f.f32.store(f.get(out), f.f32.load(f.i32.add(f.get(ptr[i]), f.i32.shl(f.get(kk), f.i32.const(2)))), i * 4);
-        f.set(out, f.i32.add(f.get(out), f.i32.const(16)));
-      });
-      // Zero the rows past the end of a partial panel.
-      for (let i = 1; i < 4; i++) {
-        f.if(f.i32.ge_s(f.i32.add(f.get(p), f.i32.const(i)), f.get(rows)), () => {
-          f.set(row, f.i32.sub(f.get(out), f.i32.mul(f.get(kc), f.i32.const(16))));
-          f.for(kk, () => f.i32.const(0), () => f.get(kc), 1, () => {
-            f.f32.store(f.get(row), f.f32.const(0), i * 4);
-            f.set(row, f.i32.add(f.get(row), f.i32.const(16)));
+    f.for(
+      p,
+      () => f.i32.const(0),
+      () => f.get(rows),
+      4,
+      () => {
+        // Row addresses; a row past the end reads row 0 (its values are replaced by zeros).
+        for (let i = 0; i < 4; i++) {
+          f.set(row, f.i32.add(f.get(p), f.i32.const(i)));
+          f.set(row, f.select(f.get(row), f.i32.const(0), f.i32.lt_s(f.get(row), f.get(rows))));
+          f.set(ptr[i], f.i32.add(f.get(src), f.i32.shl(f.i32.load(f.i32.add(f.get(rowTable), f.i32.shl(f.get(row), f.i32.const(2)))), f.i32.const(2))));
+        }
+        f.for(
+          kk,
+          () => f.i32.const(0),
+          () => f.get(full),
+          4,
+          () => {
+            for (let i = 0; i < 4; i++) f.set(r[i], f.v128.load(f.i32.add(f.get(ptr[i]), f.i32.shl(f.get(kk), f.i32.const(2)))));
+            transpose4(f, r, t, c);
+            for (let i = 0; i < 4; i++) f.v128.store(f.get(out), f.get(c[i]), i * 16);
+            f.set(out, f.i32.add(f.get(out), f.i32.const(64)));
+          },
+        );
+        f.for(
+          kk,
+          () => f.get(full),
+          () => f.get(kc),
+          1,
+          () => {
+            for (let i = 0; i < 4; i++) f.f32.store(f.get(out), f.f32.load(f.i32.add(f.get(ptr[i]), f.i32.shl(f.get(kk), f.i32.const(2)))), i * 4);
+            f.set(out, f.i32.add(f.get(out), f.i32.const(16)));
+          },
+        );
+        // Zero the rows past the end of a partial panel.
+        for (let i = 1; i < 4; i++) {
+          f.if(f.i32.ge_s(f.i32.add(f.get(p), f.i32.const(i)), f.get(rows)), () => {
+            f.set(row, f.i32.sub(f.get(out), f.i32.mul(f.get(kc), f.i32.const(16))));
+            f.for(
+              kk,
+              () => f.i32.const(0),
+              () => f.get(kc),
+              1,
+              () => {
+                f.f32.store(f.get(row), f.f32.const(0), i * 4);
+                f.set(row, f.i32.add(f.get(row), f.i32.const(16)));
+              },
+            );
           });
-        });
-      }
-    });
+        }
+      },
+    );
   });
 }
 
@@ -270,16 +361,28 @@ export function emitZeroColumns(mod: ModuleBuilder): void {
     const kk = f.local('i32');
     const col = f.local('i32');
     const at = f.local('i32');
-    f.for(p, () => f.i32.const(0), () => f.get(panels), 1, () => {
-      f.set(col, f.get(first));
-      f.set(at, f.i32.add(f.get(pa), f.i32.mul(f.get(p), f.i32.mul(f.get(kc), f.i32.const(16)))));
-      f.for(kk, () => f.i32.const(0), () => f.get(kc), 1, () => {
-        f.if(f.i32.ge_s(f.get(col), f.get(valid)), () => f.v128.store(f.get(at), f.v128.const([0, 0, 0, 0])));
-        f.set(at, f.i32.add(f.get(at), f.i32.const(16)));
-        f.set(col, f.i32.add(f.get(col), f.i32.const(1)));
-        f.if(f.i32.eq(f.get(col), f.get(width)), () => f.set(col, f.i32.const(0)));
-      });
-    });
+    f.for(
+      p,
+      () => f.i32.const(0),
+      () => f.get(panels),
+      1,
+      () => {
+        f.set(col, f.get(first));
+        f.set(at, f.i32.add(f.get(pa), f.i32.mul(f.get(p), f.i32.mul(f.get(kc), f.i32.const(16)))));
+        f.for(
+          kk,
+          () => f.i32.const(0),
+          () => f.get(kc),
+          1,
+          () => {
+            f.if(f.i32.ge_s(f.get(col), f.get(valid)), () => f.v128.store(f.get(at), f.v128.const([0, 0, 0, 0])));
+            f.set(at, f.i32.add(f.get(at), f.i32.const(16)));
+            f.set(col, f.i32.add(f.get(col), f.i32.const(1)));
+            f.if(f.i32.eq(f.get(col), f.get(width)), () => f.set(col, f.i32.const(0)));
+          },
+        );
+      },
+    );
   });
 }
 
@@ -299,26 +402,59 @@ export function emitPackB(mod: ModuleBuilder, nv: number): void {
     const width = f.local('i32');
     f.set(rsBytes, f.i32.shl(f.get(rs), f.i32.const(2)));
     f.set(out, f.get(dst));
-    f.for(q, () => f.i32.const(0), () => f.get(cols), nr, () => {
-      f.set(width, f.i32.sub(f.get(cols), f.get(q)));
-      f.if(f.i32.and(f.i32.eq(f.get(cs), f.i32.const(1)), f.i32.ge_s(f.get(width), f.i32.const(nr))), () => {
-        f.set(at, f.i32.add(f.get(src), f.i32.shl(f.get(q), f.i32.const(2))));
-        f.for(kk, () => f.i32.const(0), () => f.get(kc), 1, () => {
-          for (let v = 0; v < nv; v++) f.v128.store(f.get(out), f.v128.load(f.get(at), v * 16), v * 16);
-          f.set(at, f.i32.add(f.get(at), f.get(rsBytes)));
-          f.set(out, f.i32.add(f.get(out), f.i32.const(nr * 4)));
-        });
-      }, () => {
-        f.for(kk, () => f.i32.const(0), () => f.get(kc), 1, () => {
-          f.for(j, () => f.i32.const(0), () => f.i32.const(nr), 1, () => {
-            f.if(f.i32.lt_s(f.get(j), f.get(width)), () => {
-              const addr = (): void => void f.i32.add(f.get(src), f.i32.shl(f.i32.add(f.i32.mul(f.get(kk), f.get(rs)), f.i32.mul(f.i32.add(f.get(q), f.get(j)), f.get(cs))), f.i32.const(2)));
-              f.f32.store(f.get(out), f.f32.load(addr()));
-            }, () => f.f32.store(f.get(out), f.f32.const(0)));
-            f.set(out, f.i32.add(f.get(out), f.i32.const(4)));
-          });
-        });
-      });
-    });
+    f.for(
+      q,
+      () => f.i32.const(0),
+      () => f.get(cols),
+      nr,
+      () => {
+        f.set(width, f.i32.sub(f.get(cols), f.get(q)));
+        f.if(
+          f.i32.and(f.i32.eq(f.get(cs), f.i32.const(1)), f.i32.ge_s(f.get(width), f.i32.const(nr))),
+          () => {
+            f.set(at, f.i32.add(f.get(src), f.i32.shl(f.get(q), f.i32.const(2))));
+            f.for(
+              kk,
+              () => f.i32.const(0),
+              () => f.get(kc),
+              1,
+              () => {
+                for (let v = 0; v < nv; v++) f.v128.store(f.get(out), f.v128.load(f.get(at), v * 16), v * 16);
+                f.set(at, f.i32.add(f.get(at), f.get(rsBytes)));
+                f.set(out, f.i32.add(f.get(out), f.i32.const(nr * 4)));
+              },
+            );
+          },
+          () => {
+            f.for(
+              kk,
+              () => f.i32.const(0),
+              () => f.get(kc),
+              1,
+              () => {
+                f.for(
+                  j,
+                  () => f.i32.const(0),
+                  () => f.i32.const(nr),
+                  1,
+                  () => {
+                    f.if(
+                      f.i32.lt_s(f.get(j), f.get(width)),
+                      () => {
+                        const addr = (): void =>
+                          void f.i32.add(f.get(src), f.i32.shl(f.i32.add(f.i32.mul(f.get(kk), f.get(rs)), f.i32.mul(f.i32.add(f.get(q), f.get(j)), f.get(cs))), f.i32.const(2)));
+                        f.f32.store(f.get(out), f.f32.load(addr()));
+                      },
+                      () => f.f32.store(f.get(out), f.f32.const(0)),
+                    );
+                    f.set(out, f.i32.add(f.get(out), f.i32.const(4)));
+                  },
+                );
+              },
+            );
+          },
+        );
+      },
+    );
   });
 }

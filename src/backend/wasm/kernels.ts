@@ -106,7 +106,11 @@ function loadRow(f: FunctionBuilder, access: Access, base: Local, j: Local, stri
   else {
     f.set(into, zero(f));
     for (let lane = 0; lane < 4; lane++) {
-      const load = (): Emitted => f.set(into, f.f32x4.replace_lane(f.get(into), f.f32.load(f.i32.add(f.get(base), f.i32.shl(f.i32.mul(f.i32.add(f.get(j), f.i32.const(lane)), f.get(stride)), f.i32.const(2)))), lane));
+      const load = (): Emitted =>
+        f.set(
+          into,
+          f.f32x4.replace_lane(f.get(into), f.f32.load(f.i32.add(f.get(base), f.i32.shl(f.i32.mul(f.i32.add(f.get(j), f.i32.const(lane)), f.get(stride)), f.i32.const(2)))), lane),
+        );
       if (lanes) f.if(f.i32.gt_u(f.get(lanes), f.i32.const(lane)), load);
       else load();
     }
@@ -142,7 +146,9 @@ function emitUnary(mod: ModuleBuilder, m: MathFunctions): void {
  */
 function rowLoop(
   f: FunctionBuilder,
-  out: Local, rows: Local, len: Local,
+  out: Local,
+  rows: Local,
+  len: Local,
   operands: { base: Local; table: Local; at: Local }[],
   body: (j: Local, lanes: Local | undefined) => void,
   res: Local,
@@ -153,22 +159,34 @@ function rowLoop(
   const rest = f.local('i32');
   const full = f.local('i32');
   f.set(full, f.i32.and(f.get(len), f.i32.const(-4)));
-  f.for(r, () => f.i32.const(0), () => f.get(rows), 1, () => {
-    for (const o of operands) f.set(o.at, f.i32.add(f.get(o.base), f.i32.shl(f.i32.load(f.i32.add(f.get(o.table), f.i32.shl(f.get(r), f.i32.const(2)))), f.i32.const(2))));
-    f.set(po, f.i32.add(f.get(out), f.i32.shl(f.i32.mul(f.get(r), f.get(len)), f.i32.const(2))));
-    f.for(j, () => f.i32.const(0), () => f.get(full), 4, () => {
-      body(j, undefined);
-      f.v128.store(f.i32.add(f.get(po), f.i32.shl(f.get(j), f.i32.const(2))), f.get(res));
-    });
-    f.set(rest, f.i32.sub(f.get(len), f.get(full)));
-    f.if(f.get(rest), () => {
-      f.set(j, f.get(full));
-      body(j, rest);
-      const at = f.local('i32');
-      f.set(at, f.i32.add(f.get(po), f.i32.shl(f.get(j), f.i32.const(2))));
-      storeLanes(f, at, res, rest);
-    });
-  });
+  f.for(
+    r,
+    () => f.i32.const(0),
+    () => f.get(rows),
+    1,
+    () => {
+      for (const o of operands) f.set(o.at, f.i32.add(f.get(o.base), f.i32.shl(f.i32.load(f.i32.add(f.get(o.table), f.i32.shl(f.get(r), f.i32.const(2)))), f.i32.const(2))));
+      f.set(po, f.i32.add(f.get(out), f.i32.shl(f.i32.mul(f.get(r), f.get(len)), f.i32.const(2))));
+      f.for(
+        j,
+        () => f.i32.const(0),
+        () => f.get(full),
+        4,
+        () => {
+          body(j, undefined);
+          f.v128.store(f.i32.add(f.get(po), f.i32.shl(f.get(j), f.i32.const(2))), f.get(res));
+        },
+      );
+      f.set(rest, f.i32.sub(f.get(len), f.get(full)));
+      f.if(f.get(rest), () => {
+        f.set(j, f.get(full));
+        body(j, rest);
+        const at = f.local('i32');
+        f.set(at, f.i32.add(f.get(po), f.i32.shl(f.get(j), f.i32.const(2))));
+        storeLanes(f, at, res, rest);
+      });
+    },
+  );
 }
 
 /** binary_<op>_<a access>_<b access>(a, b, out, aTable, bTable, rows, L, sa, sb). */
@@ -182,11 +200,22 @@ function emitBinary(mod: ModuleBuilder, m: MathFunctions): void {
           const va = f.local('v128');
           const vb = f.local('v128');
           const res = f.local('v128');
-          rowLoop(f, out, rows, len, [{ base: a, table: aTable, at: pa }, { base: b, table: bTable, at: pb }], (j, lanes) => {
-            loadRow(f, aAccess, pa, j, sa, va, lanes);
-            loadRow(f, bAccess, pb, j, sb, vb, lanes);
-            f.set(res, BINARY[op](f, va, vb, m));
-          }, res);
+          rowLoop(
+            f,
+            out,
+            rows,
+            len,
+            [
+              { base: a, table: aTable, at: pa },
+              { base: b, table: bTable, at: pb },
+            ],
+            (j, lanes) => {
+              loadRow(f, aAccess, pa, j, sa, va, lanes);
+              loadRow(f, bAccess, pb, j, sb, vb, lanes);
+              f.set(res, BINARY[op](f, va, vb, m));
+            },
+            res,
+          );
         });
       }
     }
@@ -243,40 +272,58 @@ function emitReduce(mod: ModuleBuilder): void {
       const hi = f.local('v128');
       const scalar = f.local('f64');
       const best = f.local('f32');
-      f.for(o, () => f.i32.const(0), () => f.get(outs), 1, () => {
-        f.set(base, f.i32.add(f.get(x), f.i32.shl(f.i32.load(f.i32.add(f.get(keptTable), f.i32.shl(f.get(o), f.i32.const(2)))), f.i32.const(2))));
-        start(f, sum, lo, hi);
-        f.for(q, () => f.i32.const(0), () => f.get(runs), 1, () => {
-          f.set(p, f.i32.add(f.get(base), f.i32.shl(f.i32.load(f.i32.add(f.get(redTable), f.i32.shl(f.get(q), f.i32.const(2)))), f.i32.const(2))));
-          f.set(end, f.i32.add(f.get(p), f.i32.shl(f.get(len), f.i32.const(2))));
-          f.set(vend, f.i32.add(f.get(p), f.i32.shl(f.i32.and(f.get(len), f.i32.const(-4)), f.i32.const(2))));
-          f.if(f.i32.lt_u(f.get(p), f.get(vend)), () => {
-            f.loop((again) => {
-              combine(f, sum, v, lo, hi, p);
-              f.set(p, f.i32.add(f.get(p), f.i32.const(16)));
-              f.brIf(again, f.i32.lt_u(f.get(p), f.get(vend)));
-            });
-          });
-          // The tail, one element at a time, into lane 0.
-          f.if(f.i32.lt_u(f.get(p), f.get(end)), () => {
-            f.loop((again) => {
-              if (sum) f.set(lo, f.f64x2.replace_lane(f.get(lo), f.f64.add(f.f64x2.extract_lane(f.get(lo), 0), f.f64.promote_f32(f.f32.load(f.get(p)))), 0));
-              else f.set(lo, f.f32x4.replace_lane(f.get(lo), f.f32.max(f.f32x4.extract_lane(f.get(lo), 0), f.f32.load(f.get(p))), 0));
-              f.set(p, f.i32.add(f.get(p), f.i32.const(4)));
-              f.brIf(again, f.i32.lt_u(f.get(p), f.get(end)));
-            });
-          });
-        });
-        const at = (): Emitted => f.i32.add(f.get(out), f.i32.shl(f.get(o), f.i32.const(2)));
-        if (sum) {
-          f.set(lo, f.f64x2.add(f.get(lo), f.get(hi)));
-          f.set(scalar, f.f64.add(f.f64x2.extract_lane(f.get(lo), 0), f.f64x2.extract_lane(f.get(lo), 1)));
-          f.f32.store(at(), f.f32.demote_f64(f.get(scalar)));
-        } else {
-          f.set(best, f.f32.max(f.f32.max(f.f32x4.extract_lane(f.get(lo), 0), f.f32x4.extract_lane(f.get(lo), 1)), f.f32.max(f.f32x4.extract_lane(f.get(lo), 2), f.f32x4.extract_lane(f.get(lo), 3))));
-          f.f32.store(at(), f.get(best));
-        }
-      });
+      f.for(
+        o,
+        () => f.i32.const(0),
+        () => f.get(outs),
+        1,
+        () => {
+          f.set(base, f.i32.add(f.get(x), f.i32.shl(f.i32.load(f.i32.add(f.get(keptTable), f.i32.shl(f.get(o), f.i32.const(2)))), f.i32.const(2))));
+          start(f, sum, lo, hi);
+          f.for(
+            q,
+            () => f.i32.const(0),
+            () => f.get(runs),
+            1,
+            () => {
+              f.set(p, f.i32.add(f.get(base), f.i32.shl(f.i32.load(f.i32.add(f.get(redTable), f.i32.shl(f.get(q), f.i32.const(2)))), f.i32.const(2))));
+              f.set(end, f.i32.add(f.get(p), f.i32.shl(f.get(len), f.i32.const(2))));
+              f.set(vend, f.i32.add(f.get(p), f.i32.shl(f.i32.and(f.get(len), f.i32.const(-4)), f.i32.const(2))));
+              f.if(f.i32.lt_u(f.get(p), f.get(vend)), () => {
+                f.loop((again) => {
+                  combine(f, sum, v, lo, hi, p);
+                  f.set(p, f.i32.add(f.get(p), f.i32.const(16)));
+                  f.brIf(again, f.i32.lt_u(f.get(p), f.get(vend)));
+                });
+              });
+              // The tail, one element at a time, into lane 0.
+              f.if(f.i32.lt_u(f.get(p), f.get(end)), () => {
+                f.loop((again) => {
+                  if (sum) f.set(lo, f.f64x2.replace_lane(f.get(lo), f.f64.add(f.f64x2.extract_lane(f.get(lo), 0), f.f64.promote_f32(f.f32.load(f.get(p)))), 0));
+                  else f.set(lo, f.f32x4.replace_lane(f.get(lo), f.f32.max(f.f32x4.extract_lane(f.get(lo), 0), f.f32.load(f.get(p))), 0));
+                  f.set(p, f.i32.add(f.get(p), f.i32.const(4)));
+                  f.brIf(again, f.i32.lt_u(f.get(p), f.get(end)));
+                });
+              });
+            },
+          );
+          const at = (): Emitted => f.i32.add(f.get(out), f.i32.shl(f.get(o), f.i32.const(2)));
+          if (sum) {
+            f.set(lo, f.f64x2.add(f.get(lo), f.get(hi)));
+            f.set(scalar, f.f64.add(f.f64x2.extract_lane(f.get(lo), 0), f.f64x2.extract_lane(f.get(lo), 1)));
+            f.f32.store(at(), f.f32.demote_f64(f.get(scalar)));
+          } else {
+            f.set(
+              best,
+              f.f32.max(
+                f.f32.max(f.f32x4.extract_lane(f.get(lo), 0), f.f32x4.extract_lane(f.get(lo), 1)),
+                f.f32.max(f.f32x4.extract_lane(f.get(lo), 2), f.f32x4.extract_lane(f.get(lo), 3)),
+              ),
+            );
+            f.f32.store(at(), f.get(best));
+          }
+        },
+      );
     });
 
     mod.func(`reduce_${op}_cols`, Array(7).fill('i32'), [], (f, x, out, keptTable, rows, redTable, runs, len) => {
@@ -291,25 +338,47 @@ function emitReduce(mod: ModuleBuilder): void {
       const lo = f.local('v128');
       const hi = f.local('v128');
       const res = f.local('v128');
-      f.for(o, () => f.i32.const(0), () => f.get(rows), 1, () => {
-        f.set(base, f.i32.add(f.get(x), f.i32.shl(f.i32.load(f.i32.add(f.get(keptTable), f.i32.shl(f.get(o), f.i32.const(2)))), f.i32.const(2))));
-        f.set(po, f.i32.add(f.get(out), f.i32.shl(f.i32.mul(f.get(o), f.get(len)), f.i32.const(2))));
-        f.for(j, () => f.i32.const(0), () => f.get(len), 4, () => {
-          start(f, sum, lo, hi);
-          f.for(q, () => f.i32.const(0), () => f.get(runs), 1, () => {
-            f.set(p, f.i32.add(f.get(base), f.i32.shl(f.i32.add(f.i32.load(f.i32.add(f.get(redTable), f.i32.shl(f.get(q), f.i32.const(2)))), f.get(j)), f.i32.const(2))));
-            combine(f, sum, v, lo, hi, p);
-          });
-          if (sum) {
-            f.set(res, f.f32x4.demote_f64x2_zero(f.get(lo)));
-            f.set(res, f.v128.shuffle(f.get(res), f.f32x4.demote_f64x2_zero(f.get(hi)), [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]));
-          } else f.set(res, f.get(lo));
-          f.set(rest, f.i32.sub(f.get(len), f.get(j)));
-          const at = f.local('i32');
-          f.set(at, f.i32.add(f.get(po), f.i32.shl(f.get(j), f.i32.const(2))));
-          f.if(f.i32.ge_u(f.get(rest), f.i32.const(4)), () => f.v128.store(f.get(at), f.get(res)), () => storeLanes(f, at, res, rest));
-        });
-      });
+      f.for(
+        o,
+        () => f.i32.const(0),
+        () => f.get(rows),
+        1,
+        () => {
+          f.set(base, f.i32.add(f.get(x), f.i32.shl(f.i32.load(f.i32.add(f.get(keptTable), f.i32.shl(f.get(o), f.i32.const(2)))), f.i32.const(2))));
+          f.set(po, f.i32.add(f.get(out), f.i32.shl(f.i32.mul(f.get(o), f.get(len)), f.i32.const(2))));
+          f.for(
+            j,
+            () => f.i32.const(0),
+            () => f.get(len),
+            4,
+            () => {
+              start(f, sum, lo, hi);
+              f.for(
+                q,
+                () => f.i32.const(0),
+                () => f.get(runs),
+                1,
+                () => {
+                  f.set(p, f.i32.add(f.get(base), f.i32.shl(f.i32.add(f.i32.load(f.i32.add(f.get(redTable), f.i32.shl(f.get(q), f.i32.const(2)))), f.get(j)), f.i32.const(2))));
+                  combine(f, sum, v, lo, hi, p);
+                },
+              );
+              if (sum) {
+                f.set(res, f.f32x4.demote_f64x2_zero(f.get(lo)));
+                f.set(res, f.v128.shuffle(f.get(res), f.f32x4.demote_f64x2_zero(f.get(hi)), [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]));
+              } else f.set(res, f.get(lo));
+              f.set(rest, f.i32.sub(f.get(len), f.get(j)));
+              const at = f.local('i32');
+              f.set(at, f.i32.add(f.get(po), f.i32.shl(f.get(j), f.i32.const(2))));
+              f.if(
+                f.i32.ge_u(f.get(rest), f.i32.const(4)),
+                () => f.v128.store(f.get(at), f.get(res)),
+                () => storeLanes(f, at, res, rest),
+              );
+            },
+          );
+        },
+      );
     });
   }
 }
@@ -328,21 +397,46 @@ function emitPad(mod: ModuleBuilder): void {
     const row = f.local('i32');
     const planeBytes = f.local('i32');
     f.set(planeBytes, f.i32.shl(f.i32.mul(f.get(hp), f.get(wp)), f.i32.const(2)));
-    f.for(pl, () => f.i32.const(0), () => f.get(planes), 1, () => {
-      f.memoryFill(f.get(dst), f.i32.const(0), f.get(planeBytes));
-      f.for(y, () => f.i32.const(0), () => f.get(h), 1, () => {
-        f.set(row, f.i32.add(f.get(dst), f.i32.shl(f.i32.add(f.i32.mul(f.i32.add(f.get(top), f.i32.mul(f.get(y), f.get(dilH))), f.get(wp)), f.get(left)), f.i32.const(2))));
-        f.if(f.i32.eq(f.get(dilW), f.i32.const(1)), () => {
-          f.memoryCopy(f.get(row), f.get(src), f.i32.shl(f.get(w), f.i32.const(2)));
-        }, () => {
-          f.for(x, () => f.i32.const(0), () => f.get(w), 1, () => {
-            f.f32.store(f.i32.add(f.get(row), f.i32.shl(f.i32.mul(f.get(x), f.get(dilW)), f.i32.const(2))), f.f32.load(f.i32.add(f.get(src), f.i32.shl(f.get(x), f.i32.const(2)))));
-          });
-        });
-        f.set(src, f.i32.add(f.get(src), f.i32.shl(f.get(w), f.i32.const(2))));
-      });
-      f.set(dst, f.i32.add(f.get(dst), f.get(planeBytes)));
-    });
+    f.for(
+      pl,
+      () => f.i32.const(0),
+      () => f.get(planes),
+      1,
+      () => {
+        f.memoryFill(f.get(dst), f.i32.const(0), f.get(planeBytes));
+        f.for(
+          y,
+          () => f.i32.const(0),
+          () => f.get(h),
+          1,
+          () => {
+            f.set(row, f.i32.add(f.get(dst), f.i32.shl(f.i32.add(f.i32.mul(f.i32.add(f.get(top), f.i32.mul(f.get(y), f.get(dilH))), f.get(wp)), f.get(left)), f.i32.const(2))));
+            f.if(
+              f.i32.eq(f.get(dilW), f.i32.const(1)),
+              () => {
+                f.memoryCopy(f.get(row), f.get(src), f.i32.shl(f.get(w), f.i32.const(2)));
+              },
+              () => {
+                f.for(
+                  x,
+                  () => f.i32.const(0),
+                  () => f.get(w),
+                  1,
+                  () => {
+                    f.f32.store(
+                      f.i32.add(f.get(row), f.i32.shl(f.i32.mul(f.get(x), f.get(dilW)), f.i32.const(2))),
+                      f.f32.load(f.i32.add(f.get(src), f.i32.shl(f.get(x), f.i32.const(2)))),
+                    );
+                  },
+                );
+              },
+            );
+            f.set(src, f.i32.add(f.get(src), f.i32.shl(f.get(w), f.i32.const(2))));
+          },
+        );
+        f.set(dst, f.i32.add(f.get(dst), f.get(planeBytes)));
+      },
+    );
   });
 }
 
@@ -357,10 +451,32 @@ export const POOL_FIELDS = ['inH', 'inW', 'outH', 'outW', 'kH', 'kW', 'strideH',
  */
 function emitPool(mod: ModuleBuilder): void {
   const field = (f: FunctionBuilder, params: Local, name: (typeof POOL_FIELDS)[number]): Emitted => f.i32.load(f.get(params), POOL_FIELDS.indexOf(name) * 4);
-  interface Geometry { inH: Local; inW: Local; outH: Local; outW: Local; kH: Local; kW: Local; sH: Local; sW: Local; pH: Local; pW: Local }
+  interface Geometry {
+    inH: Local;
+    inW: Local;
+    outH: Local;
+    outW: Local;
+    kH: Local;
+    kW: Local;
+    sH: Local;
+    sW: Local;
+    pH: Local;
+    pW: Local;
+  }
   const geometry = (f: FunctionBuilder, params: Local): Geometry => {
     const g = {} as Record<string, Local>;
-    const names: [keyof Geometry, (typeof POOL_FIELDS)[number]][] = [['inH', 'inH'], ['inW', 'inW'], ['outH', 'outH'], ['outW', 'outW'], ['kH', 'kH'], ['kW', 'kW'], ['sH', 'strideH'], ['sW', 'strideW'], ['pH', 'padH'], ['pW', 'padW']];
+    const names: [keyof Geometry, (typeof POOL_FIELDS)[number]][] = [
+      ['inH', 'inH'],
+      ['inW', 'inW'],
+      ['outH', 'outH'],
+      ['outW', 'outW'],
+      ['kH', 'kH'],
+      ['kW', 'kW'],
+      ['sH', 'strideH'],
+      ['sW', 'strideW'],
+      ['pH', 'padH'],
+      ['pW', 'padW'],
+    ];
     for (const [key, name] of names) {
       g[key] = f.local('i32');
       f.set(g[key], field(f, params, name));
@@ -368,7 +484,14 @@ function emitPool(mod: ModuleBuilder): void {
     return g as unknown as Geometry;
   };
   /** For every output o = (pl, oy, ox): begin, visit each position of its window inside the input, end. */
-  const loops = (f: FunctionBuilder, g: Geometry, planes: Local, begin: (pl: Local) => void, visit: (pl: Local, iy: Local, ix: Local) => void, end: (o: Local, pl: Local) => void): void => {
+  const loops = (
+    f: FunctionBuilder,
+    g: Geometry,
+    planes: Local,
+    begin: (pl: Local) => void,
+    visit: (pl: Local, iy: Local, ix: Local) => void,
+    end: (o: Local, pl: Local) => void,
+  ): void => {
     const pl = f.local('i32');
     const oy = f.local('i32');
     const ox = f.local('i32');
@@ -378,24 +501,54 @@ function emitPool(mod: ModuleBuilder): void {
     const ix = f.local('i32');
     const o = f.local('i32');
     f.set(o, f.i32.const(0));
-    f.for(pl, () => f.i32.const(0), () => f.get(planes), 1, () => {
-      f.for(oy, () => f.i32.const(0), () => f.get(g.outH), 1, () => {
-        f.for(ox, () => f.i32.const(0), () => f.get(g.outW), 1, () => {
-          begin(pl);
-          f.for(ky, () => f.i32.const(0), () => f.get(g.kH), 1, () => {
-            f.set(iy, f.i32.add(f.i32.sub(f.i32.mul(f.get(oy), f.get(g.sH)), f.get(g.pH)), f.get(ky)));
-            f.if(f.i32.and(f.i32.ge_s(f.get(iy), f.i32.const(0)), f.i32.lt_s(f.get(iy), f.get(g.inH))), () => {
-              f.for(kx, () => f.i32.const(0), () => f.get(g.kW), 1, () => {
-                f.set(ix, f.i32.add(f.i32.sub(f.i32.mul(f.get(ox), f.get(g.sW)), f.get(g.pW)), f.get(kx)));
-                f.if(f.i32.and(f.i32.ge_s(f.get(ix), f.i32.const(0)), f.i32.lt_s(f.get(ix), f.get(g.inW))), () => visit(pl, iy, ix));
-              });
-            });
-          });
-          end(o, pl);
-          f.set(o, f.i32.add(f.get(o), f.i32.const(1)));
-        });
-      });
-    });
+    f.for(
+      pl,
+      () => f.i32.const(0),
+      () => f.get(planes),
+      1,
+      () => {
+        f.for(
+          oy,
+          () => f.i32.const(0),
+          () => f.get(g.outH),
+          1,
+          () => {
+            f.for(
+              ox,
+              () => f.i32.const(0),
+              () => f.get(g.outW),
+              1,
+              () => {
+                begin(pl);
+                f.for(
+                  ky,
+                  () => f.i32.const(0),
+                  () => f.get(g.kH),
+                  1,
+                  () => {
+                    f.set(iy, f.i32.add(f.i32.sub(f.i32.mul(f.get(oy), f.get(g.sH)), f.get(g.pH)), f.get(ky)));
+                    f.if(f.i32.and(f.i32.ge_s(f.get(iy), f.i32.const(0)), f.i32.lt_s(f.get(iy), f.get(g.inH))), () => {
+                      f.for(
+                        kx,
+                        () => f.i32.const(0),
+                        () => f.get(g.kW),
+                        1,
+                        () => {
+                          f.set(ix, f.i32.add(f.i32.sub(f.i32.mul(f.get(ox), f.get(g.sW)), f.get(g.pW)), f.get(kx)));
+                          f.if(f.i32.and(f.i32.ge_s(f.get(ix), f.i32.const(0)), f.i32.lt_s(f.get(ix), f.get(g.inW))), () => visit(pl, iy, ix));
+                        },
+                      );
+                    });
+                  },
+                );
+                end(o, pl);
+                f.set(o, f.i32.add(f.get(o), f.i32.const(1)));
+              },
+            );
+          },
+        );
+      },
+    );
   };
   /** Address of element (iy, ix) of plane pl of an inH x inW tensor at `base`. */
   const inAddr = (f: FunctionBuilder, g: Geometry, base: Local, pl: Local, iy: Local, ix: Local): Emitted =>
@@ -407,20 +560,27 @@ function emitPool(mod: ModuleBuilder): void {
     const best = f.local('f32');
     const bestAt = f.local('i32');
     const v = f.local('f32');
-    loops(f, g, planes, () => {
-      f.set(best, f.f32.const(-Infinity));
-      f.set(bestAt, f.i32.const(-1));
-    }, (pl, iy, ix) => {
-      f.set(v, f.f32.load(inAddr(f, g, x, pl, iy, ix)));
-      // The first maximum wins (and the first position when every value is -Infinity).
-      f.if(f.i32.or(f.f32.gt(f.get(v), f.get(best)), f.i32.lt_s(f.get(bestAt), f.i32.const(0))), () => {
-        f.set(best, f.get(v));
-        f.set(bestAt, f.i32.add(f.i32.mul(f.get(iy), f.get(g.inW)), f.get(ix)));
-      });
-    }, (o) => {
-      f.f32.store(at(f, out, o), f.get(best));
-      f.f32.store(at(f, argmax, o), f.f32.convert_i32_s(f.get(bestAt)));
-    });
+    loops(
+      f,
+      g,
+      planes,
+      () => {
+        f.set(best, f.f32.const(-Infinity));
+        f.set(bestAt, f.i32.const(-1));
+      },
+      (pl, iy, ix) => {
+        f.set(v, f.f32.load(inAddr(f, g, x, pl, iy, ix)));
+        // The first maximum wins (and the first position when every value is -Infinity).
+        f.if(f.i32.or(f.f32.gt(f.get(v), f.get(best)), f.i32.lt_s(f.get(bestAt), f.i32.const(0))), () => {
+          f.set(best, f.get(v));
+          f.set(bestAt, f.i32.add(f.i32.mul(f.get(iy), f.get(g.inW)), f.get(ix)));
+        });
+      },
+      (o) => {
+        f.f32.store(at(f, out, o), f.get(best));
+        f.f32.store(at(f, argmax, o), f.f32.convert_i32_s(f.get(bestAt)));
+      },
+    );
   });
 
   mod.func('pool_avg', Array(5).fill('i32'), [], (f, x, out, _argmax, params, planes) => {
@@ -428,9 +588,16 @@ function emitPool(mod: ModuleBuilder): void {
     const sum = f.local('f64');
     const area = f.local('f32');
     f.set(area, f.f32.convert_i32_s(f.i32.mul(f.get(g.kH), f.get(g.kW))));
-    loops(f, g, planes, () => f.set(sum, f.f64.promote_f32(f.f32.const(0))), (pl, iy, ix) => {
-      f.set(sum, f.f64.add(f.get(sum), f.f64.promote_f32(f.f32.load(inAddr(f, g, x, pl, iy, ix)))));
-    }, (o) => f.f32.store(at(f, out, o), f.f32.div(f.f32.demote_f64(f.get(sum)), f.get(area))));
+    loops(
+      f,
+      g,
+      planes,
+      () => f.set(sum, f.f64.promote_f32(f.f32.const(0))),
+      (pl, iy, ix) => {
+        f.set(sum, f.f64.add(f.get(sum), f.f64.promote_f32(f.f32.load(inAddr(f, g, x, pl, iy, ix)))));
+      },
+      (o) => f.f32.store(at(f, out, o), f.f32.div(f.f32.demote_f64(f.get(sum)), f.get(area))),
+    );
   });
 
   mod.func('pool_max_back', Array(5).fill('i32'), [], (f, dy, argmax, dx, params, planes) => {
@@ -442,17 +609,29 @@ function emitPool(mod: ModuleBuilder): void {
     const target = f.local('i32');
     f.memoryFill(f.get(dx), f.i32.const(0), f.i32.shl(f.i32.mul(f.get(planes), f.i32.mul(f.get(g.inH), f.get(g.inW))), f.i32.const(2)));
     f.set(outPlane, f.i32.mul(f.get(g.outH), f.get(g.outW)));
-    f.for(pl, () => f.i32.const(0), () => f.get(planes), 1, () => {
-      f.for(o, () => f.i32.const(0), () => f.get(outPlane), 1, () => {
-        f.set(idx, f.i32.trunc_sat_f32_s(f.f32.load(f.get(argmax))));
-        f.if(f.i32.ge_s(f.get(idx), f.i32.const(0)), () => {
-          f.set(target, f.i32.add(f.get(dx), f.i32.shl(f.i32.add(f.i32.mul(f.get(pl), f.i32.mul(f.get(g.inH), f.get(g.inW))), f.get(idx)), f.i32.const(2))));
-          f.f32.store(f.get(target), f.f32.add(f.f32.load(f.get(target)), f.f32.load(f.get(dy))));
-        });
-        f.set(argmax, f.i32.add(f.get(argmax), f.i32.const(4)));
-        f.set(dy, f.i32.add(f.get(dy), f.i32.const(4)));
-      });
-    });
+    f.for(
+      pl,
+      () => f.i32.const(0),
+      () => f.get(planes),
+      1,
+      () => {
+        f.for(
+          o,
+          () => f.i32.const(0),
+          () => f.get(outPlane),
+          1,
+          () => {
+            f.set(idx, f.i32.trunc_sat_f32_s(f.f32.load(f.get(argmax))));
+            f.if(f.i32.ge_s(f.get(idx), f.i32.const(0)), () => {
+              f.set(target, f.i32.add(f.get(dx), f.i32.shl(f.i32.add(f.i32.mul(f.get(pl), f.i32.mul(f.get(g.inH), f.get(g.inW))), f.get(idx)), f.i32.const(2))));
+              f.f32.store(f.get(target), f.f32.add(f.f32.load(f.get(target)), f.f32.load(f.get(dy))));
+            });
+            f.set(argmax, f.i32.add(f.get(argmax), f.i32.const(4)));
+            f.set(dy, f.i32.add(f.get(dy), f.i32.const(4)));
+          },
+        );
+      },
+    );
   });
 
   mod.func('pool_avg_back', Array(4).fill('i32'), [], (f, dy, dx, params, planes) => {
@@ -462,10 +641,17 @@ function emitPool(mod: ModuleBuilder): void {
     const area = f.local('f32');
     f.set(area, f.f32.convert_i32_s(f.i32.mul(f.get(g.kH), f.get(g.kW))));
     f.memoryFill(f.get(dx), f.i32.const(0), f.i32.shl(f.i32.mul(f.get(planes), f.i32.mul(f.get(g.inH), f.get(g.inW))), f.i32.const(2)));
-    loops(f, g, planes, () => f.set(share, f.f32.div(f.f32.load(f.get(dy)), f.get(area))), (pl, iy, ix) => {
-      f.set(target, inAddr(f, g, dx, pl, iy, ix));
-      f.f32.store(f.get(target), f.f32.add(f.f32.load(f.get(target)), f.get(share)));
-    }, () => f.set(dy, f.i32.add(f.get(dy), f.i32.const(4))));
+    loops(
+      f,
+      g,
+      planes,
+      () => f.set(share, f.f32.div(f.f32.load(f.get(dy)), f.get(area))),
+      (pl, iy, ix) => {
+        f.set(target, inAddr(f, g, dx, pl, iy, ix));
+        f.f32.store(f.get(target), f.f32.add(f.f32.load(f.get(target)), f.get(share)));
+      },
+      () => f.set(dy, f.i32.add(f.get(dy), f.i32.const(4))),
+    );
   });
 }
 
@@ -547,31 +733,43 @@ function emitTopk(mod: ModuleBuilder): void {
     f.set(end, f.i32.add(f.get(src), f.i32.shl(f.get(n), f.i32.const(2))));
     f.set(t, f.i32x4.splat(f.get(threshold)));
     // Without ties to place: key > threshold (signed compare is exact: keys are below 2^31).
-    f.if(f.i32.eqz(f.get(ties)), () => {
-      f.if(f.i32.lt_u(f.get(p), f.get(end)), () => {
-        f.loop((again) => {
-          f.v128.store(f.get(q), ones(f, f.i32x4.gt_s(f.v128.and(f.v128.load(f.get(p)), keyMask(f)), f.get(t))));
-          f.set(p, f.i32.add(f.get(p), f.i32.const(16)));
-          f.set(q, f.i32.add(f.get(q), f.i32.const(16)));
-          f.brIf(again, f.i32.lt_u(f.get(p), f.get(end)));
-        });
-      });
-    }, () => {
-      f.if(f.i32.lt_u(f.get(p), f.get(end)), () => {
-        f.loop((again) => {
-          f.set(key, f.i32.and(f.i32.load(f.get(p)), f.i32.const(0x7fffffff)));
-          f.if(f.i32.gt_u(f.get(key), f.get(threshold)), () => f.f32.store(f.get(q), f.f32.const(1)), () => {
-            f.if(f.i32.and(f.i32.eq(f.get(key), f.get(threshold)), f.i32.ne(f.get(ties), f.i32.const(0))), () => {
-              f.f32.store(f.get(q), f.f32.const(1));
-              f.set(ties, f.i32.sub(f.get(ties), f.i32.const(1)));
-            }, () => f.f32.store(f.get(q), f.f32.const(0)));
+    f.if(
+      f.i32.eqz(f.get(ties)),
+      () => {
+        f.if(f.i32.lt_u(f.get(p), f.get(end)), () => {
+          f.loop((again) => {
+            f.v128.store(f.get(q), ones(f, f.i32x4.gt_s(f.v128.and(f.v128.load(f.get(p)), keyMask(f)), f.get(t))));
+            f.set(p, f.i32.add(f.get(p), f.i32.const(16)));
+            f.set(q, f.i32.add(f.get(q), f.i32.const(16)));
+            f.brIf(again, f.i32.lt_u(f.get(p), f.get(end)));
           });
-          f.set(p, f.i32.add(f.get(p), f.i32.const(4)));
-          f.set(q, f.i32.add(f.get(q), f.i32.const(4)));
-          f.brIf(again, f.i32.lt_u(f.get(p), f.get(end)));
         });
-      });
-    });
+      },
+      () => {
+        f.if(f.i32.lt_u(f.get(p), f.get(end)), () => {
+          f.loop((again) => {
+            f.set(key, f.i32.and(f.i32.load(f.get(p)), f.i32.const(0x7fffffff)));
+            f.if(
+              f.i32.gt_u(f.get(key), f.get(threshold)),
+              () => f.f32.store(f.get(q), f.f32.const(1)),
+              () => {
+                f.if(
+                  f.i32.and(f.i32.eq(f.get(key), f.get(threshold)), f.i32.ne(f.get(ties), f.i32.const(0))),
+                  () => {
+                    f.f32.store(f.get(q), f.f32.const(1));
+                    f.set(ties, f.i32.sub(f.get(ties), f.i32.const(1)));
+                  },
+                  () => f.f32.store(f.get(q), f.f32.const(0)),
+                );
+              },
+            );
+            f.set(p, f.i32.add(f.get(p), f.i32.const(4)));
+            f.set(q, f.i32.add(f.get(q), f.i32.const(4)));
+            f.brIf(again, f.i32.lt_u(f.get(p), f.get(end)));
+          });
+        });
+      },
+    );
     f.get(ties);
   });
 
@@ -579,14 +777,24 @@ function emitTopk(mod: ModuleBuilder): void {
   mod.func('bitonic_init', Array(6).fill('i32'), [], (f, src, keys, pos, len, offset, count) => {
     const i = f.local('i32');
     const at = f.local('i32');
-    f.for(i, () => f.i32.const(0), () => f.get(count), 1, () => {
-      f.set(at, f.i32.shl(f.i32.add(f.get(offset), f.get(i)), f.i32.const(2)));
-      // Padding past the segment: key 0 (select would load past the segment: a branch).
-      f.if(f.i32.lt_u(f.get(i), f.get(len)), () => {
-        f.i32.store(f.i32.add(f.get(keys), f.get(at)), f.i32.and(f.i32.load(f.i32.add(f.get(src), f.i32.shl(f.get(i), f.i32.const(2)))), f.i32.const(0x7fffffff)));
-      }, () => f.i32.store(f.i32.add(f.get(keys), f.get(at)), f.i32.const(0)));
-      f.i32.store(f.i32.add(f.get(pos), f.get(at)), f.i32.add(f.get(offset), f.get(i)));
-    });
+    f.for(
+      i,
+      () => f.i32.const(0),
+      () => f.get(count),
+      1,
+      () => {
+        f.set(at, f.i32.shl(f.i32.add(f.get(offset), f.get(i)), f.i32.const(2)));
+        // Padding past the segment: key 0 (select would load past the segment: a branch).
+        f.if(
+          f.i32.lt_u(f.get(i), f.get(len)),
+          () => {
+            f.i32.store(f.i32.add(f.get(keys), f.get(at)), f.i32.and(f.i32.load(f.i32.add(f.get(src), f.i32.shl(f.get(i), f.i32.const(2)))), f.i32.const(0x7fffffff)));
+          },
+          () => f.i32.store(f.i32.add(f.get(keys), f.get(at)), f.i32.const(0)),
+        );
+        f.i32.store(f.i32.add(f.get(pos), f.get(at)), f.i32.add(f.get(offset), f.get(i)));
+      },
+    );
   });
   mod.func('bitonic_step', Array(6).fill('i32'), [], (f, keys, pos, dist, block, t0, t1) => {
     const t = f.local('i32');
@@ -599,30 +807,42 @@ function emitTopk(mod: ModuleBuilder): void {
     const pj = f.local('i32');
     const jFirst = f.local('i32');
     const addr = (base: Local, idx: Local): Emitted => f.i32.add(f.get(base), f.i32.shl(f.get(idx), f.i32.const(2)));
-    f.for(t, () => f.get(t0), () => f.get(t1), 1, () => {
-      f.set(low, f.i32.and(f.get(t), f.i32.sub(f.get(dist), f.i32.const(1))));
-      f.set(i, f.i32.or(f.i32.shl(f.i32.sub(f.get(t), f.get(low)), f.i32.const(1)), f.get(low)));
-      f.set(j, f.i32.or(f.get(i), f.get(dist)));
-      f.set(ki, f.i32.load(addr(keys, i)));
-      f.set(kj, f.i32.load(addr(keys, j)));
-      f.set(pi, f.i32.load(addr(pos, i)));
-      f.set(pj, f.i32.load(addr(pos, j)));
-      f.set(jFirst, f.i32.or(f.i32.gt_u(f.get(kj), f.get(ki)), f.i32.and(f.i32.eq(f.get(kj), f.get(ki)), f.i32.lt_u(f.get(pj), f.get(pi)))));
-      f.if(f.i32.eq(f.get(jFirst), f.i32.eqz(f.i32.and(f.get(i), f.get(block)))), () => {
-        f.i32.store(addr(keys, i), f.get(kj));
-        f.i32.store(addr(keys, j), f.get(ki));
-        f.i32.store(addr(pos, i), f.get(pj));
-        f.i32.store(addr(pos, j), f.get(pi));
-      });
-    });
+    f.for(
+      t,
+      () => f.get(t0),
+      () => f.get(t1),
+      1,
+      () => {
+        f.set(low, f.i32.and(f.get(t), f.i32.sub(f.get(dist), f.i32.const(1))));
+        f.set(i, f.i32.or(f.i32.shl(f.i32.sub(f.get(t), f.get(low)), f.i32.const(1)), f.get(low)));
+        f.set(j, f.i32.or(f.get(i), f.get(dist)));
+        f.set(ki, f.i32.load(addr(keys, i)));
+        f.set(kj, f.i32.load(addr(keys, j)));
+        f.set(pi, f.i32.load(addr(pos, i)));
+        f.set(pj, f.i32.load(addr(pos, j)));
+        f.set(jFirst, f.i32.or(f.i32.gt_u(f.get(kj), f.get(ki)), f.i32.and(f.i32.eq(f.get(kj), f.get(ki)), f.i32.lt_u(f.get(pj), f.get(pi)))));
+        f.if(f.i32.eq(f.get(jFirst), f.i32.eqz(f.i32.and(f.get(i), f.get(block)))), () => {
+          f.i32.store(addr(keys, i), f.get(kj));
+          f.i32.store(addr(keys, j), f.get(ki));
+          f.i32.store(addr(pos, i), f.get(pj));
+          f.i32.store(addr(pos, j), f.get(pi));
+        });
+      },
+    );
   });
   mod.func('bitonic_scatter', Array(5).fill('i32'), [], (f, pos, out, k, offset, len) => {
     const i = f.local('i32');
     const p = f.local('i32');
-    f.for(i, () => f.i32.const(0), () => f.get(k), 1, () => {
-      f.set(p, f.i32.sub(f.i32.load(f.i32.add(f.get(pos), f.i32.shl(f.get(i), f.i32.const(2)))), f.get(offset)));
-      f.if(f.i32.lt_u(f.get(p), f.get(len)), () => f.f32.store(f.i32.add(f.get(out), f.i32.shl(f.get(p), f.i32.const(2))), f.f32.const(1)));
-    });
+    f.for(
+      i,
+      () => f.i32.const(0),
+      () => f.get(k),
+      1,
+      () => {
+        f.set(p, f.i32.sub(f.i32.load(f.i32.add(f.get(pos), f.i32.shl(f.get(i), f.i32.const(2)))), f.get(offset)));
+        f.if(f.i32.lt_u(f.get(p), f.get(len)), () => f.f32.store(f.i32.add(f.get(out), f.i32.shl(f.get(p), f.i32.const(2))), f.f32.const(1)));
+      },
+    );
   });
 }
 

@@ -77,7 +77,10 @@ export class BlockPool {
 
   release(ptr: number, bytes: number): void {
     let list = this.free.get(bytes);
-    if (!list) this.free.set(bytes, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(bytes, list);
+    }
     list.push(ptr);
     this.liveBytes -= bytes;
     this.pooledBytes += bytes;

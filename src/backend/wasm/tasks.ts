@@ -8,7 +8,8 @@ import { ACCESSES, BINARY_OPS, UNARY_OPS } from './kernels.js';
 
 export type Kernel = (...args: number[]) => number;
 export type Kernels = Readonly<Record<string, Kernel>>;
-type Args = ArrayLike<number>;
+/** A job's arguments: the shared control block's float64 words, or the caller's list when it runs alone. */
+type Args = Float64Array | readonly number[];
 export type Task = (k: Kernels, a: Args, item: number, thread: number) => void;
 
 /** Bytes of each thread's scratch tile for the GEMM's edge blocks. */
@@ -146,7 +147,7 @@ export const TASKS = {
    * tables (pack_a). [src, batchStride, rowTable, colTable, M, K, KC, dst, dstBatchBytes, dstBlockBytes, kBlocks, contiguous]
    */
   packA(k, a, item) {
-    const [src, batchStride, rowTable, colTable, M, K, KC, dst, dstBatch, dstBlock, kBlocks, contiguous] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]];
+    const [src, batchStride, rowTable, colTable, M, K, KC, dst, dstBatch, dstBlock, kBlocks, contiguous] = a;
     const b = Math.floor(item / kBlocks);
     const kb = item % kBlocks;
     const k0 = kb * KC;
@@ -176,7 +177,7 @@ export const TASKS = {
    * [pa, paBatchBytes, paBlockBytes, pb, pbBatchBytes, pbBlockBytes, c, cBatchBytes, ldc, M, N, K, KC, MC, NC, mBlocks, nBlocks, tiles]
    */
   matmulGemm(k, a, item, thread) {
-    const [pa, paBatch, paBlock, pb, pbBatch, pbBlock, c, cBatch, ldc, M, N, K, KC, MC, NC, mBlocks, nBlocks, tiles] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]];
+    const [pa, paBatch, paBlock, pb, pbBatch, pbBlock, c, cBatch, ldc, M, N, K, KC, MC, NC, mBlocks, nBlocks, tiles] = a;
     const perBatch = mBlocks * nBlocks;
     const b = Math.floor(item / perBatch);
     const [i0, mc] = range(Math.floor((item % perBatch) / nBlocks), MC, M);
@@ -184,7 +185,17 @@ export const TASKS = {
     const tile = tiles + thread * TILE_BYTES;
     for (let k0 = 0, kb = 0; k0 < K; k0 += KC, kb++) {
       const kc = min(KC, K - k0);
-      k.gemm_packed(pa + b * paBatch + kb * paBlock + 4 * i0 * kc, pb + b * pbBatch + kb * pbBlock + 4 * j0 * kc, c + b * cBatch + 4 * (i0 * ldc + j0), ldc, mc, nc, kc, kb > 0 ? 1 : 0, tile);
+      k.gemm_packed(
+        pa + b * paBatch + kb * paBlock + 4 * i0 * kc,
+        pb + b * pbBatch + kb * pbBlock + 4 * j0 * kc,
+        c + b * cBatch + 4 * (i0 * ldc + j0),
+        ldc,
+        mc,
+        nc,
+        kc,
+        kb > 0 ? 1 : 0,
+        tile,
+      );
     }
   },
 
@@ -196,7 +207,7 @@ export const TASKS = {
    * [src, srcImageBytes, rowTable, K, MC, images, Q, KC, pb, pbImageBytes, pbBlockBytes, O, c, paScratch, tiles, width, valid]
    */
   weightGradGemm(k, a, item, thread) {
-    const [src, srcImage, rowTable, K, MC, images, Q, KC, pb, pbImage, pbBlock, O, c, paScratch, tiles, width, valid] = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16]];
+    const [src, srcImage, rowTable, K, MC, images, Q, KC, pb, pbImage, pbBlock, O, c, paScratch, tiles, width, valid] = a;
     const [r0, mc] = range(item, MC, K);
     const pa = paScratch + thread * MC * KC * 4;
     const tile = tiles + thread * TILE_BYTES;

@@ -50,11 +50,33 @@ const REDUCE_WGSL: Record<ReduceOp, { COMBINE: string; INIT: string }> = {
 };
 
 const convUniforms = (p: ConvParams) => ({
-  batch: p.batch, inC: p.inC, inH: p.inH, inW: p.inW, outC: p.outC, kH: p.kH, kW: p.kW, outH: p.outH, outW: p.outW, strideH: p.strideH, strideW: p.strideW, padH: p.padH, padW: p.padW,
+  batch: p.batch,
+  inC: p.inC,
+  inH: p.inH,
+  inW: p.inW,
+  outC: p.outC,
+  kH: p.kH,
+  kW: p.kW,
+  outH: p.outH,
+  outW: p.outW,
+  strideH: p.strideH,
+  strideW: p.strideW,
+  padH: p.padH,
+  padW: p.padW,
 });
 
 const poolUniforms = (p: PoolParams) => ({
-  planes: p.batch * p.channels, in_h: p.inH, in_w: p.inW, out_h: p.outH, out_w: p.outW, k_h: p.kH, k_w: p.kW, stride_h: p.strideH, stride_w: p.strideW, pad_h: p.padH, pad_w: p.padW,
+  planes: p.batch * p.channels,
+  in_h: p.inH,
+  in_w: p.inW,
+  out_h: p.outH,
+  out_w: p.outW,
+  k_h: p.kH,
+  k_w: p.kW,
+  stride_h: p.strideH,
+  stride_w: p.strideW,
+  pad_h: p.padH,
+  pad_w: p.padW,
 });
 
 export class WebGpuBackend extends GpuDevice implements Backend {
@@ -137,7 +159,13 @@ export class WebGpuBackend extends GpuDevice implements Backend {
     const size = p.batch * p.channels * p.outH * p.outW;
     const out = this.output(size);
     const argmax = mode === 'max' ? this.output(size) : null;
-    this.dispatch('pool2d_forward', { MAX: String(mode === 'max'), WINDOW: poolWindow(p.kH, p.kW) }, [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer], poolUniforms(p), perElement('pool2d_forward', size));
+    this.dispatch(
+      'pool2d_forward',
+      { MAX: String(mode === 'max'), WINDOW: poolWindow(p.kH, p.kW) },
+      [buf(x), out.buffer, (argmax ?? this.unusedSlot()).buffer],
+      poolUniforms(p),
+      perElement('pool2d_forward', size),
+    );
     return { out, argmax };
   }
 

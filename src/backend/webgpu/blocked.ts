@@ -54,7 +54,9 @@ const entry1d = (list: string[], size: number): string[] => [
 /** The TP output pixels of an invocation (flattened over n, oy, ox; lane l of SIMD group g owns g*4*TP + l + 4*j): batch offset into x and the top-left input coordinate of each. */
 function outputPixels(L: string[], TP: number): void {
   for (let j = 0; j < TP; j++) {
-    L.push(`  let q${j} = min(qs + ${4 * j}u, P - 1u); let n${j} = q${j} / OHW; let r${j} = q${j} - n${j} * OHW; let oy${j} = r${j} / p.outW; let ox${j} = r${j} - oy${j} * p.outW;`);
+    L.push(
+      `  let q${j} = min(qs + ${4 * j}u, P - 1u); let n${j} = q${j} / OHW; let r${j} = q${j} - n${j} * OHW; let oy${j} = r${j} / p.outW; let ox${j} = r${j} - oy${j} * p.outW;`,
+    );
     L.push(`  let xb${j} = n${j} * C * HW; let iy${j} = i32(oy${j} * p.strideH) - i32(p.padH); let ix${j} = i32(ox${j} * p.strideW) - i32(p.padW);`);
   }
 }

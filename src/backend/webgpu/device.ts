@@ -38,7 +38,11 @@ interface CachedPipeline {
 
 export class GpuStorage implements Storage {
   refs = 0;
-  constructor(readonly buffer: GPUBuffer, readonly size: number, readonly dtype: DType) {}
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly size: number,
+    readonly dtype: DType,
+  ) {}
 }
 
 /** The buffer behind a storage of this backend. */
@@ -120,7 +124,9 @@ export class GpuDevice {
     this.check();
     const bytes = size * 4;
     if (bytes > this.maxBinding) {
-      throw new Error(`a tensor of ${size} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) exceeds this device's maxStorageBufferBindingSize (${(this.maxBinding / 2 ** 20).toFixed(1)} MiB)`);
+      throw new Error(
+        `a tensor of ${size} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) exceeds this device's maxStorageBufferBindingSize (${(this.maxBinding / 2 ** 20).toFixed(1)} MiB)`,
+      );
     }
     const key = GpuDevice.bucket(bytes);
     let buffer = (forUpload ? undefined : this.recentlyFreed.get(key)?.pop()) ?? this.pool.get(key)?.pop();
@@ -135,7 +141,8 @@ export class GpuDevice {
 
   /** A small buffer for a writable binding a kernel variant does not use (aliasing is invalid). */
   protected unusedSlot(): GpuStorage {
-    return (this.scratch ??= this.acquire(4, 'f32', true));
+    this.scratch ??= this.acquire(4, 'f32', true);
+    return this.scratch;
   }
 
   /** @internal A fresh (pooled) buffer for a kernel's output or scratch; `release` it after use. */
@@ -209,7 +216,8 @@ export class GpuDevice {
   // ---- recording and submitting ----
 
   private commandEncoder(): GPUCommandEncoder {
-    return (this.encoder ??= this.device.createCommandEncoder());
+    this.encoder ??= this.device.createCommandEncoder();
+    return this.encoder;
   }
 
   private endPass(): void {
@@ -270,7 +278,10 @@ export class GpuDevice {
 
   private bufferId(b: GPUBuffer): number {
     let id = this.bufferIds.get(b);
-    if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(b, id);
+    }
     return id;
   }
 
@@ -302,10 +313,18 @@ export class GpuDevice {
    * @internal Records one dispatch of `kernel` with storage `buffers` (bindings 0..n-1), then its
    * uniform block with `params` (every field of the kernel's layout, by name).
    */
-  dispatch<K extends KernelName>(kernel: K, values: Readonly<Record<string, string>>, buffers: GPUBuffer[], params: UniformValues<ParamsOf<K>>, groups: [number, number, number], entryPoint = 'main'): void {
+  dispatch<K extends KernelName>(
+    kernel: K,
+    values: Readonly<Record<string, string>>,
+    buffers: GPUBuffer[],
+    params: UniformValues<ParamsOf<K>>,
+    groups: [number, number, number],
+    entryPoint = 'main',
+  ): void {
     this.check();
     if (groups.some((g) => g === 0)) return;
-    if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM)) throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
+    if (groups.some((g) => g > MAX_WORKGROUPS_PER_DIM))
+      throw new Error(`internal: kernel '${kernel}' dispatch ${groups.join('x')} exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
     const pipeline = this.pipeline(kernel, values, entryPoint);
     const bindGroup = this.bindGroup(pipeline, [...buffers, this.uniform(kernel, packUniforms<ParamsOf<K>>(KERNELS[kernel].params, params))]);
     this.pass ??= this.commandEncoder().beginComputePass();

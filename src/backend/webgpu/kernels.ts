@@ -26,10 +26,32 @@ export const MAX_WORKGROUPS_PER_DIM = 65535;
 const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
 const CONV_PARAMS = {
-  batch: 'u32', inC: 'u32', inH: 'u32', inW: 'u32', outC: 'u32', kH: 'u32', kW: 'u32', outH: 'u32', outW: 'u32', strideH: 'u32', strideW: 'u32', padH: 'u32', padW: 'u32',
+  batch: 'u32',
+  inC: 'u32',
+  inH: 'u32',
+  inW: 'u32',
+  outC: 'u32',
+  kH: 'u32',
+  kW: 'u32',
+  outH: 'u32',
+  outW: 'u32',
+  strideH: 'u32',
+  strideW: 'u32',
+  padH: 'u32',
+  padW: 'u32',
 } as const satisfies UniformLayout;
 const POOL_PARAMS = {
-  planes: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32', k_h: 'u32', k_w: 'u32', stride_h: 'u32', stride_w: 'u32', pad_h: 'u32', pad_w: 'u32',
+  planes: 'u32',
+  in_h: 'u32',
+  in_w: 'u32',
+  out_h: 'u32',
+  out_w: 'u32',
+  k_h: 'u32',
+  k_w: 'u32',
+  stride_h: 'u32',
+  stride_w: 'u32',
+  pad_h: 'u32',
+  pad_w: 'u32',
 } as const satisfies UniformLayout;
 /** The threshold top-k's per-segment block (shaders/topk_split.wgsl documents the fields). */
 const TOPK_SPLIT_PARAMS = { len: 'u32', offset: 'u32', chunk0: 'u32', per: 'u32', k: 'u32', chunks: 'u32', stride: 'u32' } as const satisfies UniformLayout;
@@ -90,7 +112,11 @@ const pixelsPerGroup = (tile: Tile): number => tile.workgroup[0] * tile.cols;
 
 /** Workgroups of the register-blocked kernels, from the tiles their WGSL is generated with. */
 export const GEOMETRY = {
-  matmul: (p: MatmulParams): [number, number, number] => [ceilDiv(p.n, MATMUL_TILE.workgroup[0] * MATMUL_TILE.cols), ceilDiv(p.m, MATMUL_TILE.workgroup[1] * MATMUL_TILE.rows), p.batch],
+  matmul: (p: MatmulParams): [number, number, number] => [
+    ceilDiv(p.n, MATMUL_TILE.workgroup[0] * MATMUL_TILE.cols),
+    ceilDiv(p.m, MATMUL_TILE.workgroup[1] * MATMUL_TILE.rows),
+    p.batch,
+  ],
   conv2d_forward: (p: ConvParams) => convGroups(ceilDiv(p.batch * p.outH * p.outW, pixelsPerGroup(CONV_FORWARD_TILE)), ceilDiv(p.outC, CONV_FORWARD_TILE.rows)),
   binary_conv2d: (p: ConvParams) => convGroups(ceilDiv(p.batch * p.outH * p.outW, pixelsPerGroup(CONV_FORWARD_TILE)), ceilDiv(p.outC, CONV_FORWARD_TILE.rows)),
   conv2d_backward_input: (p: ConvParams) => convGroups(ceilDiv(p.batch * p.inH * p.inW, pixelsPerGroup(CONV_BACKWARD_INPUT_TILE)), ceilDiv(p.inC, CONV_BACKWARD_INPUT_TILE.rows)),

@@ -112,7 +112,10 @@ function sampleUnits(n: number, units: number): number {
 function sampleSplit(lengths: readonly number[]): { first: number; count: number }[] {
   const units = lengths.map((len) => Math.floor(len / 4));
   const all = units.reduce((a, b) => a + b, 0);
-  const m = sampleUnits(lengths.reduce((a, b) => a + b, 0), all);
+  const m = sampleUnits(
+    lengths.reduce((a, b) => a + b, 0),
+    all,
+  );
   let at = 0;
   return units.map((u) => {
     if (m === 0) return { first: 0, count: 0 };
@@ -187,10 +190,22 @@ function threshold(gpu: GpuDevice, segments: readonly Storage[], k: number, tota
   const rHi = Math.floor((k * m) / total - spread);
   const rLo = Math.ceil((k * m) / total + spread);
   const sampleUniforms = (i: number) => ({
-    len: Math.floor(segments[i].size / 4), first: split[i].first, count: split[i].count, units: m / 4, r_hi: rHi >= 1 ? rHi : 0, r_lo: rLo <= m ? rLo : 0,
+    len: Math.floor(segments[i].size / 4),
+    first: split[i].first,
+    count: split[i].count,
+    units: m / 4,
+    r_hi: rHi >= 1 ? rHi : 0,
+    r_lo: rLo <= m ? rLo : 0,
   });
   for (const i of further) {
-    gpu.dispatch('topk_sample', wg, [buf(segments[i]), samples.buffer, work.buffer], sampleUniforms(i), [Math.ceil(split[i].count / KERNELS.topk_sample.workgroupSize), 1, 1], 'sample');
+    gpu.dispatch(
+      'topk_sample',
+      wg,
+      [buf(segments[i]), samples.buffer, work.buffer],
+      sampleUniforms(i),
+      [Math.ceil(split[i].count / KERNELS.topk_sample.workgroupSize), 1, 1],
+      'sample',
+    );
   }
   gpu.dispatch('topk_sample', wg, [buf(segments[0]), samples.buffer, work.buffer], sampleUniforms(0), [1, 1, 1], 'bracket');
 
