@@ -103,7 +103,11 @@ export function scope<T>(fn: () => T): T {
       else t.dispose();
     }
   }
-  if (!synchronous) throw new Error('tg.scope(fn): fn must be synchronous (await outside the scope)');
+  if (!synchronous) {
+    // The caller gets the error; the abandoned promise's own rejection must not also end the process.
+    (result as Promise<unknown>).catch(() => {});
+    throw new Error('tg.scope(fn): fn must be synchronous (await outside the scope)');
+  }
   return result as T;
 }
 

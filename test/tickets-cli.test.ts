@@ -75,7 +75,7 @@ test('a ticket with BatchNorm exports and infers (the .tgt records it); export n
   assert.match(onDir.stderr, /infer: .* is a directory; infer reads a \.tgt file/);
   // An impossible --out fails at once (Node's recursive mkdir never returns under /proc).
   const proc = cli('train', ...quick, '--out', '/proc/ticketgrad-no/run');
-  assert.equal(proc.status, 1);
+  assert.equal(proc.status, 2);
   assert.match(proc.stderr, /--out \/proc\/ticketgrad-no\/run: cannot create the directory \/proc\/ticketgrad-no/);
 });
 

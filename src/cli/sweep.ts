@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type TrainOptions, train } from '../train/train.js';
 import { shutdown } from '../engine.js';
 import { parseGridAxis, type SweepDefinition } from '../sweep/grid.js';
-import { DEFINITION_FILE, mergeSweeps, type ParseTrainArgs, planCells, readDefinition, runSweep } from '../sweep/run.js';
+import { DEFINITION_FILE, clearSweep, gridDifference, mergeSweeps, type ParseTrainArgs, planCells, readDefinition, runSweep } from '../sweep/run.js';
 import { resolveShard } from '../sweep/shard.js';
 import { CellConflictError } from '../sweep/state.js';
 import { parseTrainArgs, UsageError } from './args.js';
@@ -33,6 +33,9 @@ Usage: ticketgrad sweep --out DIR --grid NAME=V1,V2,... [--grid ...] [train flag
   --shards n            the number of shards, for JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs)
   --merge               the same as the merge command: DIR... are the arguments that are not flags,
                         or --out itself
+  --overwrite           replace the sweep that --out holds when --grid drops cells of its
+                        sweep.json (its cells and results are deleted first); without it that is
+                        an error that names the difference
   -h, --help            this help
 
 Finished cells are not run again; failed ones are (exit code 1 while any cell of the shard failed).
@@ -46,6 +49,7 @@ interface SweepArgs {
   shards?: string;
   merge: boolean;
   help: boolean;
+  overwrite: boolean;
   /** Train flags (a run) or directories (merge). */
   rest: string[];
 }
@@ -55,7 +59,7 @@ const SINGLE_VALUE_FLAGS: Record<string, 'out' | 'shard' | 'shards'> = { '--out'
 
 /** Takes the sweep's own flags (also as --flag=value) out of argv; everything else is left for train. */
 function parseSweepArgs(argv: string[]): SweepArgs {
-  const args: SweepArgs = { grid: [], merge: argv[0] === 'merge', help: false, rest: [] };
+  const args: SweepArgs = { grid: [], merge: argv[0] === 'merge', help: false, overwrite: false, rest: [] };
   for (let i = args.merge ? 1 : 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -68,6 +72,7 @@ function parseSweepArgs(argv: string[]): SweepArgs {
       else if (args[single] !== undefined) throw new UsageError(`${flag} is given twice`);
       else args[single] = value;
     } else if (arg === '--merge') args.merge = true;
+    else if (arg === '--overwrite') args.overwrite = true;
     else if (arg === '-h' || arg === '--help') args.help = true;
     else args.rest.push(arg);
   }
@@ -127,9 +132,17 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (args.merge) return merge(args);
   const { out } = args;
   if (out === undefined) throw new UsageError('sweep: --out DIR is required');
+  if (out === '') throw new UsageError('sweep: --out: expected a directory, got an empty string');
   let definition: SweepDefinition;
-  if (args.grid.length) definition = { axes: asUsage(() => args.grid.map(parseGridAxis)), fixed: args.rest };
-  else if (!existsSync(join(out, DEFINITION_FILE)))
+  if (args.grid.length) {
+    definition = { axes: asUsage(() => args.grid.map(parseGridAxis)), fixed: args.rest };
+    const recorded = existsSync(join(out, DEFINITION_FILE)) ? asUsage(() => readDefinition(out)) : null;
+    const difference = recorded && gridDifference(recorded, definition);
+    if (difference && !args.overwrite) {
+      throw new UsageError(`sweep: ${out} holds a sweep of another grid (${difference}): give another --out, --overwrite to replace that sweep, or leave out --grid to resume it`);
+    }
+    if (difference) clearSweep(out);
+  } else if (!existsSync(join(out, DEFINITION_FILE)))
     throw new UsageError(`sweep: --grid NAME=V1,V2,... is required (${join(out, DEFINITION_FILE)} does not exist, so there is no sweep to resume)`);
   else if (args.rest.length)
     throw new UsageError(`sweep: without --grid the sweep is resumed as ${join(out, DEFINITION_FILE)} defines it; give train flags only together with --grid`);

@@ -1,9 +1,8 @@
 // The compact-ticket commands: `analyze` (zero kernels and the acceleration rate of Eq. 4),
 // `export` (the .tgt file) and `infer` (accuracy and images per second from a .tgt file).
 
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice, init } from '../init.js';
 import { getBackend, noGrad } from '../engine.js';
 import { tensor } from '../tensor.js';
@@ -18,7 +17,10 @@ import { batches, type Dataset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
 import { loadCifar10 } from '../data/cifar10.js';
 import { barChart } from '../report/svg.js';
-import { UsageError } from './args.js';
+import { type FlagSpec, UsageError, parseFlags } from './args.js';
+import { checkNotAnInput, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { RUN_FILES } from '../train/train.js';
+import { collapseWarning } from '../prune/select.js';
 
 export const ANALYZE_HELP = `ticketgrad analyze: all-zero kernels and the acceleration rate (Eq. 4) of a ticket
 
@@ -51,17 +53,7 @@ Prints the test accuracy and the images per second of the binary sparse kernel.
   --threads N   threads of the wasm backend (default: the available cores)
 `;
 
-function parse(
-  argv: string[],
-  options: Record<string, { type: 'string' | 'boolean'; short?: string }>,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
-    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
-  } catch (e) {
-    throw UsageError.fromParseArgs(e);
-  }
-}
+const parse = (argv: string[], options: FlagSpec) => parseFlags(argv, options, true);
 
 function onePath(positionals: string[], command: string): string {
   if (positionals.length !== 1) throw new UsageError(`${command}: expected one run directory or file, got ${positionals.length}`);
@@ -81,20 +73,37 @@ function readCheckpoint(path: string): { contents: SafetensorsContents; runDir: 
   }
 }
 
-/** What `train` and `analyze` write into a run directory: `export --out` must not replace them. */
-const RUN_FILES = ['report.json', 'metrics.jsonl', 'model.safetensors', 'loss.svg', 'accuracy.svg', 'scores.svg', 'zero-kernels.svg'];
-
 const fixed = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.toFixed(digits));
+/** An acceleration rate: null when every kernel is zero. */
+const rate = (v: number | null, digits: number): string => (v === null ? 'n/a' : `${v.toFixed(digits)}x`);
+
+/** A JSON file, with errors that name it. */
+function readJsonFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${path}: not a valid report (${(e as Error).message})`);
+  }
+}
 
 function printAnalysis(a: TicketAnalysis): void {
   console.log('layer                 kind    kernels   zero      zero %   out size  AR');
   for (const l of a.layers) {
     console.log(
-      `${l.name.padEnd(22)}${l.kind.padEnd(8)}${`${l.kernels}`.padStart(7)}${`${l.zeroKernels}`.padStart(9)}${`${(100 * l.zeroKernelFraction).toFixed(1)}%`.padStart(9)}${`${l.outputSize[0]}x${l.outputSize[1]}`.padStart(10)}  ${fixed(l.accelerationRate, 2)}x`,
+      `${l.name.padEnd(22)}${l.kind.padEnd(8)}${`${l.kernels}`.padStart(7)}${`${l.zeroKernels}`.padStart(9)}${`${(100 * l.zeroKernelFraction).toFixed(1)}%`.padStart(9)}${`${l.outputSize[0]}x${l.outputSize[1]}`.padStart(10)}  ${rate(l.accelerationRate, 2)}`,
     );
   }
   console.log(`\nzero-kernel fraction (conv layers)  ${a.zeroKernelFraction === null ? 'n/a (no conv layers)' : `${(100 * a.zeroKernelFraction).toFixed(2)}%`}`);
-  console.log(`acceleration rate (Eq. 4)           ${fixed(a.accelerationRate, 3)}x`);
+  console.log(`acceleration rate (Eq. 4)           ${rate(a.accelerationRate, 3)}`);
+  for (const l of a.layers) if (l.zeroKernels === l.kernels) console.log(`warning: ${collapseWarning(l.name)}`);
 }
 
 export function analyzeCommand(argv: string[]): number {
@@ -104,13 +113,21 @@ export function analyzeCommand(argv: string[]): number {
     return 0;
   }
   const path = onePath(positionals, 'analyze');
-  const { contents, runDir } = readCheckpoint(path);
+  const { contents, runDir, file } = readCheckpoint(path);
+  const reportFile = runDir ? join(runDir, 'report.json') : null;
+  const svg = (values.svg as string | undefined) ?? (runDir ? join(runDir, 'zero-kernels.svg') : join(dirname(path), `${basename(path, '.safetensors')}.zero-kernels.svg`));
+  try {
+    checkNotAnInput(svg, reportFile ? [file, reportFile] : [file], 'analyze: --svg');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  // Read before anything is written: a damaged report.json fails the command, not half of it.
+  const report = reportFile && existsSync(reportFile) ? readJsonFile(reportFile) : null;
   const analysis = analyzeTicket(checkpointKernelCounts(contents, path));
   printAnalysis(analysis);
-  const svg = (values.svg as string | undefined) ?? (runDir ? join(runDir, 'zero-kernels.svg') : join(dirname(path), `${basename(path, '.safetensors')}.zero-kernels.svg`));
   const conv = analysis.layers.filter((l) => l.kernelSize > 1);
   const shown = conv.length ? conv : analysis.layers;
-  writeFileSync(
+  writeFileAtomic(
     svg,
     barChart({
       title: `All-zero ${conv.length ? 'k x k kernels' : 'weights'} per layer (AR ${fixed(analysis.accelerationRate, 2)}x)`,
@@ -119,16 +136,12 @@ export function analyzeCommand(argv: string[]): number {
       bars: shown.map((l) => ({ label: l.name, value: 100 * l.zeroKernelFraction })),
     }),
   );
-  if (runDir) {
-    const reportFile = join(runDir, 'report.json');
-    if (existsSync(reportFile)) {
-      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Record<string, unknown>;
-      report.zeroKernelFraction = analysis.zeroKernelFraction;
-      report.accelerationRate = analysis.accelerationRate;
-      writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
-    }
+  if (report && reportFile) {
+    report.zeroKernelFraction = analysis.zeroKernelFraction;
+    report.accelerationRate = analysis.accelerationRate;
+    writeJsonAtomic(reportFile, report);
   }
-  console.log(`chart                               ${svg}${runDir ? `\nreport.json                         updated` : ''}`);
+  console.log(`chart                               ${svg}${report ? '\nreport.json                         updated' : ''}`);
   return 0;
 }
 
@@ -149,7 +162,7 @@ export function exportCommand(argv: string[]): number {
   if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`export: --out ${out} is a directory; give a file name such as ${join(out, 'model.tgt')}`);
   const ticket = checkpointTicket(contents, path);
   const bytes = writeTgt(ticket);
-  writeFileSync(out, bytes);
+  writeFileAtomic(out, bytes);
   const weightBytes = 4 * ticket.layers.reduce((a, l) => a + l.outChannels * l.inChannels * l.kernelSize ** 2, 0);
   const checkpointBytes = statSync(file).size;
   console.log(

@@ -17,7 +17,7 @@ interface PlottedMetric {
   yLabel: string;
 }
 
-const PLOTTED: PlottedMetric[] = [
+export const PLOTTED: PlottedMetric[] = [
   { column: 'testAccuracy', file: 'accuracy.svg', title: 'Test accuracy', yLabel: 'test accuracy' },
   { column: 'meanEpochSeconds', file: 'epoch-time.svg', title: 'Epoch time', yLabel: 'seconds per epoch (mean)' },
 ];

@@ -5,16 +5,16 @@
 // OUT/results.{json,csv}, accuracy.svg, epoch-time.svg    the whole grid's results (unsharded)
 // OUT/results.shard-I-of-N.json                           one shard's rows (sharded)
 
-import { existsSync, readFileSync } from 'node:fs';
-import { makeDirectory } from '../io/dirs.js';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { formatDuration } from '../report/format.js';
 import type { TrainOptions } from '../train/train.js';
 import { cellArgs, checkDefinition, expandGrid, type GridCell, type SweepDefinition } from './grid.js';
-import { sweepPlots } from './plots.js';
+import { PLOTTED, sweepPlots } from './plots.js';
 import { completeRows, resultColumns, type ResultRow, resultRow, toCsv } from './results.js';
 import { type Shard, shardItems } from './shard.js';
-import { type CellState, comparableOptions, readCellState, writeCellRecord, writeFileAtomic, writeJsonAtomic } from './state.js';
+import { type CellState, comparableOptions, readCellState, writeCellRecord } from './state.js';
+import { makeDirectory, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 
 export const DEFINITION_FILE = 'sweep.json';
 
@@ -53,6 +53,25 @@ export function readDefinition(dir: string): SweepDefinition {
 }
 
 const definitionText = ({ axes, fixed }: SweepDefinition): string => JSON.stringify({ axes, fixed });
+
+/**
+ * How a sweep's grid differs from the recorded one, in words; null when every recorded cell is
+ * still in it (the same grid, or values added to an axis), which loses nothing. (Changed train
+ * flags are caught per cell: a finished cell run with other options is a CellConflictError.)
+ */
+export function gridDifference(recorded: SweepDefinition, asked: SweepDefinition): string | null {
+  const askedCells = new Set(expandGrid(asked.axes).map((c) => c.name));
+  if (expandGrid(recorded.axes).every((c) => askedCells.has(c.name))) return null;
+  const axes = (d: SweepDefinition): string => d.axes.map((a) => `${a.name}=${a.values.join(',')}`).join(' ');
+  return `grid ${axes(recorded)} recorded, ${axes(asked)} asked for`;
+}
+
+/** Deletes what a sweep wrote into `out`: its definition, cells, results and plots. */
+export function clearSweep(out: string): void {
+  rmSync(join(out, 'cells'), { recursive: true, force: true });
+  const written = new Set([DEFINITION_FILE, ...PLOTTED.map((p) => p.file)]);
+  for (const f of readdirSync(out)) if (written.has(f) || /^results\.(json|csv|shard-\d+-of-\d+\.json)$/.test(f)) rmSync(join(out, f), { force: true });
+}
 
 function writeDefinition(dir: string, definition: SweepDefinition): void {
   writeJsonAtomic(join(dir, DEFINITION_FILE), { version: 1, axes: definition.axes, fixed: definition.fixed });
@@ -131,7 +150,8 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
     const started = now();
     let result: { testAccuracy: number } | { error: string };
     try {
-      result = await runCell(cell.options);
+      // The cell's directory is the sweep's: a failed or interrupted attempt's files go.
+      result = await runCell({ ...cell.options, overwrite: true });
     } catch (e) {
       result = { error: e instanceof Error ? e.message : String(e) };
     }

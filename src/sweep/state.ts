@@ -3,8 +3,8 @@
 // so after report.json and every other file of the run), report.json can be read, and the
 // recorded options equal the ones asked for now. Resume, results and merge all read this.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../io/files.js';
 import { join } from 'node:path';
 import { DEFAULT_OPTIONS, type TrainOptions } from '../train/train.js';
 
@@ -30,7 +30,7 @@ export type CellState = { status: 'finished'; record: CellRecord; report: Record
  * from a record (written by an older ticketgrad without that option) counted as its default.
  */
 export function comparableOptions(options: Partial<TrainOptions> | ComparableOptions): ComparableOptions {
-  const { out: _out, verbose: _verbose, ...rest } = { ...DEFAULT_OPTIONS, ...options } as Record<string, unknown>;
+  const { out: _out, verbose: _verbose, overwrite: _overwrite, ...rest } = { ...DEFAULT_OPTIONS, ...options } as Record<string, unknown>;
   // Cells recorded before the bitonic top-k was named so recorded it as `sort`.
   if (rest.mask === 'sort') rest.mask = 'bitonic';
   return JSON.parse(JSON.stringify(rest)) as ComparableOptions;
@@ -48,20 +48,6 @@ export function optionDifferences(recorded: ComparableOptions, requested: Compar
 
 /** A finished cell whose recorded options differ from the ones asked for now. */
 export class CellConflictError extends Error {}
-
-/**
- * Writes through a temporary file and a rename, so that a reader (or an interrupted run) never
- * sees half a file. The host is in the temporary name: shards on several machines may share OUT.
- */
-export function writeFileAtomic(path: string, text: string): void {
-  const temporary = `${path}.${hostname()}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
 
 function readJson(path: string): Record<string, unknown> | undefined {
   if (!existsSync(path)) return undefined;

@@ -8,7 +8,7 @@
 import { keep, noGrad, scope, getBackend } from '../engine.js';
 import { sizeOf } from '../shape.js';
 import { type Tensor, tensor, zeros } from '../tensor.js';
-import { add, mul } from '../ops/elementwise.js';
+import { add, mul, sum } from '../ops/elementwise.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
 import { Adam, SGD } from '../optim/optimizers.js';
 import { cosineSchedule, constantSchedule, multiStepSchedule, type Schedule } from '../optim/schedules.js';
@@ -152,6 +152,28 @@ function checkFinite(loss: number, phase: string, epoch: number, step: number): 
 }
 
 /**
+ * A NaN or infinite score or weight ends the run, naming the layer: the loss can stay finite
+ * meanwhile (a NaN score still ranks in a top-k). x * 0 is 0 for a finite x and NaN otherwise,
+ * so one sum over every tensor, read back once, tells whether to look closer.
+ */
+async function checkParametersFinite(model: Module, phase: string, epoch: number, step: number): Promise<void> {
+  const tensors = prunableLayers(model).flatMap(([name, l]): [string, Tensor][] => [
+    [`layer ${name}'s weights`, l.weight],
+    ...(l.scores ? [[`layer ${name}'s scores`, l.scores] as [string, Tensor]] : []),
+  ]);
+  const badness = (ts: Tensor[]): Promise<number> => {
+    const total = noGrad(() => scope(() => ts.map((t) => sum(mul(t, 0))).reduce((a, b) => add(a, b))));
+    return total.item().finally(() => total.dispose());
+  };
+  if (tensors.length === 0 || Number.isFinite(await badness(tensors.map(([, t]) => t)))) return;
+  for (const [what, t] of tensors) {
+    if (!Number.isFinite(await badness([t]))) {
+      throw new Error(`${phase} epoch ${epoch + 1}, step ${step}: ${what} hold NaN or infinite values: training diverged (a lower learning rate may help)`);
+    }
+  }
+}
+
+/**
  * Trains a model on `data` with the default backend as `options` say (resolveOptions fills
  * them) and returns it with its report. The caller owns the model: dispose it when done. The
  * model is disposed here when the run fails.
@@ -249,6 +271,7 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
         lossSum.dispose();
         correct.dispose();
         const seconds = (performance.now() - started) / 1000;
+        await checkParametersFinite(model, phase, epoch, step);
         // Evaluate with the mask of the scores after the last update.
         if (maskConfig) computeMasks(model, maskConfig(epoch));
         const testAccuracy = await evaluate(model, data.test, EVAL_BATCH);

@@ -83,6 +83,8 @@ export interface TrainOptions extends RunOptions {
   out: string;
   /** A dense run directory whose test accuracy the report quotes. */
   denseRun?: string;
+  /** Replace the run `out` holds (its files are deleted first); without it such a directory is refused. */
+  overwrite?: boolean;
 }
 
 export const DEFAULT_OPTIONS: RunOptions = {
@@ -188,6 +190,7 @@ export function resolveOptions<T extends Partial<TrainOptions>>(given: T): RunOp
  */
 export function checkOptions<T extends RunOptions>(o: T): T {
   if (o.data === 'cifar10' && !o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR');
+  if (o.data !== 'cifar10' && o.dataDir !== undefined) throw new Error(`--data-dir applies to --data cifar10, not to ${o.data}`);
   if (o.threads !== undefined && o.backend !== 'wasm' && o.backend !== 'auto') throw new Error(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);
   if (o.finetune !== 'none' && o.method !== 'mpt' && o.method !== 'edgepopup') {
     throw new Error(

@@ -2,9 +2,9 @@
 // run (loop.ts), and the run directory written: report.json, metrics.jsonl (one line per
 // epoch, appended as it ends), model.safetensors and the SVG plots.
 
-import { appendFileSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirectory } from '../io/dirs.js';
+import { makeDirectory, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { init } from '../init.js';
 import { type Split, subset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
@@ -33,7 +33,33 @@ function loadData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize
     if (!o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR holding data_batch_1.bin ... test_batch.bin');
     split = loadCifar10(o.dataDir);
   } else split = loadSynthetic({ seed: o.seed });
-  return o.trainSize ? { ...split, train: subset(split.train, o.trainSize) } : split;
+  if (o.trainSize === undefined) return split;
+  if (o.trainSize > split.train.count) throw new Error(`--train-size ${o.trainSize}: the ${o.data} training set has ${split.train.count} examples`);
+  return { ...split, train: subset(split.train, o.trainSize) };
+}
+
+/** The files a run writes into its directory (and analyze's chart): a directory holding one of them holds a run. */
+export const RUN_FILES = ['report.json', 'metrics.jsonl', 'model.safetensors', 'loss.svg', 'accuracy.svg', 'scores.svg', 'zero-kernels.svg'];
+
+/** The run directory cannot be used as asked (it holds another run, or cannot be created): a usage error in the CLI. */
+export class RunDirectoryError extends Error {}
+
+/**
+ * Makes `dir` the directory of a new run: created if missing; a directory that holds another
+ * run's files is refused unless `overwrite`, which deletes them first (so no file of the old run
+ * survives next to the new one).
+ */
+function claimRunDirectory(dir: string, overwrite: boolean): void {
+  if (dir === '') throw new RunDirectoryError('--out: expected a directory, got an empty string');
+  try {
+    makeDirectory(dir, '--out');
+  } catch (e) {
+    throw new RunDirectoryError((e as Error).message);
+  }
+  const previous = RUN_FILES.filter((f) => existsSync(join(dir, f)));
+  if (previous.length === 0) return;
+  if (!overwrite) throw new RunDirectoryError(`--out ${dir} holds another run (${previous.join(', ')}): give another --out, or --overwrite to replace that run`);
+  for (const f of previous) rmSync(join(dir, f), { force: true });
 }
 
 /**
@@ -45,11 +71,10 @@ export async function train(options: TrainOptions, listener: TrainListener = {})
   const o = checkOptions(options);
   // Read first: a wrong --dense-run fails before the training, not after it.
   const denseTestAccuracy = o.denseRun === undefined ? undefined : denseRunAccuracy(o.denseRun);
+  claimRunDirectory(o.out, o.overwrite === true);
   await init({ backend: o.backend, threads: o.threads });
   const data = loadData(o);
-  makeDirectory(o.out, '--out');
   const metricsFile = join(o.out, 'metrics.jsonl');
-  rmSync(metricsFile, { force: true });
   const { model, report } = await trainModel(o, data, {
     listener: {
       ...listener,
@@ -87,20 +112,19 @@ function denseRunAccuracy(dir: string): number {
   return dense.testAccuracy;
 }
 
+/** The run's files, each replaced atomically, report.json last. */
 async function writeRunFiles(dir: string, model: Module, report: TrainReport, spec: ModelSpec): Promise<void> {
   const { metrics, ...summary } = report;
-  writeFileSync(join(dir, 'report.json'), `${JSON.stringify(summary, null, 2)}\n`);
-
   const checkpoint = await modelCheckpoint(model, spec, report.options.method);
-  writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(checkpoint.tensors, checkpoint.metadata));
+  writeFileAtomic(join(dir, 'model.safetensors'), writeSafetensors(checkpoint.tensors, checkpoint.metadata));
 
   // Epochs numbered through score training and then fine-tuning.
   const series = (key: 'trainLoss' | 'trainAccuracy' | 'testAccuracy'): [number, number][] => metrics.map((m, i) => [i + 1, m[key]]);
-  writeFileSync(
+  writeFileAtomic(
     join(dir, 'loss.svg'),
     lineChart({ title: 'Training loss', xLabel: 'epoch', yLabel: 'cross-entropy', series: [{ name: 'train loss', points: series('trainLoss') }] }),
   );
-  writeFileSync(
+  writeFileAtomic(
     join(dir, 'accuracy.svg'),
     lineChart({
       title: 'Accuracy',
@@ -124,7 +148,7 @@ async function writeRunFiles(dir: string, model: Module, report: TrainReport, sp
     const sorted = Float32Array.from(all).sort();
     const [lo, hi] = [sorted[Math.floor(0.005 * (sorted.length - 1))], sorted[Math.ceil(0.995 * (sorted.length - 1))]];
     const central = all.filter((v) => v >= lo && v <= hi);
-    writeFileSync(
+    writeFileAtomic(
       join(dir, 'scores.svg'),
       histogram({
         title: `Score histogram (alpha ${report.options.alpha}; central 99%, ${all.length - central.length} outside [${lo.toPrecision(3)}, ${hi.toPrecision(3)}])`,
@@ -133,6 +157,8 @@ async function writeRunFiles(dir: string, model: Module, report: TrainReport, sp
       }),
     );
   }
+  // Last: a report.json marks a finished run, whose other files are all in place.
+  writeJsonAtomic(join(dir, 'report.json'), summary);
 }
 
 /** The effective scores S of every prunable layer, on the host. */
