@@ -130,3 +130,27 @@ test('tg.scope(async fn): the error reaches the caller, and the abandoned promis
   // An unhandled rejection would fail this test file.
   await new Promise((resolve) => setTimeout(resolve, 20));
 });
+
+test('a ticket records its data set: infer scores it on that test set and refuses another; a version 1 file still loads', () => {
+  const dir = temporaryDir();
+  const run = join(dir, 'run');
+  assert.equal(runCli(['train', ...QUICK, '--out', run]).status, 0);
+  const ticket = join(dir, 'ticket.tgt');
+  assert.equal(runCli(['export', run, '--out', ticket]).status, 0);
+  const saved = tg.sparse.readTgt(readFileSync(ticket));
+  assert.equal(saved.spec.data, 'synthetic');
+  assert.equal(saved.spec.dataSeed, 1);
+  const r = runCli(['infer', ticket, '--backend', 'cpu']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(join(run, 'report.json'), 'utf8'));
+  const accuracy = Number(/compact +accuracy ([\d.]+)%/.exec(r.stdout)?.[1]) / 100;
+  assert.ok(Math.abs(accuracy - report.testAccuracy) < 0.011, `infer ${accuracy} vs the run's ${report.testAccuracy}: the same test set`);
+  assertUsageErrors([[['infer', ticket, '--data', 'mnist'], /was trained on synthetic; --data mnist would score it on another data set/]]);
+
+  // Version 1: the same bytes with the version word set to 1 (the checksum covers header and payload only).
+  const bytes = readFileSync(ticket);
+  bytes.writeUInt32LE(1, 4);
+  assert.equal(tg.sparse.readTgt(bytes).spec.model, saved.spec.model);
+  bytes.writeUInt32LE(3, 4);
+  assert.throws(() => tg.sparse.readTgt(bytes), /format version 3; this ticketgrad reads versions 1 and 2/);
+});

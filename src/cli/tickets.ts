@@ -16,6 +16,8 @@ import { inferenceModel } from '../sparse/compact-model.js';
 import { batches, type Dataset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
 import { loadCifar10 } from '../data/cifar10.js';
+import { loadSynthetic } from '../data/synthetic.js';
+import { DATA_NAMES } from '../data/dataset.js';
 import { barChart } from '../report/svg.js';
 import { type FlagSpec, UsageError, parseFlags } from './args.js';
 import { checkNotAnInput, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
@@ -44,9 +46,11 @@ kept kernel, one sign bit per kept weight and alpha, plus the model's other tens
 
 export const INFER_HELP = `ticketgrad infer: evaluate a compact ticket
 
-Usage: ticketgrad infer MODEL.tgt --data mnist|cifar10 [--data-dir DIR] [--batch N] [--dense] [--backend auto|webgpu|wasm|cpu] [--threads N]
+Usage: ticketgrad infer MODEL.tgt [--data mnist|cifar10|synthetic] [--data-dir DIR] [--batch N] [--dense] [--backend auto|webgpu|wasm|cpu] [--threads N]
 
-Prints the test accuracy and the images per second of the binary sparse kernel.
+Prints the test accuracy and the images per second of the binary sparse kernel, on the test
+set of the data set the ticket was trained on (recorded in the file; --data must agree with it,
+and is needed only for files that do not record it, where mnist is the default).
   --dense       also run the same ticket with dense weights through the ordinary kernels, for comparison
   --batch N     images per batch (default 500)
   --backend     as for train (default auto: a hardware WebGPU adapter, else wasm)
@@ -171,13 +175,13 @@ export function exportCommand(argv: string[]): number {
   return 0;
 }
 
-function loadTestSet(data: string, dataDir: string | undefined): Dataset {
+function loadTestSet(data: string, dataDir: string | undefined, seed: number): Dataset {
+  if (!(DATA_NAMES as readonly string[]).includes(data)) throw new UsageError(`infer: --data: expected one of ${DATA_NAMES.join(', ')}, got '${data}'`);
+  if (dataDir !== undefined && data !== 'cifar10') throw new UsageError(`infer: --data-dir applies to --data cifar10, not to ${data}`);
   if (data === 'mnist') return loadMnist({ seed: 1 }).test;
-  if (data === 'cifar10') {
-    if (!dataDir) throw new UsageError('infer: --data cifar10 needs --data-dir DIR');
-    return loadCifar10(dataDir).test;
-  }
-  throw new UsageError(`infer: --data: expected mnist or cifar10, got '${data}'`);
+  if (data === 'synthetic') return loadSynthetic({ seed }).test;
+  if (!dataDir) throw new UsageError('infer: --data cifar10 needs --data-dir DIR');
+  return loadCifar10(dataDir).test;
 }
 
 export async function inferCommand(argv: string[]): Promise<number> {
@@ -205,7 +209,13 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const path = onePath(positionals, 'infer');
   if (statSync(path).isDirectory()) throw new UsageError(`infer: ${path} is a directory; infer reads a .tgt file (make one with ticketgrad export ${path} --out FILE.tgt)`);
   const ticket = readTgt(readFileSync(path), path);
-  const test = loadTestSet((values.data as string | undefined) ?? 'mnist', values['data-dir'] as string | undefined);
+  const asked = values.data as string | undefined;
+  const { data: trainedOn, dataSeed } = ticket.spec;
+  if (asked !== undefined && trainedOn !== undefined && asked !== trainedOn) {
+    throw new UsageError(`infer: ${path} was trained on ${trainedOn}; --data ${asked} would score it on another data set (leave out --data)`);
+  }
+  // Files written before the data set was recorded: MNIST unless --data says otherwise.
+  const test = loadTestSet(asked ?? trainedOn ?? 'mnist', values['data-dir'] as string | undefined, dataSeed ?? 1);
   if (test.shape.join() !== ticket.spec.input.join()) throw new Error(`${path} takes inputs [${ticket.spec.input.join(', ')}]; the data set has [${test.shape.join(', ')}]`);
   const { backend, adapter } = await init({ backend: backendName as BackendChoice, threads });
   console.log(`${path}: ${ticket.spec.model} (width ${ticket.spec.width}), ${ticket.layers.length} binary layers; ${test.count} test images; ${backend} (${adapter})`);

@@ -5,6 +5,10 @@
 import { permutation, randomWord } from '../random.js';
 
 /** Images stored example-major, each example C*H*W floats in CHW order. */
+/** The data sets ticketgrad trains on. */
+export const DATA_NAMES = ['mnist', 'cifar10', 'synthetic'] as const;
+export type DataName = (typeof DATA_NAMES)[number];
+
 export interface Dataset {
   name: string;
   images: Float32Array;

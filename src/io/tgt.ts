@@ -1,8 +1,9 @@
-// The .tgt file: a compact binary ticket (src/sparse/ticket.ts) for inference. Version 1.
+// The .tgt file: a compact binary ticket (src/sparse/ticket.ts) for inference. Version 2 (the
+// model spec may record the data set it was trained on); version 1 files still load.
 //
 //   offset  size  field
 //   0       4     magic "TGT1"
-//   4       4     format version, u32 little-endian (1)
+//   4       4     format version, u32 little-endian (2; 1 is read too)
 //   8       4     H: header length in bytes, u32 LE
 //   12      4     B: payload length in bytes, u32 LE
 //   16      4     CRC-32 (IEEE, as zlib) of the header and payload bytes, u32 LE
@@ -17,11 +18,14 @@
 
 import type { CompactTicket, ModelSpec } from '../sparse/compact-model.js';
 import { MODEL_NAMES } from '../nn/models.js';
+import { DATA_NAMES } from '../data/dataset.js';
 import { sizeOf } from '../shape.js';
 import { type BinaryLayer, type BinaryLayerShape, bitBytes, kernelTaps, popcount } from '../sparse/ticket.js';
 
 export const TGT_MAGIC = 'TGT1';
-export const TGT_VERSION = 1;
+export const TGT_VERSION = 2;
+/** Versions this reader takes: 1 differs only in having no data set in its spec. */
+const READABLE_VERSIONS = [1, 2];
 const PREAMBLE = 20;
 
 type Range = [offset: number, length: number];
@@ -108,7 +112,7 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
   if (new TextDecoder().decode(bytes.subarray(0, 4)) !== TGT_MAGIC) fail(`not a ticketgrad model (no "${TGT_MAGIC}" magic at the start)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== TGT_VERSION) fail(`format version ${version}; this ticketgrad reads version ${TGT_VERSION}`);
+  if (!READABLE_VERSIONS.includes(version)) fail(`format version ${version}; this ticketgrad reads versions ${READABLE_VERSIONS.join(' and ')}`);
   const headerLength = view.getUint32(8, true);
   const payloadLength = view.getUint32(12, true);
   const expected = PREAMBLE + headerLength + payloadLength;
@@ -135,7 +139,9 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
     !Array.isArray(spec.input) ||
     spec.input.length !== 3 ||
     !spec.input.every(isCount) ||
-    (spec.batchNorm !== undefined && typeof spec.batchNorm !== 'boolean')
+    (spec.batchNorm !== undefined && typeof spec.batchNorm !== 'boolean') ||
+    (spec.data !== undefined && !(DATA_NAMES as readonly string[]).includes(spec.data)) ||
+    (spec.dataSeed !== undefined && !isCount(spec.dataSeed))
   ) {
     fail(`malformed model spec ${JSON.stringify(spec)}`);
   }

@@ -3,6 +3,7 @@
 // (`compact`), or, for comparison, the same ticket's dense weights alpha * sign(W) * M through
 // the ordinary conv2d/matmul kernels (`dense`). Both compute the same function.
 
+import type { DataName } from '../data/dataset.js';
 import { getBackend, keep } from '../engine.js';
 import type { Backend, Storage } from '../backend/backend.js';
 import { Tensor, tensor } from '../tensor.js';
@@ -24,6 +25,10 @@ export interface ModelSpec {
   classes: number;
   /** BatchNorm after the hidden layers (ModelOptions.batchNorm); absent: false. */
   batchNorm?: boolean;
+  /** The data set it was trained on (absent in files written before it was recorded). */
+  data?: DataName;
+  /** The synthetic data set's seed, which draws its test set too. */
+  dataSeed?: number;
 }
 
 export interface CompactTicket {

@@ -15,7 +15,8 @@ export const DEFAULT_GM_LAMBDA = 3e-5;
 /** Early-Bird's L1 strength on the BatchNorm scales. */
 export const DEFAULT_EB_L1 = 1e-4;
 
-export type DataName = 'mnist' | 'cifar10' | 'synthetic';
+export type { DataName } from '../data/dataset.js';
+import type { DataName } from '../data/dataset.js';
 export type FinetuneLayers = 'none' | 'last' | 'first' | 'full';
 
 /** Everything a training run needs except where its files go (see TrainOptions). */

@@ -92,7 +92,15 @@ export async function train(options: TrainOptions, listener: TrainListener = {})
     // The loop's report carries the options it was given, `out` included.
     const full = report as TrainReport;
     if (denseTestAccuracy !== undefined) full.denseTestAccuracy = denseTestAccuracy;
-    await writeRunFiles(o.out, model, full, { model: o.model, width: o.width, input: data.train.shape, classes: data.train.classes, batchNorm: o.batchNorm });
+    await writeRunFiles(o.out, model, full, {
+      model: o.model,
+      width: o.width,
+      input: data.train.shape,
+      classes: data.train.classes,
+      batchNorm: o.batchNorm,
+      data: o.data,
+      ...(o.data === 'synthetic' ? { dataSeed: o.seed } : {}),
+    });
     return full;
   } finally {
     model.dispose();
