@@ -5,7 +5,7 @@ export { setBackend, getBackend, shutdown, noGrad, scope, keep, type BackendName
 export { Tensor, tensor, zeros, ones, full, randn, rand, type TensorOptions, type RandomOptions, type BackwardFn } from './tensor.js';
 import './tensor-methods.js';
 export * from './ops/index.js';
-export { SGD, Adam, type SGDOptions, type AdamOptions } from './optim/optimizers.js';
+export { SGD, Adam, type SGDOptions, type AdamOptions, type OptimizerState } from './optim/optimizers.js';
 export { cosineSchedule, multiStepSchedule, constantSchedule, type Schedule } from './optim/schedules.js';
 export type { Backend, MemoryInfo, TopkMethod } from './backend/backend.js';
 export { sizeOf } from './shape.js';
@@ -15,7 +15,7 @@ export * as prune from './prune/index.js';
 export * as sparse from './sparse/index.js';
 export * as data from './data/index.js';
 export * as report from './report/index.js';
-export { trainModel, type TrainModelOptions, type TrainListener, type StepInfo, type RunReport, type LayerReport } from './train/loop.js';
+export { trainModel, RESUMABLE_METHODS, type RunCheckpoint, type TrainModelOptions, type TrainListener, type StepInfo, type RunReport, type LayerReport } from './train/loop.js';
 export {
   resolveOptions,
   checkOptions,

@@ -173,3 +173,29 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   }
   return { ...o, out: o.out ?? `runs/${o.model}-${o.method}-${o.sparsity}` };
 }
+
+/** What `train --resume DIR` is given: the run, and where it runs and what it prints (the rest is the run's own). */
+export interface ResumeArgs {
+  dir: string;
+  verbose: boolean;
+  backend?: TrainOptions['backend'];
+  threads?: number;
+}
+
+const RESUME_FLAGS: FlagSpec = { resume: { type: 'string' }, quiet: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' } };
+
+/** `train --resume DIR [--quiet] [--backend B] [--threads N]`; null without --resume. */
+export function parseResumeArgs(argv: string[]): ResumeArgs | null {
+  if (!argv.some((a) => a === '--resume' || a.startsWith('--resume='))) return null;
+  const other = argv.find((a) => a.startsWith('-') && !Object.keys(RESUME_FLAGS).includes(a.replace(/^--?/, '').split('=')[0]));
+  if (other !== undefined) throw new UsageError(`--resume continues a run with its own options: ${other} cannot be given with it (only --quiet, --backend, --threads)`);
+  const v = parseFlags(argv, RESUME_FLAGS, false).values;
+  const dir = v.resume as string;
+  if (dir === '') throw new UsageError('--resume: expected a run directory, got an empty string');
+  return {
+    dir,
+    verbose: !v.quiet,
+    backend: choice('backend', v.backend as string | undefined, BACKEND_CHOICES),
+    threads: num('threads', v.threads as string | undefined, (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]'),
+  };
+}

@@ -1,12 +1,14 @@
 // The `ticketgrad` command line (run by bin.ts).
 
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { shutdown } from '../engine.js';
-import { RunDirectoryError, type TrainOptions, train } from '../train/train.js';
+import { CHECKPOINT_FILE, RunDirectoryError, type TrainOptions, readRunCheckpoint, train } from '../train/train.js';
+import { RESUMABLE_METHODS } from '../train/loop.js';
+import { existsSync } from 'node:fs';
 import { MODEL_NAMES } from '../nn/models.js';
 import { sizeOf } from '../shape.js';
 import { DEFAULT_OPTIONS, TRAIN_METHODS, defaultFinetuneLr } from '../train/options.js';
-import { UsageError, parseTrainArgs } from './args.js';
+import { UsageError, parseResumeArgs, parseTrainArgs } from './args.js';
 import { progressListener } from './progress.js';
 import { analyzeCommand, exportCommand, inferCommand } from './tickets.js';
 import { sweepCommand } from './sweep.js';
@@ -87,6 +89,11 @@ Run
   --out DIR             run directory (default runs/<model>-<method>-<sparsity>); one that holds
                         another run is refused
   --overwrite           replace the run that --out holds (its files are deleted first)
+  --resume DIR          continue the run in DIR from its last finished epoch (mpt, edgepopup,
+                        dense: checkpoint.safetensors), with its own options; only --quiet,
+                        --backend and --threads may be given with it. Ctrl-C stops a run after
+                        the current step, writes its files (report.json says stopped) and exits
+                        with code 130
   --dense-run DIR       a dense run whose test accuracy report.json quotes
   --quiet               no progress output
   -h, --help            this help
@@ -109,8 +116,28 @@ threshold masks on MNIST (lenet300, sparsity 0.5, 3 epochs), written to runs/dem
 last demo's run).
 `;
 
-async function runTrain(o: TrainOptions): Promise<void> {
-  const report = await train(o, progressListener(o.verbose !== false));
+/** Runs `o`; Ctrl-C (SIGINT) ends it after the current step with a report marked stopped (exit code 130). */
+async function runTrain(o: TrainOptions, resume = false): Promise<number> {
+  const stop = new AbortController();
+  const onInterrupt = (): void => {
+    console.error('ticketgrad: interrupted: finishing the current step and writing the run files (Ctrl-C again to quit at once)');
+    process.off('SIGINT', onInterrupt);
+    stop.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  let report: Awaited<ReturnType<typeof train>>;
+  try {
+    report = await train(o, progressListener(o.verbose !== false), { signal: stop.signal, resume });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+  if (report.stopped) {
+    const resumable = existsSync(join(o.out, CHECKPOINT_FILE));
+    console.error(
+      `ticketgrad: stopped; ${resumable ? `continue with: ticketgrad train --resume ${o.out}` : 'nothing to resume from (no epoch finished, or a method that does not checkpoint)'}`,
+    );
+    return 130;
+  }
   const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
   console.log(
     [
@@ -126,9 +153,10 @@ async function runTrain(o: TrainOptions): Promise<void> {
       ...(report.ticketTestAccuracy !== undefined ? [`ticket          ${pct(report.ticketTestAccuracy)} before retraining`] : []),
       ...(report.warnings.length ? [`warnings        ${report.warnings.length} (see above and report.json)`] : []),
       `backend         ${report.backend} (${report.adapter})`,
-      `files           ${relative(process.cwd(), o.out) || '.'}/{report.json, metrics.jsonl, model.safetensors, loss.svg, accuracy.svg${['mpt', 'edgepopup', 'gemminer'].includes(o.method) ? ', scores.svg' : ''}}`,
+      `files           ${relative(process.cwd(), o.out) || '.'}/{report.json, metrics.jsonl, model.safetensors, loss.svg, accuracy.svg${['mpt', 'edgepopup', 'gemminer'].includes(o.method) ? ', scores.svg' : ''}${RESUMABLE_METHODS.includes(o.method) ? `, ${CHECKPOINT_FILE}` : ''}}`,
     ].join('\n'),
   );
+  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -136,17 +164,21 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === undefined) {
       const o = parseTrainArgs(['--method', 'mpt', '--alpha', '2', '--mask', 'threshold', '--epochs', '3', '--out', 'runs/demo', '--overwrite']);
-      if (o !== 'help') await runTrain(o);
-      return 0;
+      return o === 'help' ? 0 : await runTrain(o);
     }
     if (command === '-h' || command === '--help' || command === 'help') {
       console.log(HELP);
       return 0;
     }
     if (command === 'train') {
+      const resume = parseResumeArgs(rest);
+      if (resume) {
+        const { options } = readRunCheckpoint(resume.dir);
+        return await runTrain({ ...options, verbose: resume.verbose, backend: resume.backend ?? options.backend, threads: resume.threads ?? options.threads }, true);
+      }
       const o = parseTrainArgs(rest);
-      if (o === 'help') console.log(TRAIN_HELP);
-      else await runTrain(o);
+      if (o !== 'help') return await runTrain(o);
+      console.log(TRAIN_HELP);
       return 0;
     }
     if (command === 'analyze') return analyzeCommand(rest);

@@ -67,7 +67,39 @@ abstract class Optimizer {
     return slot[i]!;
   }
 
+  /** The per-parameter state tensors by slot name (SGD: momentum buffers; Adam: m and v). */
+  protected abstract slots(): Record<string, (Tensor | null)[]>;
+
+  /** The optimizer's state on the host (for a checkpoint): its step count and every slot's values. */
+  async state(): Promise<OptimizerState> {
+    const slots: OptimizerState['slots'] = {};
+    for (const [name, slot] of Object.entries(this.slots())) slots[name] = await Promise.all(slot.map((t) => (t ? t.data() : null)));
+    return { steps: this.steps, slots };
+  }
+
+  /** Takes up a state that state() returned, for the same parameters: training continues exactly where it was. */
+  loadState(state: OptimizerState): void {
+    const own = this.slots();
+    for (const [name, values] of Object.entries(state.slots)) {
+      const slot = own[name];
+      if (!slot || values.length !== slot.length) throw new Error(`optimizer: the state's slot '${name}' does not fit these ${this.params.length} parameters`);
+      values.forEach((v, i) => {
+        if (v && v.length !== this.params[i].size) throw new Error(`optimizer: the state's ${name}[${i}] has ${v.length} values for a parameter of ${this.params[i].size}`);
+        slot[i]?.dispose();
+        const p = this.params[i];
+        slot[i] = v ? keep(new Tensor(p.backend.upload(v), p.shape, p.backend)) : null;
+      });
+    }
+    this.steps = state.steps;
+  }
+
   dispose(): void {}
+}
+
+/** What an optimizer carries from step to step, on the host. */
+export interface OptimizerState {
+  steps: number;
+  slots: Record<string, (Float32Array | null)[]>;
 }
 
 export interface SGDOptions {
@@ -106,6 +138,10 @@ export class SGD extends Optimizer {
       direction = this.nesterov ? add(g, mul(buf, this.momentum)) : buf;
     }
     return add(p, mul(direction, -this.lr * this.lrScale[i]));
+  }
+
+  protected slots(): Record<string, (Tensor | null)[]> {
+    return { momentum: this.buffers };
   }
 
   override dispose(): void {
@@ -150,6 +186,10 @@ export class Adam extends Optimizer {
     const mHat = mul(m, 1 / (1 - b1 ** this.steps));
     const vHat = mul(v, 1 / (1 - b2 ** this.steps));
     return add(p, mul(div(mHat, add(sqrt(vHat), this.eps)), -this.lr * this.lrScale[i]));
+  }
+
+  protected slots(): Record<string, (Tensor | null)[]> {
+    return { m: this.m, v: this.v };
   }
 
   override dispose(): void {

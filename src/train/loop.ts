@@ -10,7 +10,7 @@ import { sizeOf } from '../shape.js';
 import { type Tensor, tensor, zeros } from '../tensor.js';
 import { add, mul, sum } from '../ops/elementwise.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
-import { Adam, SGD } from '../optim/optimizers.js';
+import { Adam, type OptimizerState, SGD } from '../optim/optimizers.js';
 import { cosineSchedule, constantSchedule, multiStepSchedule, type Schedule } from '../optim/schedules.js';
 import { type Split, batches } from '../data/dataset.js';
 import { createModel, prunableLayers } from '../nn/models.js';
@@ -24,6 +24,9 @@ import { type MethodOutcome, type PhaseHooks, defaultPruningLearningRate, isPrun
 import { defaultLearningRate, initDensityOf, scoreLearningRateScales } from './learning-rates.js';
 import { evaluate } from './evaluate.js';
 import { type EpochMetrics, type FinetuneLayers, type RunOptions, checkOptions } from './options.js';
+
+/** Resolves after pending events have run (setImmediate in Node, a zero timeout in browsers). */
+const yieldToEvents = (): Promise<void> => new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /** Test batches of evaluation (only memory depends on it). */
 const EVAL_BATCH = 500;
@@ -98,10 +101,29 @@ export interface TrainListener {
   onLog?(line: string): void;
 }
 
+/** Where a run stands after a finished epoch: what resuming it needs. */
+export interface RunCheckpoint {
+  phase: EpochMetrics['phase'];
+  /** Epochs of `phase` finished (1-based count). */
+  epoch: number;
+  /** Every tensor of the model (weights, scores, masks, BatchNorm statistics) by name. */
+  tensors: Record<string, { shape: number[]; data: Float32Array }>;
+  optimizer: OptimizerState;
+  /** The metrics of every finished epoch so far. */
+  metrics: EpochMetrics[];
+}
+
+/** The methods whose runs can be resumed: their whole state is the model and the optimizer. */
+export const RESUMABLE_METHODS: readonly RunOptions['method'][] = ['mpt', 'edgepopup', 'dense'];
+
 export interface TrainModelOptions {
   listener?: TrainListener;
   /** Checked before every step: once aborted, the partial epoch is evaluated and the run ends. */
   signal?: AbortSignal;
+  /** Called after every finished epoch (resumable methods only), before the next one starts. */
+  onCheckpoint?: (checkpoint: RunCheckpoint) => Promise<void> | void;
+  /** Continue a run from this checkpoint (same options): the result equals an uninterrupted run's. */
+  resume?: RunCheckpoint;
 }
 
 function makeSchedule(kind: RunOptions['schedule'], lr: number, epochs: number): Schedule {
@@ -151,6 +173,24 @@ function checkFinite(loss: number, phase: string, epoch: number, step: number): 
   throw new Error(`${phase} epoch ${epoch + 1}, step ${step}: the training loss is ${loss}: training diverged (a lower learning rate may help)`);
 }
 
+/** Puts a checkpoint's tensors into a freshly built model of the same options (masks included). */
+function restoreTensors(model: Module, saved: RunCheckpoint['tensors']): void {
+  const own = new Map(model.namedTensors());
+  const masks = new Map(prunableLayers(model).map(([name, l]) => [`${name}.mask`, l]));
+  for (const [name, { shape, data }] of Object.entries(saved)) {
+    const target = own.get(name);
+    const value = tensor(data, shape);
+    if (target) {
+      if (target.size !== value.size) throw new Error(`resume: the checkpoint's ${name} has ${value.size} values, the model's ${target.size}`);
+      target.assign(value);
+      value.dispose();
+    } else if (masks.has(name)) masks.get(name)!.setMask(value);
+    else if (name.endsWith('.alpha'))
+      value.dispose(); // recomputed by every forward pass
+    else throw new Error(`resume: the checkpoint's ${name} is not a tensor of this model`);
+  }
+}
+
 /**
  * A NaN or infinite score or weight ends the run, naming the layer: the loss can stay finite
  * meanwhile (a NaN score still ranks in a top-k). x * 0 is 0 for a finite x and NaN otherwise,
@@ -178,8 +218,15 @@ async function checkParametersFinite(model: Module, phase: string, epoch: number
  * them) and returns it with its report. The caller owns the model: dispose it when done. The
  * model is disposed here when the run fails.
  */
-export async function trainModel(options: RunOptions, data: Split, { listener = {}, signal }: TrainModelOptions = {}): Promise<{ model: Module; report: RunReport }> {
+export async function trainModel(
+  options: RunOptions,
+  data: Split,
+  { listener = {}, signal, onCheckpoint, resume }: TrainModelOptions = {},
+): Promise<{ model: Module; report: RunReport }> {
   const o = checkOptions(options);
+  if ((resume || onCheckpoint) && !RESUMABLE_METHODS.includes(o.method)) {
+    throw new Error(`resuming applies to ${RESUMABLE_METHODS.join(', ')}, not to ${o.method} (whose procedure keeps state of its own)`);
+  }
   const log = (line: string): void => listener.onLog?.(line);
   const warnings: string[] = [];
   const warn = (message: string): void => {
@@ -207,14 +254,15 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
       `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
     );
     listener.onStart?.({ model, lr, stepsPerEpoch: steps });
-    const metrics: EpochMetrics[] = [];
+    const metrics: EpochMetrics[] = resume ? [...resume.metrics] : [];
+    if (resume) restoreTensors(model, resume.tensors);
     const readEvery = listener.readEvery ?? 0;
     const stopped = (): boolean => signal?.aborted === true;
 
-    async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks): Promise<EpochMetrics[]> {
+    async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks, start = 0): Promise<EpochMetrics[]> {
       const { maskConfig, extraLoss, afterStep } = hooks;
       const phaseMetrics: EpochMetrics[] = [];
-      for (let epoch = 0; epoch < epochs && !stopped(); epoch++) {
+      for (let epoch = start; epoch < epochs && !stopped(); epoch++) {
         optimizer.lr = schedule(epoch);
         const started = performance.now();
         let maskMs = 0;
@@ -226,6 +274,8 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
         // Fine-tuning keeps the mask of the last score-training epoch.
         const epochDensity = maskConfig ? maskConfig(epoch).density : o.method === 'dense' ? 1 : density;
         for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
+          // On the CPU backends a step awaits only microtasks: let events (Ctrl-C, a Stop button) in.
+          if (signal) await yieldToEvents();
           if (stopped()) break;
           if (maskConfig) {
             // Synchronised so that maskSeconds is the device time of the mask kernels alone.
@@ -290,6 +340,12 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
         metrics.push(m);
         phaseMetrics.push(m);
         await listener.onEpoch?.(m, model);
+        // A whole epoch (not one cut short by the signal) is a point to resume from.
+        if (onCheckpoint && seen === data.train.count) {
+          const tensors: RunCheckpoint['tensors'] = {};
+          for (const [name, t] of model.namedTensors()) tensors[name] = { shape: [...t.shape], data: await t.data() };
+          await onCheckpoint({ phase, epoch: epoch + 1, tensors, optimizer: await optimizer.state(), metrics: [...metrics] });
+        }
         if (await hooks.afterEpoch?.(epoch + 1)) break;
       }
       return phaseMetrics;
@@ -331,16 +387,23 @@ export async function trainModel(options: RunOptions, data: Split, { listener = 
               method: o.mask,
               tau: o.tau,
             });
-      const params = model.parameters();
-      const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
-      await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
-      optimizer.dispose();
+      // A resumed run starts after its checkpoint's epoch, with that optimizer state.
+      const trainStart = resume ? (resume.phase === 'train' ? resume.epoch : o.epochs) : 0;
+      if (trainStart < o.epochs) {
+        const params = model.parameters();
+        const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
+        if (resume) optimizer.loadState(resume.optimizer);
+        await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule }, trainStart);
+        optimizer.dispose();
+      }
 
       if (o.finetune !== 'none' && o.finetuneEpochs > 0 && !stopped()) {
         const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
         for (const l of layers) l.freezeMask(chosen.has(l));
         const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
-        await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {});
+        const resumed = resume?.phase === 'finetune';
+        if (resumed) ft.loadState(resume.optimizer);
+        await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {}, resumed ? resume.epoch : 0);
         ft.dispose();
       }
     }

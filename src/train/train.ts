@@ -12,11 +12,12 @@ import { loadCifar10 } from '../data/cifar10.js';
 import { loadSynthetic } from '../data/synthetic.js';
 import { prunableLayers } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
-import { writeSafetensors } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { modelCheckpoint } from '../sparse/checkpoint.js';
 import type { ModelSpec } from '../sparse/compact-model.js';
 import { histogram, lineChart } from '../report/svg.js';
-import { type RunReport, type TrainListener, trainModel } from './loop.js';
+import { RESUMABLE_METHODS, type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
+import type { OptimizerState } from '../optim/optimizers.js';
 import { type TrainOptions, checkOptions } from './options.js';
 
 export { DEFAULT_OPTIONS, type DataName, type EpochMetrics, type FinetuneLayers, type RunOptions, type TrainOptions } from './options.js';
@@ -38,8 +39,72 @@ function loadData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize
   return { ...split, train: subset(split.train, o.trainSize) };
 }
 
+/** Where a run stands after its last finished epoch (resumable methods): `train --resume` continues from it. */
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
 /** The files a run writes into its directory (and analyze's chart): a directory holding one of them holds a run. */
-export const RUN_FILES = ['report.json', 'metrics.jsonl', 'model.safetensors', 'loss.svg', 'accuracy.svg', 'scores.svg', 'zero-kernels.svg'];
+export const RUN_FILES = ['report.json', 'metrics.jsonl', 'model.safetensors', 'loss.svg', 'accuracy.svg', 'scores.svg', 'zero-kernels.svg', CHECKPOINT_FILE];
+
+/** Options that may differ between a run and its resumption (where it runs and what it prints). */
+const RUN_PLACE_OPTIONS = ['out', 'overwrite', 'verbose', 'backend', 'threads', 'onWarning'];
+
+function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): void {
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of Object.entries(c.tensors)) tensors[`model/${name}`] = t;
+  for (const [slot, values] of Object.entries(c.optimizer.slots)) {
+    values.forEach((v, i) => {
+      if (v) tensors[`optimizer/${slot}/${i}`] = { shape: [v.length], data: v };
+    });
+  }
+  const slots = Object.fromEntries(Object.entries(c.optimizer.slots).map(([slot, values]) => [slot, values.length]));
+  const metadata = {
+    format: 'ticketgrad-checkpoint',
+    phase: c.phase,
+    epoch: String(c.epoch),
+    steps: String(c.optimizer.steps),
+    slots: JSON.stringify(slots),
+    options: JSON.stringify(options),
+    metrics: JSON.stringify(c.metrics),
+  };
+  writeFileAtomic(join(dir, CHECKPOINT_FILE), writeSafetensors(tensors, metadata));
+}
+
+/** The options a run directory's checkpoint was trained with, and where it stands. */
+export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpoint: RunCheckpoint } {
+  const path = join(dir, CHECKPOINT_FILE);
+  if (!existsSync(path)) throw new RunDirectoryError(`--resume ${dir}: no ${CHECKPOINT_FILE} there (only mpt, edgepopup and dense runs write one, after each finished epoch)`);
+  let contents: ReturnType<typeof readSafetensors>;
+  try {
+    contents = readSafetensors(readFileSync(path));
+    if (contents.metadata.format !== 'ticketgrad-checkpoint') throw new Error('not a ticketgrad training checkpoint');
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const m = contents.metadata;
+  const tensors: RunCheckpoint['tensors'] = {};
+  for (const [name, t] of Object.entries(contents.tensors)) if (name.startsWith('model/')) tensors[name.slice(6)] = t;
+  const slots: OptimizerState['slots'] = {};
+  for (const [slot, count] of Object.entries(JSON.parse(m.slots) as Record<string, number>)) {
+    slots[slot] = Array.from({ length: count }, (_, i) => contents.tensors[`optimizer/${slot}/${i}`]?.data ?? null);
+  }
+  const options = { ...(JSON.parse(m.options) as TrainOptions), out: dir };
+  const checkpoint: RunCheckpoint = {
+    phase: m.phase as RunCheckpoint['phase'],
+    epoch: Number(m.epoch),
+    tensors,
+    optimizer: { steps: Number(m.steps), slots },
+    metrics: JSON.parse(m.metrics),
+  };
+  return { options, checkpoint };
+}
+
+/** How `train()` runs beyond its options. */
+export interface TrainControl {
+  /** Checked before every step: once aborted, the run ends after the current step; its report says `stopped`. */
+  signal?: AbortSignal;
+  /** Continue the run in `options.out` from its checkpoint (the options must be the checkpoint's, except where it runs and what it prints). */
+  resume?: boolean;
+}
 
 /** The run directory cannot be used as asked (it holds another run, or cannot be created): a usage error in the CLI. */
 export class RunDirectoryError extends Error {}
@@ -67,15 +132,29 @@ function claimRunDirectory(dir: string, overwrite: boolean): void {
  * default) the run's log lines go to stdout; `listener` sees its steps and epochs (the CLI
  * passes its progress bar).
  */
-export async function train(options: TrainOptions, listener: TrainListener = {}): Promise<TrainReport> {
+export async function train(options: TrainOptions, listener: TrainListener = {}, control: TrainControl = {}): Promise<TrainReport> {
   const o = checkOptions(options);
   // Read first: a wrong --dense-run fails before the training, not after it.
   const denseTestAccuracy = o.denseRun === undefined ? undefined : denseRunAccuracy(o.denseRun);
-  claimRunDirectory(o.out, o.overwrite === true);
+  const metricsFile = join(o.out, 'metrics.jsonl');
+  let resume: RunCheckpoint | undefined;
+  if (control.resume) {
+    const saved = readRunCheckpoint(o.out);
+    const differ = Object.keys({ ...saved.options, ...o }).filter(
+      (k) =>
+        !RUN_PLACE_OPTIONS.includes(k) && JSON.stringify((saved.options as unknown as Record<string, unknown>)[k]) !== JSON.stringify((o as unknown as Record<string, unknown>)[k]),
+    );
+    if (differ.length) throw new RunDirectoryError(`--resume ${o.out}: the run was trained with other ${differ.join(', ')}`);
+    resume = saved.checkpoint;
+    // The metrics of the epochs the checkpoint covers; a cut-short epoch after them goes.
+    writeFileAtomic(metricsFile, resume.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  } else claimRunDirectory(o.out, o.overwrite === true);
   await init({ backend: o.backend, threads: o.threads });
   const data = loadData(o);
-  const metricsFile = join(o.out, 'metrics.jsonl');
   const { model, report } = await trainModel(o, data, {
+    signal: control.signal,
+    resume,
+    onCheckpoint: RESUMABLE_METHODS.includes(o.method) ? (c) => writeCheckpoint(o.out, c, o) : undefined,
     listener: {
       ...listener,
       onLog: (line) => {
