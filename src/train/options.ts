@@ -156,6 +156,11 @@ export function defaultScope(method: TrainMethod): Scope {
 
 /** Options that only one family of methods reads. */
 const METHOD_ONLY: Partial<Record<keyof RunOptions, readonly TrainMethod[]>> = {
+  // Scores and their weights' scale exist only in score training; dense has no mask at all.
+  alpha: ['mpt', 'edgepopup'],
+  initScale: ['mpt', 'edgepopup'],
+  mask: TRAIN_METHODS.filter((m) => m !== 'dense'),
+  scope: TRAIN_METHODS.filter((m) => m !== 'dense'),
   rewind: ['imp'],
   rounds: ['imp'],
   outputRate: ['imp'],
