@@ -67,9 +67,8 @@ export function pageOptions(config: RunConfig): tg.RunOptions {
     model,
     width,
     method: config.method,
-    sparsity: config.sparsity,
-    alpha: config.alpha,
-    mask: config.mask,
+    // The dense baseline has no scores and no mask: the ticket's settings do not apply to it.
+    ...(config.method === 'mpt' ? { sparsity: config.sparsity, alpha: config.alpha, mask: config.mask } : {}),
     epochs: config.epochs,
     batch: config.batch,
     seed: config.seed,
