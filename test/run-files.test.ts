@@ -78,6 +78,21 @@ test('analyze never writes over its inputs, names a damaged report.json, and say
   assert.match(collapsed.stdout, /warning: layer \d+ has density 0 \(every weight pruned\): layer collapse/);
   assert.doesNotMatch(collapsed.stdout, /n\/ax/);
 
+  // Values read back are range-checked: a mask holds only 0 and 1, alpha is finite and > 0.
+  tensors[mask].data[3] = 0.5;
+  writeFileSync(file, tg.sparse.writeSafetensors(tensors, metadata));
+  const half = runCli(['analyze', file]);
+  assert.equal(half.status, 1);
+  assert.match(half.stderr, /holds 0\.5 at index 3; a mask holds only 0 and 1/);
+  tensors[mask].data.fill(1);
+  const alpha = Object.keys(tensors).find((k) => k.endsWith('.alpha'));
+  assert.ok(alpha);
+  tensors[alpha].data[0] = -1;
+  writeFileSync(file, tg.sparse.writeSafetensors(tensors, { ...metadata, method: 'mpt' }));
+  const negative = runCli(['export', file, '--out', join(temporaryDir(), 't.tgt')]);
+  assert.equal(negative.status, 1);
+  assert.match(negative.stderr, /alpha is -1; the scale of binary weights must be a finite number > 0/);
+
   writeFileSync(join(out, 'report.json'), '{ "truncated": ');
   const damaged = runCli(['analyze', out]);
   assert.equal(damaged.status, 1);
@@ -151,6 +166,8 @@ test('a ticket records its data set: infer scores it on that test set and refuse
   const bytes = readFileSync(ticket);
   bytes.writeUInt32LE(1, 4);
   assert.equal(tg.sparse.readTgt(bytes).spec.model, saved.spec.model);
+  const negative = { ...saved, layers: saved.layers.map((l, i) => (i === 0 ? { ...l, alpha: -2 } : l)) };
+  assert.throws(() => tg.sparse.readTgt(tg.sparse.writeTgt(negative)), /alpha must be a finite number > 0 \(float32\), got -2/);
   bytes.writeUInt32LE(3, 4);
   assert.throws(() => tg.sparse.readTgt(bytes), /format version 3; this ticketgrad reads versions 1 and 2/);
 });

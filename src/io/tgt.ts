@@ -160,7 +160,9 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
     }
     if (!isCount(l.padding)) fail(`${name}: padding must be an integer >= 0`);
     if (!Array.isArray(l.outputSize) || l.outputSize.length !== 2 || !l.outputSize.every((d) => isCount(d) && d > 0)) fail(`${name}: malformed outputSize`);
-    if (typeof l.alpha !== 'number' || !Number.isFinite(l.alpha)) fail(`${name}: alpha must be a finite number`);
+    // Stored as float32 by the kernels: beyond its range it would turn infinite.
+    if (typeof l.alpha !== 'number' || !Number.isFinite(l.alpha) || !(l.alpha > 0) || l.alpha > 3.4e38)
+      fail(`${name}: alpha must be a finite number > 0 (float32), got ${l.alpha}`);
     const taps = kernelTaps(l);
     const kernelBits = slice(l.kernelBits, bitBytes(l.outChannels * l.inChannels), `${name} kernel bits`);
     const tapBits = slice(l.tapBits, taps > 1 ? bitBytes(l.keptKernels * taps) : 0, `${name} tap bits`);

@@ -62,10 +62,18 @@ function tensorOf(contents: SafetensorsContents, name: string, size: number, wha
   return t.data;
 }
 
+/** A mask's values: every one exactly 0 or 1 (a 0.5 or NaN would be counted as kept or not at random). */
+function maskOf(contents: SafetensorsContents, name: string, size: number, what: string): Float32Array {
+  const mask = tensorOf(contents, name, size, what);
+  const bad = mask.findIndex((v) => v !== 0 && v !== 1);
+  if (bad >= 0) throw new Error(`${what}: tensor '${name}' holds ${mask[bad]} at index ${bad}; a mask holds only 0 and 1`);
+  return mask;
+}
+
 export function checkpointKernelCounts(contents: SafetensorsContents, what: string): MaskCounts[] {
   return parseMetadata(contents, what).layers.map((shape) => {
     const mask = contents.tensors[`${shape.name}.mask`];
-    return maskCounts(shape, mask ? tensorOf(contents, `${shape.name}.mask`, shape.outChannels * shape.inChannels * kernelTaps(shape), what) : null);
+    return maskCounts(shape, mask ? maskOf(contents, `${shape.name}.mask`, shape.outChannels * shape.inChannels * kernelTaps(shape), what) : null);
   });
 }
 
@@ -76,8 +84,10 @@ export function checkpointTicket(contents: SafetensorsContents, what: string): C
   const packed: BinaryLayer[] = layers.map((shape) => {
     const size = shape.outChannels * shape.inChannels * kernelTaps(shape);
     let weight = tensorOf(contents, `${shape.name}.weight`, size, what);
-    let mask = tensorOf(contents, `${shape.name}.mask`, size, what);
+    let mask = maskOf(contents, `${shape.name}.mask`, size, what);
     const alpha = tensorOf(contents, `${shape.name}.alpha`, 1, what)[0];
+    if (!(Number.isFinite(alpha) && alpha > 0 && alpha <= 3.4e38))
+      throw new Error(`${what}: ${shape.name}.alpha is ${alpha}; the scale of binary weights must be a finite number > 0`);
     if (shape.kind === 'linear') {
       weight = transposeLinear(weight, shape.inChannels, shape.outChannels);
       mask = transposeLinear(mask, shape.inChannels, shape.outChannels);
