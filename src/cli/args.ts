@@ -78,6 +78,10 @@ const STRING_FLAGS = [
   'eb-l1',
 ];
 
+/** Where a run runs: the flags `train` and `train --resume` share. */
+const backendArg = (value: string | undefined) => choice('backend', value, BACKEND_CHOICES);
+const threadsArg = (value: string | undefined) => num('threads', value, (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]');
+
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 /** `--sparsity -0.5` as `--sparsity=-0.5`: parseArgs reads a value that starts with a dash as a flag. */
@@ -150,8 +154,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     finetuneEpochs: num('finetune-epochs', s('finetune-epochs'), int(0), 'an integer >= 0'),
     finetuneLr: num('finetune-lr', s('finetune-lr'), (x) => x > 0, 'a number > 0'),
     seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]'),
-    backend: choice('backend', s('backend'), BACKEND_CHOICES),
-    threads: num('threads', s('threads'), (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]'),
+    backend: backendArg(s('backend')),
+    threads: threadsArg(s('threads')),
     out: s('out') === '' ? usage('--out: expected a directory, got an empty string') : s('out'),
     denseRun: s('dense-run'),
     verbose: !v.quiet,
@@ -195,7 +199,7 @@ export function parseResumeArgs(argv: string[]): ResumeArgs | null {
   return {
     dir,
     verbose: !v.quiet,
-    backend: choice('backend', v.backend as string | undefined, BACKEND_CHOICES),
-    threads: num('threads', v.threads as string | undefined, (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]'),
+    backend: backendArg(v.backend as string | undefined),
+    threads: threadsArg(v.threads as string | undefined),
   };
 }

@@ -13,7 +13,8 @@ import { cellArgs, checkDefinition, expandGrid, type GridCell, type SweepDefinit
 import { PLOTTED, sweepPlots } from './plots.js';
 import { completeRows, resultColumns, type ResultRow, resultRow, toCsv } from './results.js';
 import { type Shard, shardItems } from './shard.js';
-import { type CellState, comparableOptions, readCellState, writeCellRecord } from './state.js';
+import { type CellState, readCellState, writeCellRecord } from './state.js';
+import { comparableOptions } from '../train/options.js';
 import { makeDirectory, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 
 export const DEFINITION_FILE = 'sweep.json';

@@ -6,12 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../io/files.js';
 import { join } from 'node:path';
-import { DEFAULT_OPTIONS, type TrainOptions } from '../train/train.js';
+import { type ComparableOptions, type TrainOptions, comparableOptions, optionDifferences } from '../train/options.js';
 
 export const CELL_RECORD_FILE = 'sweep-cell.json';
-
-/** Options as JSON values (undefined fields dropped), without the ones that do not change a result. */
-export type ComparableOptions = Record<string, unknown>;
 
 export interface CellRecord {
   cell: string;
@@ -24,27 +21,6 @@ export interface CellRecord {
 }
 
 export type CellState = { status: 'finished'; record: CellRecord; report: Record<string, unknown> } | { status: 'failed'; record: CellRecord } | { status: 'pending' };
-
-/**
- * The options that define a cell's result: `out` and `verbose` dropped, and every field missing
- * from a record (written by an older ticketgrad without that option) counted as its default.
- */
-export function comparableOptions(options: Partial<TrainOptions> | ComparableOptions): ComparableOptions {
-  const { out: _out, verbose: _verbose, overwrite: _overwrite, ...rest } = { ...DEFAULT_OPTIONS, ...options } as Record<string, unknown>;
-  // Cells recorded before the bitonic top-k was named so recorded it as `sort`.
-  if (rest.mask === 'sort') rest.mask = 'bitonic';
-  return JSON.parse(JSON.stringify(rest)) as ComparableOptions;
-}
-
-/** `epochs: 10 recorded, 3 asked for`, one entry per differing option. */
-export function optionDifferences(recorded: ComparableOptions, requested: ComparableOptions): string[] {
-  const a = comparableOptions(recorded);
-  const b = comparableOptions(requested);
-  const show = (v: unknown): string => (v === undefined ? '(unset)' : JSON.stringify(v));
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
-    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
-    .map((k) => `${k}: ${show(a[k])} recorded, ${show(b[k])} asked for`);
-}
 
 /** A finished cell whose recorded options differ from the ones asked for now. */
 export class CellConflictError extends Error {}

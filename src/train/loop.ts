@@ -304,7 +304,8 @@ export async function trainModel(
           seen += b.size;
           step++;
           if (stepLoss) {
-            const [loss, l, c] = [await stepLoss.item(), await lossSum.item(), await correct.item()];
+            // Read together: on WebGPU the three waits for the device overlap.
+            const [loss, l, c] = await Promise.all([stepLoss.item(), lossSum.item(), correct.item()]);
             stepLoss.dispose();
             checkFinite(l, phase, epoch, step);
             listener.onStep?.({ phase, epoch: epoch + 1, epochs, step, steps, loss, meanLoss: l / seen, meanAccuracy: c / seen });
@@ -315,9 +316,10 @@ export async function trainModel(
           correct.dispose();
           break;
         }
-        const trainLoss = (await lossSum.item()) / seen;
+        const [lossTotal, correctTotal] = await Promise.all([lossSum.item(), correct.item()]);
+        const trainLoss = lossTotal / seen;
         checkFinite(trainLoss, phase, epoch, step);
-        const trainAccuracy = (await correct.item()) / seen;
+        const trainAccuracy = correctTotal / seen;
         lossSum.dispose();
         correct.dispose();
         const seconds = (performance.now() - started) / 1000;
@@ -342,8 +344,9 @@ export async function trainModel(
         await listener.onEpoch?.(m, model);
         // A whole epoch (not one cut short by the signal) is a point to resume from.
         if (onCheckpoint && seen === data.train.count) {
-          const tensors: RunCheckpoint['tensors'] = {};
-          for (const [name, t] of model.namedTensors()) tensors[name] = { shape: [...t.shape], data: await t.data() };
+          const named = model.namedTensors();
+          const values = await Promise.all(named.map(([, t]) => t.data()));
+          const tensors: RunCheckpoint['tensors'] = Object.fromEntries(named.map(([name, t], i) => [name, { shape: [...t.shape], data: values[i] }]));
           await onCheckpoint({ phase, epoch: epoch + 1, tensors, optimizer: await optimizer.state(), metrics: [...metrics] });
         }
         if (await hooks.afterEpoch?.(epoch + 1)) break;

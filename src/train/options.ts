@@ -212,3 +212,32 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   if (o.method === 'gemminer') return { ...o, scope: 'global' };
   return o;
 }
+
+/** Options as JSON values (undefined fields dropped), without the ones that do not change a result. */
+export type ComparableOptions = Record<string, unknown>;
+
+/**
+ * The options that define a run's result: `out`, `verbose` and `overwrite` dropped, and every
+ * field missing from a record (written by an older ticketgrad without that option) counted as
+ * its default.
+ */
+export function comparableOptions(options: Partial<TrainOptions> | ComparableOptions): ComparableOptions {
+  const { out: _out, verbose: _verbose, overwrite: _overwrite, ...rest } = { ...DEFAULT_OPTIONS, ...options } as Record<string, unknown>;
+  // Runs recorded before the bitonic top-k was named so recorded it as `sort`.
+  if (rest.mask === 'sort') rest.mask = 'bitonic';
+  return JSON.parse(JSON.stringify(rest)) as ComparableOptions;
+}
+
+/** `epochs: 10 recorded, 3 asked for`, one entry per differing option, leaving out the `ignored` ones. */
+export function optionDifferences(
+  recorded: Partial<TrainOptions> | ComparableOptions,
+  requested: Partial<TrainOptions> | ComparableOptions,
+  ignored: readonly string[] = [],
+): string[] {
+  const a = comparableOptions(recorded);
+  const b = comparableOptions(requested);
+  const show = (v: unknown): string => (v === undefined ? '(unset)' : JSON.stringify(v));
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => !ignored.includes(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .map((k) => `${k}: ${show(a[k])} recorded, ${show(b[k])} asked for`);
+}

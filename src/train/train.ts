@@ -18,7 +18,7 @@ import type { ModelSpec } from '../sparse/compact-model.js';
 import { histogram, lineChart } from '../report/svg.js';
 import { RESUMABLE_METHODS, type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
 import type { OptimizerState } from '../optim/optimizers.js';
-import { type TrainOptions, checkOptions } from './options.js';
+import { type TrainOptions, checkOptions, optionDifferences } from './options.js';
 
 export { DEFAULT_OPTIONS, type DataName, type EpochMetrics, type FinetuneLayers, type RunOptions, type TrainOptions } from './options.js';
 export type { LayerReport, RunReport, StepInfo, TrainListener } from './loop.js';
@@ -30,10 +30,9 @@ export type TrainReport = RunReport & { options: TrainOptions & { lr: number }; 
 function loadData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize'>): Split {
   let split: Split;
   if (o.data === 'mnist') split = loadMnist({ seed: 1 });
-  else if (o.data === 'cifar10') {
-    if (!o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR holding data_batch_1.bin ... test_batch.bin');
-    split = loadCifar10(o.dataDir);
-  } else split = loadSynthetic({ seed: o.seed });
+  // checkOptions has made sure that cifar10 comes with its --data-dir.
+  else if (o.data === 'cifar10') split = loadCifar10(o.dataDir as string);
+  else split = loadSynthetic({ seed: o.seed });
   if (o.trainSize === undefined) return split;
   if (o.trainSize > split.train.count) throw new Error(`--train-size ${o.trainSize}: the ${o.data} training set has ${split.train.count} examples`);
   return { ...split, train: subset(split.train, o.trainSize) };
@@ -45,8 +44,8 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 /** The files a run writes into its directory (and analyze's chart): a directory holding one of them holds a run. */
 export const RUN_FILES = ['report.json', 'metrics.jsonl', 'model.safetensors', 'loss.svg', 'accuracy.svg', 'scores.svg', 'zero-kernels.svg', CHECKPOINT_FILE];
 
-/** Options that may differ between a run and its resumption (where it runs and what it prints). */
-const RUN_PLACE_OPTIONS = ['out', 'overwrite', 'verbose', 'backend', 'threads', 'onWarning'];
+/** Options that may differ between a run and its resumption besides those comparableOptions drops: where it runs. */
+const RUN_PLACE_OPTIONS = ['backend', 'threads'];
 
 function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): void {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
@@ -140,11 +139,8 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
   let resume: RunCheckpoint | undefined;
   if (control.resume) {
     const saved = readRunCheckpoint(o.out);
-    const differ = Object.keys({ ...saved.options, ...o }).filter(
-      (k) =>
-        !RUN_PLACE_OPTIONS.includes(k) && JSON.stringify((saved.options as unknown as Record<string, unknown>)[k]) !== JSON.stringify((o as unknown as Record<string, unknown>)[k]),
-    );
-    if (differ.length) throw new RunDirectoryError(`--resume ${o.out}: the run was trained with other ${differ.join(', ')}`);
+    const differ = optionDifferences(saved.options, o, RUN_PLACE_OPTIONS);
+    if (differ.length) throw new RunDirectoryError(`--resume ${o.out}: the run was trained with other options (${differ.join('; ')})`);
     resume = saved.checkpoint;
     // The metrics of the epochs the checkpoint covers; a cut-short epoch after them goes.
     writeFileAtomic(metricsFile, resume.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));

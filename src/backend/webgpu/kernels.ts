@@ -110,6 +110,10 @@ function convGroups(gx: number, gy: number): [number, number, number] {
 /** Pixels (4 lanes x cols each) that a workgroup of a pixel-tiled conv covers. */
 const pixelsPerGroup = (tile: Tile): number => tile.workgroup[0] * tile.cols;
 
+/** conv2d forward and the binary conv: output pixels in x, blocks of output channels in y. */
+const convForwardGroups = (p: ConvParams): [number, number, number] =>
+  convGroups(ceilDiv(p.batch * p.outH * p.outW, pixelsPerGroup(CONV_FORWARD_TILE)), ceilDiv(p.outC, CONV_FORWARD_TILE.rows));
+
 /** Workgroups of the register-blocked kernels, from the tiles their WGSL is generated with. */
 export const GEOMETRY = {
   matmul: (p: MatmulParams): [number, number, number] => [
@@ -117,8 +121,8 @@ export const GEOMETRY = {
     ceilDiv(p.m, MATMUL_TILE.workgroup[1] * MATMUL_TILE.rows),
     p.batch,
   ],
-  conv2d_forward: (p: ConvParams) => convGroups(ceilDiv(p.batch * p.outH * p.outW, pixelsPerGroup(CONV_FORWARD_TILE)), ceilDiv(p.outC, CONV_FORWARD_TILE.rows)),
-  binary_conv2d: (p: ConvParams) => convGroups(ceilDiv(p.batch * p.outH * p.outW, pixelsPerGroup(CONV_FORWARD_TILE)), ceilDiv(p.outC, CONV_FORWARD_TILE.rows)),
+  conv2d_forward: convForwardGroups,
+  binary_conv2d: convForwardGroups,
   conv2d_backward_input: (p: ConvParams) => convGroups(ceilDiv(p.batch * p.inH * p.inW, pixelsPerGroup(CONV_BACKWARD_INPUT_TILE)), ceilDiv(p.inC, CONV_BACKWARD_INPUT_TILE.rows)),
   conv2d_backward_weight: (p: ConvParams) => {
     const t = CONV_BACKWARD_WEIGHT_TILE;

@@ -25,8 +25,13 @@ interface Placed {
   at: number;
 }
 
+/** Layouts are the constants of kernels.ts: each is placed once, not at every dispatch. */
+const placements = new WeakMap<UniformLayout, { fields: Placed[]; words: number }>();
+
 /** The fields at their word offsets, and the block's size in words (a multiple of 4). */
 function place(layout: UniformLayout): { fields: Placed[]; words: number } {
+  const known = placements.get(layout);
+  if (known) return known;
   const fields: Placed[] = [];
   let at = 0;
   for (const [name, type] of Object.entries(layout)) {
@@ -34,7 +39,9 @@ function place(layout: UniformLayout): { fields: Placed[]; words: number } {
     fields.push({ name, type, at });
     at += WORDS[type];
   }
-  return { fields, words: Math.max(4, Math.ceil(at / 4) * 4) };
+  const placed = { fields, words: Math.max(4, Math.ceil(at / 4) * 4) };
+  placements.set(layout, placed);
+  return placed;
 }
 
 /** `struct Params { ... }` for `layout`, with the padding fields made explicit. */
