@@ -258,14 +258,26 @@ export function tensor(values: NestedArray | Float32Array | ArrayLike<number>, s
   return new Tensor(backend.upload(flat), finalShape, backend, options.requiresGrad ?? false);
 }
 
-export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+/**
+ * The backend a new tensor of `shape` goes to, once it is known to fit there: checked before
+ * a host array of that size is built (seconds and gigabytes for a tensor that cannot exist).
+ */
+function backendFitting(what: string, shape: Shape, options: TensorOptions): Backend {
   checkShape(shape);
+  const backend = getBackend(options.backend);
+  const size = sizeOf(shape);
+  if (size > backend.maxElements)
+    throw new Error(`${what}: shape ${shapeStr(shape)} has ${size} elements; the ${backend.name} backend holds at most ${backend.maxElements} in one tensor`);
+  return backend;
+}
+
+export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  backendFitting('full', shape, options);
   return tensor(new Float32Array(sizeOf(shape)).fill(value), shape, options);
 }
 
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
-  checkShape(shape);
-  const backend = getBackend(options.backend);
+  const backend = backendFitting('zeros', shape, options);
   return new Tensor(backend.zeros(sizeOf(shape)), shape, backend, options.requiresGrad ?? false);
 }
 
@@ -291,14 +303,14 @@ function finiteParams(what: string, params: Record<string, number | undefined>):
 
 /** Normal samples N(mean, std^2) from the counter-based RNG: the same on every backend. */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  checkShape(shape);
+  backendFitting('randn', shape, options);
   finiteParams('randn', { mean: options.mean, std: options.std });
   return tensor(normalArray(sizeOf(shape), seedOf(options), options.mean ?? 0, options.std ?? 1), shape, options);
 }
 
 /** Uniform samples in [low, high) (default [0, 1)) from the counter-based RNG. */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  checkShape(shape);
+  backendFitting('rand', shape, options);
   finiteParams('rand', { low: options.low, high: options.high });
   return tensor(uniformArray(sizeOf(shape), seedOf(options), options.low ?? 0, options.high ?? 1), shape, options);
 }

@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict';
 import * as tg from '../src/index.js';
 import { acceleratorTest, forEachDevice } from './devices.js';
-import { assertClose, assertMatchesCpu, input } from './helpers.js';
+import fc from 'fast-check';
+import { assertClose, assertMatchesCpu, input, runs } from './helpers.js';
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 // BUG (src/ops/elementwise.ts, pow backward): d/dx x^0 is computed as 0 * x^-1, which is
 // 0 * Infinity = NaN at x = 0 (on every backend, for a number and for a tensor exponent).
@@ -43,7 +46,8 @@ forEachDevice('NaN and infinities pass through elementwise ops', async () => {
   assert.equal(y[2], -Infinity);
   assert.equal(y[3], 2);
   assert.deepEqual([...(await tg.exp(tg.tensor([100, -Infinity], [2])).data())], [Infinity, 0]);
-  assert.deepEqual([...(await tg.logSoftmax(tg.tensor([-Infinity, 0], [2])).data())], [-Infinity, 0]);
+  // logSoftmax treats infinities as the largest finite float32 values (see the property below).
+  assert.deepEqual([...(await tg.logSoftmax(tg.tensor([-Infinity, 0], [2])).data())], [-FLOAT32_MAX, 0]);
   assert.ok(Number.isNaN((await tg.sqrt(tg.tensor([-1], [1])).data())[0]));
   assert.ok(Number.isNaN((await tg.pow(tg.tensor([-2], [1]), 0.5).data())[0]), 'negative base, fractional exponent');
 });
@@ -130,4 +134,74 @@ acceleratorTest('a wide kernel (1x70 over 100 columns): forward and both gradien
   const x = await input([2, 3, 2, 100], 5);
   const w = await input([4, 3, 1, 70], 6);
   await assertMatchesCpu(device, [x, w], ([a, b]) => tg.conv2d(a, b, { padding: [0, 3] }), 'conv2d 1x70', { rtol: 1e-4, atol: 1e-4 }, { grad: true });
+});
+
+/** Logits rows [rows, classes] mixing ordinary values, huge ones and infinities. */
+const extremeLogitsArb = fc.record({ rows: fc.integer({ min: 1, max: 4 }), classes: fc.integer({ min: 2, max: 6 }) }).chain(({ rows, classes }) =>
+  fc.record({
+    rows: fc.constant(rows),
+    classes: fc.constant(classes),
+    values: fc.array(
+      fc.oneof(
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        fc.constantFrom(Infinity, -Infinity, FLOAT32_MAX, -FLOAT32_MAX, 1e30, -1e30, 3e38, -3e38),
+        fc.double({ min: -3e38, max: 3e38, noNaN: true }),
+      ),
+      { minLength: rows * classes, maxLength: rows * classes },
+    ),
+    labels: fc.array(fc.integer({ min: 0, max: classes - 1 }), { minLength: rows, maxLength: rows }),
+  }),
+);
+
+/** Equal within 1e-5 relative or 1e-5 absolute (not scaled by the row's largest value). */
+function assertNear(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  for (let i = 0; i < expected.length; i++) {
+    const [a, e] = [actual[i], expected[i]];
+    assert.ok(a === e || Math.abs(a - e) <= 1e-5 + 1e-5 * Math.abs(e), `${what}: at ${i} got ${a}, expected ${e}`);
+  }
+}
+
+forEachDevice('logSoftmax and crossEntropy with infinite and huge logits: finite, normalised, equal to the reference', async (device) => {
+  await fc.assert(
+    fc.asyncProperty(extremeLogitsArb, async ({ rows, classes, values, labels }) => {
+      const run = async (backend: tg.BackendName): Promise<[Float32Array, Float32Array, Float32Array]> => {
+        const x = tg.tensor(values, [rows, classes], { backend, requiresGrad: true });
+        const loss = tg.crossEntropy(x, labels);
+        loss.backward();
+        return [await tg.logSoftmax(x, 1).data(), await loss.data(), await x.grad!.data()];
+      };
+      const [out, loss, grad] = await run(device);
+      for (let r = 0; r < rows; r++) {
+        const row = [...out.subarray(r * classes, (r + 1) * classes)];
+        assert.ok(
+          row.every((v) => Number.isFinite(v) && v <= 0),
+          `row ${r}: ${row}`,
+        );
+        // Probabilities sum to 1 (in float64, from the float32 outputs).
+        assert.ok(Math.abs(row.reduce((s, v) => s + Math.exp(v), 0) - 1) < 1e-5, `row ${r} normalised: ${row}`);
+      }
+      // +Inf is right when a label's logit is -Inf (or the rows' losses overflow float32).
+      assert.ok(loss[0] >= 0, `loss ${loss[0]}`);
+      assert.ok(grad.every(Number.isFinite), `gradient ${grad}`);
+      if (device !== 'cpu') {
+        const [cpuOut, cpuLoss, cpuGrad] = await run('cpu');
+        assertNear(out, cpuOut, `${device} logSoftmax vs cpu`);
+        assertNear(loss, cpuLoss, `${device} crossEntropy vs cpu`);
+        assertNear(grad, cpuGrad, `${device} crossEntropy gradient vs cpu`);
+      }
+    }),
+    runs(device === 'webgpu' ? 15 : 60),
+  );
+  // A -Inf logit that is not the label's leaves the loss finite: [0, -Inf, 0] -> log 2.
+  assertClose(await tg.crossEntropy(tg.tensor([0, -Infinity, 0, 0, 0, 0], [2, 3], { backend: device }), [0, 1]).data(), [(Math.log(2) + Math.log(3)) / 2], 'loss');
+});
+
+forEachDevice('crossEntropy: a label tensor holding NaN or a class outside 0..C-1 makes the loss NaN, not 0', async (device) => {
+  const logits = tg.tensor([1, 2, 3, 4, 5, 6], [2, 3], { backend: device });
+  for (const bad of [NaN, 3, -1, 1.5]) {
+    const loss = await tg.crossEntropy(logits, tg.tensor([0, bad], [2], { backend: device })).data();
+    assert.ok(Number.isNaN(loss[0]), `label ${bad}: loss ${loss[0]}`);
+  }
+  assert.ok(Number.isFinite((await tg.crossEntropy(logits, tg.tensor([0, 2], [2], { backend: device })).data())[0]));
 });

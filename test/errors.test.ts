@@ -168,3 +168,14 @@ test('setBackend / init name what is wrong', async () => {
   await assert.rejects(() => tg.init({ backend: 'wasm', threads: 0 }), /threads must be an integer in \[1, 256\], got 0/);
   await assert.rejects(() => tg.init({ backend: 'cpu', threads: 2 }), /threads applies to the wasm backend, not 'cpu'/);
 });
+
+forEachDevice('a tensor larger than the backend can hold is refused before any host array is built', (device) => {
+  const backend = tg.getBackend(device);
+  const shape = [backend.maxElements + 1];
+  const heapBefore = process.memoryUsage().arrayBuffers;
+  for (const make of [tg.randn, tg.rand, tg.zeros, tg.ones] as ((s: number[], o: tg.TensorOptions) => tg.Tensor)[]) {
+    throwsMentioning(() => make(shape, { backend: device }), [`${backend.maxElements + 1} elements`, `${device} backend holds at most ${backend.maxElements}`]);
+  }
+  throwsMentioning(() => tg.full([2, backend.maxElements], 0, { backend: device }), ['full', `[2, ${backend.maxElements}]`]);
+  assert.ok(process.memoryUsage().arrayBuffers - heapBefore < 2 ** 20, 'no large host array was allocated');
+});

@@ -132,6 +132,8 @@ export interface Backend {
   readonly name: 'cpu' | 'webgpu' | 'wasm';
   /** Human-readable device description, e.g. "google swiftshader (SwiftShader driver 5.0.0)". */
   readonly adapter: string;
+  /** The most elements one tensor can hold here: checked before a host array that size is built. */
+  readonly maxElements: number;
 
   /** A storage holding a copy of `data`; its dtype follows the array (u32 for a Uint32Array). */
   upload(data: Float32Array | Uint32Array): Storage;

@@ -124,6 +124,8 @@ function forEachIndex(shape: Shape, strideSets: readonly (readonly number[])[], 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapter = 'cpu (TypeScript reference)';
+  /** A Float32Array's limit. */
+  readonly maxElements = 2 ** 32;
 
   upload(values: Float32Array | Uint32Array): Storage {
     return new CpuStorage(values.slice());

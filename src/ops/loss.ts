@@ -4,15 +4,29 @@ import type { Backend } from '../backend/backend.js';
 import { keep } from '../engine.js';
 import { normalizeAxes, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { add, binaryNoGrad, exp, log, max, mul, neg, sub, sum } from './elementwise.js';
+import { add, binaryNoGrad, div, exp, log, max, maximum, mul, neg, sub, sum } from './elementwise.js';
 import { reshape } from './shape.js';
 
-/** log(softmax(x)) along `axis`, computed stably (max subtracted first). */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** x clamped to the finite float32 range (no gradient flows through a clamped value). */
+function clampFinite(x: Tensor): Tensor {
+  return neg(maximum(neg(maximum(x, -FLOAT32_MAX)), -FLOAT32_MAX));
+}
+
+/**
+ * log(softmax(x)) along `axis`, computed stably (max subtracted first). Infinite inputs act as
+ * the largest finite float32 values and results are at least -3.4028235e38: no inf - inf
+ * (NaN) arises, and every backend gives the same answer (WGSL leaves the arithmetic of
+ * infinities to the implementation). So logSoftmax([Inf, 0]) is [0, -3.4028235e38].
+ */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   normalizeAxes(axis, x.rank, 'logSoftmax');
-  const shift = max(x, axis, true).detach();
-  const shifted = sub(x, shift);
-  return sub(shifted, log(sum(exp(shifted), axis, true)));
+  const finite = clampFinite(x);
+  const shift = max(finite, axis, true).detach();
+  // A row spanning more than FLOAT32_MAX overflows here to -Inf, which exp() takes to 0.
+  const shifted = sub(finite, shift);
+  return maximum(sub(shifted, log(sum(exp(shifted), axis, true))), -FLOAT32_MAX);
 }
 
 const classIndexCache = new WeakMap<Backend, Map<number, Tensor>>();
@@ -35,12 +49,15 @@ function classIndices(backend: Backend, classes: number): Tensor {
 
 /**
  * Mean cross-entropy of `logits` [B, C] against class indices `labels` (a tensor [B] or a
- * plain array of integers). Labels in a tensor are not range-checked (a label outside
- * 0..C-1 contributes 0); a plain array is checked.
+ * plain array of integers). A plain array is checked here; a tensor is not read back, so a
+ * label in it outside 0..C-1 (or NaN) makes the loss NaN instead. Logits of ±Inf act as
+ * the largest finite values (see logSoftmax).
  */
 export function crossEntropy(logits: Tensor, labels: Tensor | readonly number[]): Tensor {
-  const labelTensor = labelsFor('crossEntropy', logits, labels);
-  return mul(sum(mul(logSoftmax(logits, 1), oneHotOf(logits, labelTensor))), -1 / logits.shape[0]);
+  const oneHot = oneHotOf(logits, labelsFor('crossEntropy', logits, labels));
+  // An invalid label has an all-zero one-hot row: dividing by the row's sum makes it 0/0.
+  const perRow = div(sum(mul(logSoftmax(logits, 1), oneHot), 1), sum(oneHot, 1));
+  return mul(sum(perRow), -1 / logits.shape[0]);
 }
 
 /** `labels` as a tensor [B] for `logits` [B, C]: counts checked, and a plain array's values. */

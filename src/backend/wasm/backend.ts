@@ -34,7 +34,7 @@ import { type Shape, coalesce, reductionDims, sizeOf } from '../../shape.js';
 import { GEMM } from './gemm.js';
 import { BINARY_OPS, type KernelFeatures, POOL_FIELDS, UNARY_OPS, accessOf, ACCESSES, buildKernels } from './kernels.js';
 import { ModuleBuilder } from './builder.js';
-import { BlockPool, RESERVED_BYTES } from './memory.js';
+import { BlockPool, MAX_PAGES, RESERVED_BYTES } from './memory.js';
 import { CONTROL_BYTES, type SpawnWorker, ThreadPool } from './threads.js';
 import { type Kernels, REDUCE_KERNELS, TILE_BYTES, type TaskName } from './tasks.js';
 
@@ -125,6 +125,8 @@ export interface WasmInfo {
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
+  /** wasm32: one memory of at most 4 GiB (less the reserved area), float32 elements. */
+  readonly maxElements = (MAX_PAGES * 65536 - RESERVED_BYTES) / 4;
   private readonly blocks: BlockPool;
   private readonly registry: FinalizationRegistry<{ ptr: number; bytes: number }>;
   private temps: { ptr: number; bytes: number }[] = [];

@@ -69,6 +69,11 @@ export class GpuDevice {
   private lostReason: string | null = null;
   private readonly lost: Promise<never>;
   private readonly maxBinding: number;
+
+  /** A tensor is one storage binding. */
+  get maxElements(): number {
+    return Math.floor(this.maxBinding / 4);
+  }
   private scratch: GpuStorage | null = null;
 
   /** A software implementation (SwiftShader) running on the CPU: barriers and atomics are slow there. */
