@@ -15,7 +15,7 @@ export * as prune from './prune/index.js';
 export * as sparse from './sparse/index.js';
 export * as data from './data/index.js';
 export * as report from './report/index.js';
-export { trainModel, RESUMABLE_METHODS, type RunCheckpoint, type TrainModelOptions, type TrainListener, type StepInfo, type RunReport, type LayerReport } from './train/loop.js';
+export { trainModel, type RunCheckpoint, type TrainModelOptions, type TrainListener, type StepInfo, type RunReport, type LayerReport } from './train/loop.js';
 export {
   resolveOptions,
   checkOptions,

@@ -314,3 +314,12 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
   finiteParams('rand', { low: options.low, high: options.high });
   return tensor(uniformArray(sizeOf(shape), seedOf(options), options.low ?? 0, options.high ?? 1), shape, options);
 }
+
+/** Named tensor values, as checkpoints hold them. */
+export type SavedTensors = Record<string, { shape: number[]; data: Float32Array }>;
+
+/** The values of named tensors, read back together (on WebGPU the waits overlap). */
+export async function readTensors(named: readonly (readonly [string, Tensor])[]): Promise<SavedTensors> {
+  const values = await Promise.all(named.map(([, t]) => t.data()));
+  return Object.fromEntries(named.map(([name, t], i) => [name, { shape: [...t.shape], data: values[i] }]));
+}

@@ -1,6 +1,7 @@
 // Resumable training: a run stopped mid-epoch (by a signal, or Ctrl-C in the CLI) and resumed
 // from its last finished epoch ends exactly as the uninterrupted run (bit for bit on the CPU
-// reference and wasm backends), in score training and in fine-tuning.
+// reference and wasm backends), in score training and in fine-tuning, and for every pruning
+// method at every kind of point: within a phase, and right after pruning, a round or a ticket.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_OPTIONS, type TrainOptions, train } from '../src/train/train.js';
+import { resolveOptions } from '../src/train/options.js';
 import { assertUsageErrors, runCli } from './cli.js';
 
 const temporaryDir = (): string => mkdtempSync(join(tmpdir(), 'ticketgrad-resume-'));
@@ -69,6 +71,60 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assert.deepEqual(got.metrics, expected.metrics, `${phase}: the same metrics, the cut-short epoch gone`);
       assert.equal(got.accuracy, expected.accuracy);
       assert.ok(got.model.equals(expected.model), `${phase}: the same model, byte for byte`);
+    }
+  });
+}
+
+/** report.json without timings (what a method adds included). */
+function reportOf(dir: string): Record<string, unknown> {
+  const { epochSeconds: _e, maskSeconds: _m, rounds, ...rest } = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  return { ...rest, rounds: rounds?.map(({ seconds: _s, ...r }: { seconds: number }) => r) };
+}
+
+const PRUNING_RUNS: [string, Partial<TrainOptions>][] = [
+  ['imp', { method: 'imp', sparsity: 0.75, rounds: 2, epochs: 2, rewind: 7 }],
+  ['snip', { method: 'snip', sparsity: 0.8, epochs: 3 }],
+  ['synflow', { method: 'synflow', sparsity: 0.8, pruneRounds: 3, epochs: 2 }],
+  ['random', { method: 'random', sparsity: 0.8, epochs: 2 }],
+  ['gemminer', { method: 'gemminer', sparsity: 0.8, epochs: 3, finetuneEpochs: 2 }],
+  // Convolutions: on wasm, as the CPU reference's would take minutes.
+  ['earlybird', { method: 'earlybird', model: 'conv2', width: 0.25, sparsity: 0.3, epochs: 6, finetuneEpochs: 2, backend: 'wasm', threads: 2 }],
+];
+
+for (const [name, given] of PRUNING_RUNS) {
+  test(`${name}: stopped in any phase or round and resumed, the run ends as the uninterrupted one`, { timeout: 300_000 }, async () => {
+    const options = (out: string): TrainOptions => ({
+      ...resolveOptions({ data: 'synthetic', trainSize: 300, batch: 64, backend: 'cpu', width: 0.5, ...given }),
+      verbose: false,
+      out,
+    });
+    const whole = join(temporaryDir(), 'whole');
+    await train(options(whole));
+    const expected = { ...outcome(whole), report: reportOf(whole) };
+    const epochs = expected.metrics as { phase: string; round?: number; epoch: number }[];
+    const partOf = (m: { phase: string; round?: number }): string => `${m.phase} ${m.round ?? ''}`;
+    // Resume from just before every phase or round (after a method's step between them) and from within the first phase.
+    const stops = epochs.map((m, i) => (i > 0 && (partOf(m) !== partOf(epochs[i - 1]) || i === 1) ? m : null)).filter((m) => m !== null);
+    assert.ok(stops.length >= 1, `stop points ${JSON.stringify(stops)}`);
+    for (const at of stops) {
+      const out = join(temporaryDir(), 'stopped');
+      const stop = new AbortController();
+      const stopped = await train(
+        options(out),
+        {
+          onStep: (s) => {
+            if (s.phase === at.phase && s.round === at.round && s.epoch === at.epoch && s.step === 2) stop.abort();
+          },
+        },
+        { signal: stop.signal },
+      );
+      assert.equal(stopped.stopped, true, `stopped at ${JSON.stringify(at)}`);
+      await train(options(out), {}, { resume: true });
+      const got = { ...outcome(out), report: reportOf(out) };
+      const where = `resumed before ${partOf(at)} epoch ${at.epoch}`;
+      assert.deepEqual(got.metrics, expected.metrics, `${where}: the same metrics`);
+      assert.deepEqual({ ...got.report, options: null }, { ...expected.report, options: null }, `${where}: the same report`);
+      assert.ok(got.model.equals(expected.model), `${where}: the same model, byte for byte`);
     }
   });
 }

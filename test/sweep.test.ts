@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli.js';
 import { parseTrainArgs } from '../src/cli/args.js';
-import type { TrainOptions } from '../src/train/train.js';
+import { type StepInfo, type TrainOptions, train } from '../src/train/train.js';
 import { cellArgs, cellName, checkDefinition, expandGrid, parseGridAxis, type SweepDefinition } from '../src/sweep/grid.js';
 import { resolveShard, shardItems, UNSHARDED } from '../src/sweep/shard.js';
 import { csvField, resultColumns, type ResultRow, toCsv } from '../src/sweep/results.js';
@@ -146,7 +146,7 @@ async function sweep(
   definition: SweepDefinition,
   runCell: RunCell,
   shard = UNSHARDED,
-): Promise<{ finished: number; failed: number; skipped: number; lines: string[] }> {
+): Promise<{ finished: number; failed: number; skipped: number; stopped: boolean; lines: string[] }> {
   const lines: string[] = [];
   const summary = await runSweep({ out, definition, cells: planCells(definition, out, parse), shard, runCell, log: (line) => lines.push(line) });
   return { ...summary, lines };
@@ -224,7 +224,7 @@ test('a cell finished meanwhile by another process on the same directory is not 
   const trainer = fakeTrainer();
   const runCell: RunCell = async (o) => {
     if (o.alpha === 1) await sweep(out, definition, other, { index: 2, count: 3, source: 'test' });
-    return trainer(o);
+    return trainer(o, false);
   };
   const result = await sweep(out, definition, runCell);
   assert.deepEqual(other.calls, [join(out, 'cells', 'alpha=3')]);
@@ -282,6 +282,38 @@ test('a changed fixed flag stops the sweep before anything runs; an interrupted 
   const again = await sweep(out, definition, trainer);
   assert.deepEqual([again.finished, again.skipped], [1, 1]);
   assert.deepEqual(trainer.calls.slice(2), [join(out, 'cells', 'alpha=2')]);
+});
+
+test('a stopped cell ends the sweep unfinished; running the sweep again continues the cell from its checkpoint, ending as an uninterrupted sweep', async () => {
+  const definition: SweepDefinition = { axes: [parseGridAxis('alpha=1,2')], fixed: ['--data', 'synthetic', '--train-size', '300', '--epochs', '3', '--backend', 'cpu', '--quiet'] };
+  const metricsOf = (out: string): string[] =>
+    ['alpha=1', 'alpha=2'].flatMap((cell) =>
+      readFileSync(join(out, 'cells', cell, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.stringify({ ...JSON.parse(line), seconds: 0, maskSeconds: 0 })),
+    );
+  const whole = tempDir();
+  await sweep(whole, definition, (o, resume) => train(o, {}, { resume }));
+
+  const out = tempDir();
+  const calls: string[] = [];
+  const stopInAlpha2 = new AbortController();
+  const runCell: RunCell = (o, resume) => {
+    calls.push(`${o.out.slice(out.length)} resume=${resume} overwrite=${o.overwrite}`);
+    const stopAt = (s: StepInfo): void => {
+      if (o.alpha === 2 && s.epoch === 2 && s.step === 2) stopInAlpha2.abort();
+    };
+    return train(o, { onStep: stopAt }, { resume, signal: resume ? undefined : stopInAlpha2.signal });
+  };
+  const first = await sweep(out, definition, runCell);
+  assert.equal(first.stopped, true);
+  assert.match(first.lines.join('\n'), /\[2\/2\] alpha=2: stopped; run the same command again to continue it/);
+  const second = await sweep(out, definition, runCell);
+  assert.deepEqual([second.finished, second.skipped, second.stopped], [1, 1, false]);
+  assert.match(second.lines.join('\n'), /\[1\/1\] alpha=2: resumed from its checkpoint/);
+  assert.deepEqual(calls, ['/cells/alpha=1 resume=false overwrite=true', '/cells/alpha=2 resume=false overwrite=true', '/cells/alpha=2 resume=true overwrite=false']);
+  assert.deepEqual(metricsOf(out), metricsOf(whole));
 });
 
 test('merge: shards run into separate directories (or one shared one) give the unsharded result set', async () => {

@@ -2,14 +2,13 @@
 
 import { join, relative } from 'node:path';
 import { shutdown } from '../engine.js';
-import { CHECKPOINT_FILE, RunDirectoryError, type TrainOptions, readRunCheckpoint, train } from '../train/train.js';
-import { RESUMABLE_METHODS } from '../train/loop.js';
+import { CHECKPOINT_FILE, RunDirectoryError, type TrainOptions, readRunCheckpoint } from '../train/train.js';
 import { existsSync } from 'node:fs';
 import { MODEL_NAMES } from '../nn/models.js';
 import { sizeOf } from '../shape.js';
 import { DEFAULT_OPTIONS, TRAIN_METHODS, defaultFinetuneLr } from '../train/options.js';
 import { UsageError, parseResumeArgs, parseTrainArgs } from './args.js';
-import { progressListener } from './progress.js';
+import { trainInterruptibly } from './progress.js';
 import { analyzeCommand, exportCommand, inferCommand } from './tickets.js';
 import { sweepCommand } from './sweep.js';
 
@@ -118,24 +117,10 @@ last demo's run).
 
 /** Runs `o`; Ctrl-C (SIGINT) ends it after the current step with a report marked stopped (exit code 130). */
 async function runTrain(o: TrainOptions, resume = false): Promise<number> {
-  const stop = new AbortController();
-  const onInterrupt = (): void => {
-    console.error('ticketgrad: interrupted: finishing the current step and writing the run files (Ctrl-C again to quit at once)');
-    process.off('SIGINT', onInterrupt);
-    stop.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  let report: Awaited<ReturnType<typeof train>>;
-  try {
-    report = await train(o, progressListener(o.verbose !== false), { signal: stop.signal, resume });
-  } finally {
-    process.off('SIGINT', onInterrupt);
-  }
+  const report = await trainInterruptibly(o, resume);
   if (report.stopped) {
     const resumable = existsSync(join(o.out, CHECKPOINT_FILE));
-    console.error(
-      `ticketgrad: stopped; ${resumable ? `continue with: ticketgrad train --resume ${o.out}` : 'nothing to resume from (no epoch finished, or a method that does not checkpoint)'}`,
-    );
+    console.error(`ticketgrad: stopped; ${resumable ? `continue with: ticketgrad train --resume ${o.out}` : 'nothing to resume from (no epoch finished)'}`);
     return 130;
   }
   const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
@@ -153,7 +138,7 @@ async function runTrain(o: TrainOptions, resume = false): Promise<number> {
       ...(report.ticketTestAccuracy !== undefined ? [`ticket          ${pct(report.ticketTestAccuracy)} before retraining`] : []),
       ...(report.warnings.length ? [`warnings        ${report.warnings.length} (see above and report.json)`] : []),
       `backend         ${report.backend} (${report.adapter})`,
-      `files           ${relative(process.cwd(), o.out) || '.'}/{report.json, metrics.jsonl, model.safetensors, loss.svg, accuracy.svg${['mpt', 'edgepopup', 'gemminer'].includes(o.method) ? ', scores.svg' : ''}${RESUMABLE_METHODS.includes(o.method) ? `, ${CHECKPOINT_FILE}` : ''}}`,
+      `files           ${relative(process.cwd(), o.out) || '.'}/{report.json, metrics.jsonl, model.safetensors, loss.svg, accuracy.svg${['mpt', 'edgepopup', 'gemminer'].includes(o.method) ? ', scores.svg' : ''}, ${CHECKPOINT_FILE}}`,
     ].join('\n'),
   );
   return 0;

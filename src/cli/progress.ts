@@ -27,6 +27,7 @@ export interface ProgressOptions {
 
 import { formatDuration } from '../report/format.js';
 import type { TrainListener } from '../train/loop.js';
+import { type TrainOptions, type TrainReport, train } from '../train/train.js';
 
 const REDRAW_INTERVAL_MS = 100;
 const BAR_WIDTH = 20;
@@ -105,4 +106,23 @@ export function progressListener(enabled: boolean, stream: ProgressStream = proc
       progress?.finish({ loss: m.trainLoss.toFixed(3), acc: `${(100 * m.trainAccuracy).toFixed(1)}%`, test: `${(100 * m.testAccuracy).toFixed(1)}%`, s: m.seconds.toFixed(1) });
     },
   };
+}
+
+/**
+ * Trains `o` (continuing its run with `resume`) with a progress bar; Ctrl-C (SIGINT) ends it
+ * after the current step with a report marked stopped, a second Ctrl-C quits at once.
+ */
+export async function trainInterruptibly(o: TrainOptions, resume: boolean): Promise<TrainReport> {
+  const stop = new AbortController();
+  const onInterrupt = (): void => {
+    console.error('ticketgrad: interrupted: finishing the current step and writing the run files (Ctrl-C again to quit at once)');
+    process.off('SIGINT', onInterrupt);
+    stop.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    return await train(o, progressListener(o.verbose !== false), { signal: stop.signal, resume });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
 }

@@ -3,14 +3,14 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type TrainOptions, train } from '../train/train.js';
+import type { TrainOptions } from '../train/train.js';
 import { shutdown } from '../engine.js';
 import { parseGridAxis, type SweepDefinition } from '../sweep/grid.js';
 import { DEFINITION_FILE, clearSweep, gridDifference, mergeSweeps, type ParseTrainArgs, planCells, readDefinition, runSweep } from '../sweep/run.js';
 import { resolveShard } from '../sweep/shard.js';
 import { CellConflictError } from '../sweep/state.js';
 import { parseTrainArgs, UsageError } from './args.js';
-import { progressListener } from './progress.js';
+import { trainInterruptibly } from './progress.js';
 
 export const SWEEP_HELP = `ticketgrad sweep: run a grid of train runs into one directory, resumably, optionally one shard of it
 
@@ -114,9 +114,9 @@ function merge({ out, rest, grid, shard, shards }: SweepArgs): number {
  * One cell: a failed run may leave device memory behind (an optimizer's state, a method's
  * snapshots) or a lost device, so the device is released and the next cell opens a fresh one.
  */
-async function trainCell(options: TrainOptions): Promise<{ testAccuracy: number }> {
+async function trainCell(options: TrainOptions, resume: boolean): Promise<{ testAccuracy: number; stopped?: boolean }> {
   try {
-    return await train(options, progressListener(options.verbose !== false));
+    return await trainInterruptibly(options, resume);
   } catch (e) {
     shutdown();
     throw e;
@@ -156,6 +156,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     if (e instanceof CellConflictError) throw new UsageError(e.message);
     throw e;
   }
+  if (summary.stopped) return 130;
   const results = shard.count > 1 ? `results.shard-${shard.index}-of-${shard.count}.json (ticketgrad sweep merge ${out} joins the shards)` : 'results.csv';
   const failed = summary.failed ? `, ${summary.failed} failed (run the same command again to retry them)` : '';
   console.log(`sweep: ${summary.finished} finished${failed}, ${summary.skipped} were finished before; results in ${join(out, results)}`);

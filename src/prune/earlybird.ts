@@ -99,6 +99,16 @@ export class EarlyBirdDetector {
    * Adds this epoch's mask. `distance` is the largest distance to the previous (window - 1)
    * masks (null until there are that many); `emerged` is distance <= threshold.
    */
+  /** The masks it compares with, oldest first (to save a detector). */
+  masks(): Float32Array[] {
+    return this.recent.slice();
+  }
+
+  /** Takes the masks() of a saved detector. */
+  load(masks: Float32Array[]): void {
+    this.recent.splice(0, this.recent.length, ...masks.slice(-this.window));
+  }
+
   push(mask: Float32Array): { distance: number | null; emerged: boolean } {
     const previous = this.recent.slice();
     this.recent.push(mask);

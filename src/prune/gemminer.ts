@@ -6,7 +6,7 @@
 // the top-k of p at the target density; its weights are then fine-tuned.
 
 import { keep, noGrad, scope } from '../engine.js';
-import type { Tensor } from '../tensor.js';
+import { type Tensor, tensor } from '../tensor.js';
 import type { TopkMethod } from '../backend/backend.js';
 import { maximum, mul, neg } from '../ops/elementwise.js';
 import { topkMask } from '../ops/topk.js';
@@ -82,12 +82,29 @@ export class GemMinerSearch {
     return density;
   }
 
+  /** The 0/1 masks of the scores still active (none before the first freeze). */
+  activeMasks(): Tensor[] {
+    return this.active ?? [];
+  }
+
+  /** Continues a search whose activeMasks() were saved (a resumed run). */
+  loadActive(masks: Float32Array[]): void {
+    if (masks.length !== this.layers.length) throw new Error(`GemMinerSearch: ${masks.length} saved masks for ${this.layers.length} layers`);
+    this.dispose();
+    this.active = masks.map((m, i) => keep(tensor(m, this.layers[i].scores!.shape, { backend: this.layers[i].scores!.backend.name })));
+  }
+
   /**
    * The ticket: the top-k of p over all layers at the target density (exactly that many
    * weights; p > 0.5 first, as the scores rank). Masks are fixed and the weights set trainable.
    */
   finish(): void {
     setTopkMasks([{ layers: this.layers, scores: this.scores, density: this.options.density }], this.options.topk);
+    this.freeze();
+  }
+
+  /** Masks fixed as they are (finish() without choosing them: a run resumed after it), weights trainable. */
+  freeze(): void {
     for (const l of this.layers) l.freezeMask(true);
     this.dispose();
   }

@@ -4,7 +4,7 @@
 // the original paper).
 
 import { keep, noGrad, scope } from '../engine.js';
-import type { Tensor } from '../tensor.js';
+import { type SavedTensors, type Tensor, readTensors, tensor } from '../tensor.js';
 import type { TopkMethod } from '../backend/backend.js';
 import { abs, mul } from '../ops/elementwise.js';
 import type { Module } from '../nn/module.js';
@@ -76,25 +76,40 @@ export function impPrune(layers: PrunableLayer[], options: ImpPruneOptions): voi
  * rewind to. Tensors are replaced in place (`assign`), so the same objects are restored.
  */
 export class Snapshot {
-  private readonly saved: [Tensor, Tensor][];
+  /** (name, the model's tensor, its saved copy). */
+  private readonly saved: [string, Tensor, Tensor][];
 
-  constructor(private readonly model: Module) {
+  /** The model's values now, or (`values`, as values() gave them) those of a saved snapshot. */
+  constructor(
+    private readonly model: Module,
+    values?: SavedTensors,
+  ) {
     const masks = new Set(prunableLayers(model).map(([, l]) => l.mask));
     this.saved = noGrad(() =>
       model
         .namedTensors()
         .filter(([, t]) => !masks.has(t))
-        .map(([, t]): [Tensor, Tensor] => [t, keep(mul(t, 1))]),
+        .map(([name, t]): [string, Tensor, Tensor] => {
+          if (!values) return [name, t, keep(mul(t, 1))];
+          const v = values[name];
+          if (v?.data.length !== t.size) throw new Error(`Snapshot: the saved values have no ${name} of ${t.size} elements`);
+          return [name, t, keep(tensor(v.data, t.shape, { backend: t.backend.name }))];
+        }),
     );
+  }
+
+  /** The saved values by tensor name (a checkpoint's copy of the rewind point). */
+  values(): Promise<SavedTensors> {
+    return readTensors(this.saved.map(([name, , copy]) => [name, copy]));
   }
 
   /** Puts the saved values back, then re-applies the masks (the survivors get their saved values). */
   restore(): void {
-    for (const [t, copy] of this.saved) t.assign(copy);
+    for (const [, t, copy] of this.saved) t.assign(copy);
     reapplyMasks(this.model);
   }
 
   dispose(): void {
-    for (const [, copy] of this.saved) copy.dispose();
+    for (const [, , copy] of this.saved) copy.dispose();
   }
 }

@@ -8,13 +8,13 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { formatDuration } from '../report/format.js';
-import type { TrainOptions } from '../train/train.js';
 import { cellArgs, checkDefinition, expandGrid, type GridCell, type SweepDefinition } from './grid.js';
 import { PLOTTED, sweepPlots } from './plots.js';
 import { completeRows, resultColumns, type ResultRow, resultRow, toCsv } from './results.js';
 import { type Shard, shardItems } from './shard.js';
-import { type CellState, readCellState, writeCellRecord } from './state.js';
-import { comparableOptions } from '../train/options.js';
+import { type CellState, readCellRecord, readCellState, writeCellRecord } from './state.js';
+import { comparableOptions, optionDifferences } from '../train/options.js';
+import { CHECKPOINT_FILE, type TrainOptions } from '../train/train.js';
 import { makeDirectory, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 
 export const DEFINITION_FILE = 'sweep.json';
@@ -27,8 +27,11 @@ export interface PlannedCell extends GridCell {
 /** The train CLI's parser (parseTrainArgs), passed in so that this module does not depend on the CLI. */
 export type ParseTrainArgs = (args: string[]) => TrainOptions;
 
-/** Runs one cell; a thrown exception marks the cell failed. */
-export type RunCell = (options: TrainOptions) => Promise<{ testAccuracy: number }>;
+/**
+ * Runs one cell (continuing it from its checkpoint with `resume`); a thrown exception marks
+ * the cell failed, a result marked `stopped` (Ctrl-C) ends the sweep with the cell unfinished.
+ */
+export type RunCell = (options: TrainOptions, resume: boolean) => Promise<{ testAccuracy: number; stopped?: boolean }>;
 
 export const cellDir = (out: string, name: string): string => join(out, 'cells', name);
 
@@ -100,6 +103,8 @@ export interface SweepSummary {
   skipped: number;
   finished: number;
   failed: number;
+  /** Ctrl-C stopped the cell in progress: running the sweep again continues it. */
+  stopped: boolean;
 }
 
 export interface RunSweepOptions {
@@ -144,20 +149,28 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
       log(`${tag}: finished meanwhile by another process, not run`);
       continue;
     }
-    log(`${tag}: started`);
-    makeDirectory(cell.options.out, 'sweep cell');
     const record = { cell: cell.name, options: comparableOptions(cell.options) };
+    // An attempt of the same cell that was stopped, killed or failed continues from its last finished epoch.
+    const previous = readCellRecord(cell.options.out);
+    const resume = previous !== undefined && existsSync(join(cell.options.out, CHECKPOINT_FILE)) && optionDifferences(previous.options, record.options).length === 0;
+    log(`${tag}: ${resume ? 'resumed from its checkpoint' : 'started'}`);
+    makeDirectory(cell.options.out, 'sweep cell');
     writeCellRecord(cell.options.out, { ...record, status: 'running' });
     const started = now();
-    let result: { testAccuracy: number } | { error: string };
+    let result: { testAccuracy: number; stopped?: boolean } | { error: string };
     try {
-      // The cell's directory is the sweep's: a failed or interrupted attempt's files go.
-      result = await runCell({ ...cell.options, overwrite: true });
+      // The cell's directory is the sweep's: a new attempt replaces an earlier one's files.
+      result = await runCell({ ...cell.options, overwrite: !resume }, resume);
     } catch (e) {
       result = { error: e instanceof Error ? e.message : String(e) };
     }
     const elapsed = (now() - started) / 1000;
     seconds.push(elapsed);
+    if ('stopped' in result && result.stopped) {
+      log(`${tag}: stopped; run the same command again to continue it`);
+      writeResults(out, definition, shardRows(), shard);
+      return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length + finishedElsewhere, finished, failed, stopped: true };
+    }
     if ('error' in result) {
       failed++;
       writeCellRecord(cell.options.out, { ...record, status: 'failed', seconds: elapsed, error: result.error });
@@ -175,7 +188,7 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
     writeResults(out, definition, shardRows(), shard);
   }
   writeResults(out, definition, shardRows(), shard);
-  return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length + finishedElsewhere, finished, failed };
+  return { cells: cells.length, inShard: mine.length, skipped: mine.length - toRun.length + finishedElsewhere, finished, failed, stopped: false };
 }
 
 export interface MergeSummary {

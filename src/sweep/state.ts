@@ -39,9 +39,14 @@ export function writeCellRecord(dir: string, record: CellRecord): void {
   writeJsonAtomic(join(dir, CELL_RECORD_FILE), record);
 }
 
+/** The sweep's record of the cell in `dir`, if it has one. */
+export function readCellRecord(dir: string): CellRecord | undefined {
+  return readJson(join(dir, CELL_RECORD_FILE)) as CellRecord | undefined;
+}
+
 /** The state of the cell in `dir`; throws CellConflictError for a finished cell run with other options. */
 export function readCellState(dir: string, requested: TrainOptions): CellState {
-  const record = readJson(join(dir, CELL_RECORD_FILE)) as CellRecord | undefined;
+  const record = readCellRecord(dir);
   if (record?.status === 'failed') return { status: 'failed', record };
   if (record?.status !== 'finished') return { status: 'pending' };
   const report = readJson(join(dir, 'report.json'));

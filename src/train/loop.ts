@@ -7,7 +7,7 @@
 
 import { keep, noGrad, scope, getBackend } from '../engine.js';
 import { sizeOf } from '../shape.js';
-import { type Tensor, tensor, zeros } from '../tensor.js';
+import { type SavedTensors, type Tensor, readTensors, tensor, zeros } from '../tensor.js';
 import { add, mul, sum } from '../ops/elementwise.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
 import { Adam, type OptimizerState, SGD } from '../optim/optimizers.js';
@@ -20,7 +20,7 @@ import { computeMasks, type MaskConfig, rampedDensity } from '../prune/masks.js'
 import { collapseWarning } from '../prune/select.js';
 import { analyzeTicket } from '../sparse/analyze.js';
 import { modelKernelCounts } from '../sparse/checkpoint.js';
-import { type MethodOutcome, type PhaseHooks, defaultPruningLearningRate, isPruningMethod, modeOf, runPruningMethod } from './pruning-methods.js';
+import { type MethodOutcome, type MethodState, type PhaseHooks, defaultPruningLearningRate, isPruningMethod, modeOf, runPruningMethod } from './pruning-methods.js';
 import { defaultLearningRate, initDensityOf, scoreLearningRateScales } from './learning-rates.js';
 import { evaluate } from './evaluate.js';
 import { type EpochMetrics, type FinetuneLayers, type RunOptions, checkOptions } from './options.js';
@@ -70,6 +70,8 @@ export type RunReport = {
 /** A training step, as the listener sees it. */
 export interface StepInfo {
   phase: EpochMetrics['phase'];
+  /** IMP's round (absent for other methods). */
+  round?: number;
   /** 1-based, within the phase (and IMP's round). */
   epoch: number;
   epochs: number;
@@ -104,23 +106,26 @@ export interface TrainListener {
 /** Where a run stands after a finished epoch: what resuming it needs. */
 export interface RunCheckpoint {
   phase: EpochMetrics['phase'];
+  /** IMP's round (absent for other methods). */
+  round?: number;
   /** Epochs of `phase` finished (1-based count). */
   epoch: number;
+  /** The phase ended after this epoch, before its last (Early-Bird's ticket emerged). */
+  phaseEnded?: boolean;
   /** Every tensor of the model (weights, scores, masks, BatchNorm statistics) by name. */
-  tensors: Record<string, { shape: number[]; data: Float32Array }>;
+  tensors: SavedTensors;
   optimizer: OptimizerState;
   /** The metrics of every finished epoch so far. */
   metrics: EpochMetrics[];
+  /** A pruning method's own state (IMP's rewind point, Gem-Miner's frozen scores, Early-Bird's masks). */
+  method?: MethodState;
 }
-
-/** The methods whose runs can be resumed: their whole state is the model and the optimizer. */
-export const RESUMABLE_METHODS: readonly RunOptions['method'][] = ['mpt', 'edgepopup', 'dense'];
 
 export interface TrainModelOptions {
   listener?: TrainListener;
   /** Checked before every step: once aborted, the partial epoch is evaluated and the run ends. */
   signal?: AbortSignal;
-  /** Called after every finished epoch (resumable methods only), before the next one starts. */
+  /** Called after every finished epoch, before the next one starts. */
   onCheckpoint?: (checkpoint: RunCheckpoint) => Promise<void> | void;
   /** Continue a run from this checkpoint (same options): the result equals an uninterrupted run's. */
   resume?: RunCheckpoint;
@@ -174,7 +179,7 @@ function checkFinite(loss: number, phase: string, epoch: number, step: number): 
 }
 
 /** Puts a checkpoint's tensors into a freshly built model of the same options (masks included). */
-function restoreTensors(model: Module, saved: RunCheckpoint['tensors']): void {
+function restoreTensors(model: Module, saved: SavedTensors): void {
   const own = new Map(model.namedTensors());
   const masks = new Map(prunableLayers(model).map(([name, l]) => [`${name}.mask`, l]));
   for (const [name, { shape, data }] of Object.entries(saved)) {
@@ -224,9 +229,6 @@ export async function trainModel(
   { listener = {}, signal, onCheckpoint, resume }: TrainModelOptions = {},
 ): Promise<{ model: Module; report: RunReport }> {
   const o = checkOptions(options);
-  if ((resume || onCheckpoint) && !RESUMABLE_METHODS.includes(o.method)) {
-    throw new Error(`resuming applies to ${RESUMABLE_METHODS.join(', ')}, not to ${o.method} (whose procedure keeps state of its own)`);
-  }
   const log = (line: string): void => listener.onLog?.(line);
   const warnings: string[] = [];
   const warn = (message: string): void => {
@@ -259,9 +261,26 @@ export async function trainModel(
     const readEvery = listener.readEvery ?? 0;
     const stopped = (): boolean => signal?.aborted === true;
 
-    async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks, start = 0): Promise<EpochMetrics[]> {
+    /**
+     * Where a phase (of IMP's `round`) starts: after the checkpoint's epoch when the run resumes
+     * in it, after its end when it resumes in a later one (its epochs are only reported).
+     */
+    function resumePoint(phase: EpochMetrics['phase'], round: number | undefined, epochs: number): { start: number; finished: EpochMetrics[] } {
+      if (!resume) return { start: 0, finished: [] };
+      const order = (p: EpochMetrics['phase'], r: number | undefined): number => 2 * (r ?? 0) + (p === 'train' ? 0 : 1);
+      const [here, saved] = [order(phase, round), order(resume.phase, resume.round)];
+      if (here > saved) return { start: 0, finished: [] };
+      const finished = resume.metrics.filter((m) => m.phase === phase && m.round === round);
+      return { start: here < saved || resume.phaseEnded ? epochs : resume.epoch, finished };
+    }
+
+    async function runPhase(phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks): Promise<EpochMetrics[]> {
       const { maskConfig, extraLoss, afterStep } = hooks;
-      const phaseMetrics: EpochMetrics[] = [];
+      const { start, finished } = resumePoint(phase, hooks.round, epochs);
+      // The checkpoint's optimizer state belongs to the epoch it continues.
+      if (resume && start === resume.epoch && start < epochs) optimizer.loadState(resume.optimizer);
+      const phaseMetrics: EpochMetrics[] = [...finished];
+      const round = hooks.round !== undefined ? { round: hooks.round } : {};
       for (let epoch = start; epoch < epochs && !stopped(); epoch++) {
         optimizer.lr = schedule(epoch);
         const started = performance.now();
@@ -308,8 +327,8 @@ export async function trainModel(
             const [loss, l, c] = await Promise.all([stepLoss.item(), lossSum.item(), correct.item()]);
             stepLoss.dispose();
             checkFinite(l, phase, epoch, step);
-            listener.onStep?.({ phase, epoch: epoch + 1, epochs, step, steps, loss, meanLoss: l / seen, meanAccuracy: c / seen });
-          } else listener.onStep?.({ phase, epoch: epoch + 1, epochs, step, steps });
+            listener.onStep?.({ phase, ...round, epoch: epoch + 1, epochs, step, steps, loss, meanLoss: l / seen, meanAccuracy: c / seen });
+          } else listener.onStep?.({ phase, ...round, epoch: epoch + 1, epochs, step, steps });
         }
         if (seen === 0 && stopped()) {
           lossSum.dispose();
@@ -329,7 +348,7 @@ export async function trainModel(
         const testAccuracy = await evaluate(model, data.test, EVAL_BATCH);
         const m: EpochMetrics = {
           phase,
-          ...(hooks.round !== undefined ? { round: hooks.round } : {}),
+          ...round,
           epoch: epoch + 1,
           lr: optimizer.lr,
           density: hooks.density ? await hooks.density() : epochDensity,
@@ -342,14 +361,22 @@ export async function trainModel(
         metrics.push(m);
         phaseMetrics.push(m);
         await listener.onEpoch?.(m, model);
+        const ended = (await hooks.afterEpoch?.(epoch + 1)) === true;
         // A whole epoch (not one cut short by the signal) is a point to resume from.
         if (onCheckpoint && seen === data.train.count) {
-          const named = model.namedTensors();
-          const values = await Promise.all(named.map(([, t]) => t.data()));
-          const tensors: RunCheckpoint['tensors'] = Object.fromEntries(named.map(([name, t], i) => [name, { shape: [...t.shape], data: values[i] }]));
-          await onCheckpoint({ phase, epoch: epoch + 1, tensors, optimizer: await optimizer.state(), metrics: [...metrics] });
+          const [tensors, state, method] = await Promise.all([readTensors(model.namedTensors()), optimizer.state(), hooks.checkpoint?.()]);
+          await onCheckpoint({
+            phase,
+            ...round,
+            epoch: epoch + 1,
+            ...(ended ? { phaseEnded: true } : {}),
+            tensors,
+            optimizer: state,
+            metrics: [...metrics],
+            ...(method ? { method } : {}),
+          });
         }
-        if (await hooks.afterEpoch?.(epoch + 1)) break;
+        if (ended) break;
       }
       return phaseMetrics;
     }
@@ -368,6 +395,7 @@ export async function trainModel(
         warn,
         runPhase,
         stopped,
+        resume,
         optimizer: (params, rate, weightDecay) => makeOptimizer(o.optimizer, params, rate, weightDecay === undefined ? o : { ...o, weightDecay }),
         schedule: (rate, epochs) => makeSchedule(o.schedule, rate, epochs),
         evaluate: () => evaluate(model, data.test, EVAL_BATCH),
@@ -390,23 +418,16 @@ export async function trainModel(
               method: o.mask,
               tau: o.tau,
             });
-      // A resumed run starts after its checkpoint's epoch, with that optimizer state.
-      const trainStart = resume ? (resume.phase === 'train' ? resume.epoch : o.epochs) : 0;
-      if (trainStart < o.epochs) {
-        const params = model.parameters();
-        const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
-        if (resume) optimizer.loadState(resume.optimizer);
-        await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule }, trainStart);
-        optimizer.dispose();
-      }
+      const params = model.parameters();
+      const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
+      await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
+      optimizer.dispose();
 
       if (o.finetune !== 'none' && o.finetuneEpochs > 0 && !stopped()) {
         const chosen = new Set(selectFinetuneLayers(layers, o.finetune));
         for (const l of layers) l.freezeMask(chosen.has(l));
         const ft = makeOptimizer(o.optimizer, model.parameters(), o.finetuneLr, o);
-        const resumed = resume?.phase === 'finetune';
-        if (resumed) ft.loadState(resume.optimizer);
-        await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {}, resumed ? resume.epoch : 0);
+        await runPhase('finetune', o.finetuneEpochs, ft, makeSchedule(o.schedule, o.finetuneLr, o.finetuneEpochs), {});
         ft.dispose();
       }
     }

@@ -4,7 +4,7 @@
 // report.json.
 
 import { keep } from '../engine.js';
-import { type Tensor, tensor } from '../tensor.js';
+import { type SavedTensors, type Tensor, readTensors, tensor } from '../tensor.js';
 import type { Adam, SGD } from '../optim/optimizers.js';
 import type { Schedule } from '../optim/schedules.js';
 import { type Split, batches } from '../data/dataset.js';
@@ -58,6 +58,22 @@ export interface PhaseHooks {
   /** After each epoch's evaluation (epoch 1-based); true ends the phase. */
   // biome-ignore lint/suspicious/noConfusingVoidType: hooks that never end the phase return nothing.
   afterEpoch?: (epoch: number) => Promise<boolean | void> | boolean | void;
+  /** The method's own state after an epoch (and its afterEpoch), for the run's checkpoint. */
+  checkpoint?: () => Promise<MethodState>;
+}
+
+/** What a method keeps beyond the model and the optimizer, to resume from a checkpoint. */
+export interface MethodState {
+  values: Record<string, number | null | (number | null)[]>;
+  tensors: SavedTensors;
+}
+
+/** The checkpoint a run resumes from, as a method sees it. */
+export interface ResumeFrom {
+  phase: EpochMetrics['phase'];
+  round?: number;
+  epoch: number;
+  method?: MethodState;
 }
 
 export type PhaseRunner = (phase: EpochMetrics['phase'], epochs: number, optimizer: SGD | Adam, schedule: Schedule, hooks: PhaseHooks) => Promise<EpochMetrics[]>;
@@ -82,6 +98,19 @@ export interface MethodContext {
   timeMasks<T>(fn: () => T | Promise<T>): Promise<T>;
   /** True once the run was asked to stop: a method starts no further round. */
   stopped(): boolean;
+  /**
+   * The checkpoint the run continues from: the model's tensors (masks included) are restored,
+   * and runPhase skips finished epochs; a method skips the steps before that point and takes
+   * its own state from `resume.method`.
+   */
+  resume?: ResumeFrom;
+}
+
+/** The tensors of `state` whose names start with `prefix`, in index order (prefix0, prefix1, ...). */
+function indexedTensors(state: MethodState | undefined, prefix: string): Float32Array[] {
+  const out: Float32Array[] = [];
+  while (state?.tensors[`${prefix}${out.length}`]) out.push(state.tensors[`${prefix}${out.length}`].data);
+  return out;
 }
 
 export interface RoundReport {
@@ -117,6 +146,7 @@ async function warnCollapsed(ctx: MethodContext): Promise<void> {
 }
 
 const sumSeconds = (metrics: EpochMetrics[]): number => metrics.reduce((a, m) => a + m.seconds, 0);
+const stepsPerEpoch = (ctx: MethodContext): number => Math.ceil(ctx.data.train.count / ctx.options.batch);
 
 export async function runPruningMethod(ctx: MethodContext): Promise<MethodOutcome> {
   const method = ctx.options.method;
@@ -147,6 +177,14 @@ async function trainMasked(ctx: MethodContext, phase: EpochMetrics['phase'], epo
 /** magnitude, snip, synflow, random, erk: prune at init, then train the kept weights. */
 async function trainPrunedAtInit(ctx: MethodContext, method: InitPruneMethod): Promise<MethodOutcome> {
   const o = ctx.options;
+  if (!ctx.resume) await pruneAtInitOnce(ctx, method);
+  await warnCollapsed(ctx);
+  await trainMasked(ctx, 'train', o.epochs, ctx.lr);
+  return {};
+}
+
+async function pruneAtInitOnce(ctx: MethodContext, method: InitPruneMethod): Promise<void> {
+  const o = ctx.options;
   let snipBatches: LabelledBatch[] | undefined;
   if (method === 'snip') {
     snipBatches = [];
@@ -168,9 +206,6 @@ async function trainPrunedAtInit(ctx: MethodContext, method: InitPruneMethod): P
     }),
   );
   snipBatches?.forEach((b) => b.inputs.dispose());
-  await warnCollapsed(ctx);
-  await trainMasked(ctx, 'train', o.epochs, ctx.lr);
-  return {};
 }
 
 /** IMP with rewinding: rounds of train / prune / rewind; round 0 trains the dense network. */
@@ -179,27 +214,38 @@ async function trainImp(ctx: MethodContext): Promise<MethodOutcome> {
   const rounds = o.rounds ?? impRoundCount(ctx.density);
   const schedule = impSchedule(ctx.density, rounds, o.outputRate);
   const rewind = o.rewind ?? 0;
-  const stepsPerRound = Math.ceil(ctx.data.train.count / o.batch) * o.epochs;
-  if (rewind > stepsPerRound) throw new Error(`--rewind ${rewind}: a round has only ${stepsPerRound} steps (${o.epochs} epochs of ${Math.ceil(ctx.data.train.count / o.batch)})`);
-  let rewindPoint = rewind === 0 ? new Snapshot(ctx.model) : null;
+  const stepsPerRound = stepsPerEpoch(ctx) * o.epochs;
+  if (rewind > stepsPerRound) throw new Error(`--rewind ${rewind}: a round has only ${stepsPerRound} steps (${o.epochs} epochs of ${stepsPerEpoch(ctx)})`);
+  // A resumed run: its rounds up to the checkpoint's have pruned (the masks are restored).
+  const resumedRound = ctx.resume ? (ctx.resume.round ?? 0) : -1;
+  const saved = ctx.resume?.method?.tensors;
+  let rewindPoint = saved && Object.keys(saved).length ? new Snapshot(ctx.model, saved) : rewind === 0 && !ctx.resume ? new Snapshot(ctx.model) : null;
   const report: RoundReport[] = [];
   for (let round = 0; round <= rounds && !ctx.stopped(); round++) {
-    if (round > 0) {
+    if (round > resumedRound && round > 0) {
       await ctx.timeMasks(() => impPrune(ctx.layers, { density: schedule.density[round], outputDensity: schedule.outputDensity[round], scope: o.scope, topk: o.mask }));
       rewindPoint!.restore();
       await warnCollapsed(ctx);
     }
     const density = await overallDensity(ctx.model);
-    ctx.log(`imp: round ${round} of ${rounds}, density ${density.toFixed(4)}`);
-    let steps = 0;
+    if (round >= resumedRound) ctx.log(`imp: round ${round} of ${rounds}, density ${density.toFixed(4)}`);
+    // Steps taken in this round (those of the epochs a resumed round has finished included).
+    let steps = round === resumedRound ? ctx.resume!.epoch * stepsPerEpoch(ctx) : 0;
     const metrics = await trainMasked(ctx, 'train', o.epochs, ctx.lr, {
       round,
       afterStep: () => {
         steps++;
         if (!rewindPoint && steps === rewind) rewindPoint = new Snapshot(ctx.model);
       },
+      checkpoint: async () => ({ values: {}, tensors: rewindPoint ? await rewindPoint.values() : {} }),
     });
-    report.push({ round, density, testAccuracy: metrics[metrics.length - 1]?.testAccuracy ?? (await ctx.evaluate()), seconds: sumSeconds(metrics) });
+    // A round finished before the checkpoint reports the density it trained at.
+    report.push({
+      round,
+      density: metrics[0]?.density ?? density,
+      testAccuracy: metrics[metrics.length - 1]?.testAccuracy ?? (await ctx.evaluate()),
+      seconds: sumSeconds(metrics),
+    });
   }
   rewindPoint?.dispose();
   return { rounds: report };
@@ -209,6 +255,9 @@ async function trainImp(ctx: MethodContext): Promise<MethodOutcome> {
 async function trainGemMiner(ctx: MethodContext): Promise<MethodOutcome> {
   const o = ctx.options;
   const search = new GemMinerSearch(ctx.layers, { density: ctx.density, epochs: o.epochs, topk: o.mask });
+  const inFinetune = ctx.resume?.phase === 'finetune';
+  const active = indexedTensors(ctx.resume?.method, 'active');
+  if (active.length) search.loadActive(active);
   // lambda * ||p||^2 enters through its gradient 2 lambda p, i.e. as weight decay on the scores.
   const optimizer = ctx.optimizer(ctx.model.parameters(), ctx.lr, o.weightDecay + 2 * (o.gmLambda ?? DEFAULT_GM_LAMBDA));
   await ctx.runPhase('train', o.epochs, optimizer, ctx.schedule(ctx.lr, o.epochs), {
@@ -218,17 +267,23 @@ async function trainGemMiner(ctx: MethodContext): Promise<MethodOutcome> {
       const active = search.afterEpoch(epoch);
       if (active !== null) ctx.log(`gem-miner: after epoch ${epoch}, scores frozen off down to ${(100 * active).toFixed(2)}% active`);
     },
+    checkpoint: async () => ({ values: {}, tensors: await readTensors(search.activeMasks().map((m, i) => [`active${i}`, m])) }),
   });
   optimizer.dispose();
-  await ctx.timeMasks(() => search.finish());
+  // Resumed in fine-tuning: the ticket's masks are restored; they stay fixed as finish() left them.
+  if (inFinetune) search.freeze();
+  else await ctx.timeMasks(() => search.finish());
   await warnCollapsed(ctx);
-  const ticketTestAccuracy = await ctx.evaluate();
-  ctx.log(`gem-miner: ticket test accuracy ${(100 * ticketTestAccuracy).toFixed(2)}% before fine-tuning`);
+  const ticketTestAccuracy = inFinetune ? (ctx.resume!.method!.values.ticketTestAccuracy as number) : await ctx.evaluate();
+  if (!inFinetune) ctx.log(`gem-miner: ticket test accuracy ${(100 * ticketTestAccuracy).toFixed(2)}% before fine-tuning`);
   let finetune: EpochMetrics[] = [];
   if (o.finetuneEpochs > 0) {
     const density = await overallDensity(ctx.model);
     const ft = ctx.optimizer(ctx.model.parameters(), o.finetuneLr);
-    finetune = await ctx.runPhase('finetune', o.finetuneEpochs, ft, ctx.schedule(o.finetuneLr, o.finetuneEpochs), { density: async () => density });
+    finetune = await ctx.runPhase('finetune', o.finetuneEpochs, ft, ctx.schedule(o.finetuneLr, o.finetuneEpochs), {
+      density: async () => density,
+      checkpoint: async () => ({ values: { ticketTestAccuracy }, tensors: {} }),
+    });
     ft.dispose();
   }
   return { ticketTestAccuracy, testAccuracy: finetune[finetune.length - 1]?.testAccuracy ?? ticketTestAccuracy };
@@ -245,9 +300,20 @@ async function trainEarlyBird(ctx: MethodContext): Promise<MethodOutcome> {
   if (groups.length === 0) throw new Error(`earlybird: ${o.model} has no affine BatchNorm to read channel scales from`);
   const detector = new EarlyBirdDetector();
   const l1 = o.ebL1 ?? DEFAULT_EB_L1;
-  const distances: (number | null)[] = [];
+  const saved = ctx.resume?.method;
+  const distances = (saved?.values.distances as (number | null)[] | undefined) ?? [];
   // Set inside the epoch hook.
-  const found: { masks: Tensor[] | null; epoch: number | null } = { masks: null, epoch: null };
+  const found: { masks: Tensor[] | null; epoch: number | null } = { masks: null, epoch: (saved?.values.epoch as number | null | undefined) ?? null };
+  detector.load(indexedTensors(saved, 'recent'));
+  const savedChannels = indexedTensors(saved, 'channels');
+  if (savedChannels.length) found.masks = savedChannels.map((m) => keep(tensor(m, [m.length])));
+  const state = async (values: MethodState['values']): Promise<MethodState> => ({
+    values: { distances, epoch: found.epoch, ...values },
+    tensors: {
+      ...Object.fromEntries(detector.masks().map((m, i) => [`recent${i}`, { shape: [m.length], data: m }])),
+      ...(await readTensors((found.masks ?? []).map((m, i) => [`channels${i}`, m]))),
+    },
+  });
   const drawMasks = async (): Promise<Float32Array> => {
     found.masks?.forEach((m) => m.dispose());
     const masks = channelMasks(groups, ctx.density, o.mask).map((m) => keep(m));
@@ -272,16 +338,22 @@ async function trainEarlyBird(ctx: MethodContext): Promise<MethodOutcome> {
       if (emerged) found.epoch = epoch;
       return emerged;
     },
+    checkpoint: () => state({}),
   });
   optimizer.dispose();
-  if (found.epoch === null) ctx.log(`early-bird: no ticket emerged in ${o.epochs} epochs; pruning the channels of the last mask`);
+  // Resumed in retraining: the channels were pruned before the checkpoint (the masks are restored).
+  const inFinetune = ctx.resume?.phase === 'finetune';
+  if (found.epoch === null && !inFinetune) ctx.log(`early-bird: no ticket emerged in ${o.epochs} epochs; pruning the channels of the last mask`);
   if (!found.masks) await drawMasks();
   const channels = found.masks!;
-  await ctx.timeMasks(() => pruneChannels(groups, channels));
+  if (!inFinetune) await ctx.timeMasks(() => pruneChannels(groups, channels));
   await warnCollapsed(ctx);
-  const ticketTestAccuracy = await ctx.evaluate();
-  ctx.log(`early-bird: pruned-channel ticket test accuracy ${(100 * ticketTestAccuracy).toFixed(2)}% before retraining`);
-  const retrain = await trainMasked(ctx, 'finetune', o.finetuneEpochs, o.finetuneLr, { afterStep: () => applyChannelMasks(groups, channels) });
+  const ticketTestAccuracy = inFinetune ? (saved!.values.ticketTestAccuracy as number) : await ctx.evaluate();
+  if (!inFinetune) ctx.log(`early-bird: pruned-channel ticket test accuracy ${(100 * ticketTestAccuracy).toFixed(2)}% before retraining`);
+  const retrain = await trainMasked(ctx, 'finetune', o.finetuneEpochs, o.finetuneLr, {
+    afterStep: () => applyChannelMasks(groups, channels),
+    checkpoint: () => state({ ticketTestAccuracy }),
+  });
   channels.forEach((m) => m.dispose());
   return { earlyBirdEpoch: found.epoch, earlyBirdDistances: distances, ticketTestAccuracy, testAccuracy: retrain[retrain.length - 1]?.testAccuracy ?? ticketTestAccuracy };
 }

@@ -16,8 +16,9 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { modelCheckpoint } from '../sparse/checkpoint.js';
 import type { ModelSpec } from '../sparse/compact-model.js';
 import { histogram, lineChart } from '../report/svg.js';
-import { RESUMABLE_METHODS, type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
+import { type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
 import type { OptimizerState } from '../optim/optimizers.js';
+import type { SavedTensors } from '../tensor.js';
 import { type TrainOptions, checkOptions, optionDifferences } from './options.js';
 
 export { DEFAULT_OPTIONS, type DataName, type EpochMetrics, type FinetuneLayers, type RunOptions, type TrainOptions } from './options.js';
@@ -38,7 +39,7 @@ function loadData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize
   return { ...split, train: subset(split.train, o.trainSize) };
 }
 
-/** Where a run stands after its last finished epoch (resumable methods): `train --resume` continues from it. */
+/** Where a run stands after its last finished epoch: `train --resume` continues from it. */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 /** The files a run writes into its directory (and analyze's chart): a directory holding one of them holds a run. */
@@ -50,6 +51,7 @@ const RUN_PLACE_OPTIONS = ['backend', 'threads'];
 function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): void {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(c.tensors)) tensors[`model/${name}`] = t;
+  for (const [name, t] of Object.entries(c.method?.tensors ?? {})) tensors[`method/${name}`] = t;
   for (const [slot, values] of Object.entries(c.optimizer.slots)) {
     values.forEach((v, i) => {
       if (v) tensors[`optimizer/${slot}/${i}`] = { shape: [v.length], data: v };
@@ -59,7 +61,10 @@ function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): 
   const metadata = {
     format: 'ticketgrad-checkpoint',
     phase: c.phase,
+    ...(c.round !== undefined ? { round: String(c.round) } : {}),
     epoch: String(c.epoch),
+    ...(c.phaseEnded ? { phaseEnded: 'true' } : {}),
+    ...(c.method ? { method: JSON.stringify(c.method.values) } : {}),
     steps: String(c.optimizer.steps),
     slots: JSON.stringify(slots),
     options: JSON.stringify(options),
@@ -71,7 +76,7 @@ function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): 
 /** The options a run directory's checkpoint was trained with, and where it stands. */
 export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpoint: RunCheckpoint } {
   const path = join(dir, CHECKPOINT_FILE);
-  if (!existsSync(path)) throw new RunDirectoryError(`--resume ${dir}: no ${CHECKPOINT_FILE} there (only mpt, edgepopup and dense runs write one, after each finished epoch)`);
+  if (!existsSync(path)) throw new RunDirectoryError(`--resume ${dir}: no ${CHECKPOINT_FILE} there (a run writes one after each finished epoch)`);
   let contents: ReturnType<typeof readSafetensors>;
   try {
     contents = readSafetensors(readFileSync(path));
@@ -80,8 +85,12 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
     throw new Error(`${path}: ${(e as Error).message}`);
   }
   const m = contents.metadata;
-  const tensors: RunCheckpoint['tensors'] = {};
-  for (const [name, t] of Object.entries(contents.tensors)) if (name.startsWith('model/')) tensors[name.slice(6)] = t;
+  const tensors: SavedTensors = {};
+  const methodTensors: SavedTensors = {};
+  for (const [name, t] of Object.entries(contents.tensors)) {
+    if (name.startsWith('model/')) tensors[name.slice(6)] = t;
+    else if (name.startsWith('method/')) methodTensors[name.slice(7)] = t;
+  }
   const slots: OptimizerState['slots'] = {};
   for (const [slot, count] of Object.entries(JSON.parse(m.slots) as Record<string, number>)) {
     slots[slot] = Array.from({ length: count }, (_, i) => contents.tensors[`optimizer/${slot}/${i}`]?.data ?? null);
@@ -89,10 +98,13 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
   const options = { ...(JSON.parse(m.options) as TrainOptions), out: dir };
   const checkpoint: RunCheckpoint = {
     phase: m.phase as RunCheckpoint['phase'],
+    ...(m.round !== undefined ? { round: Number(m.round) } : {}),
     epoch: Number(m.epoch),
+    ...(m.phaseEnded === 'true' ? { phaseEnded: true } : {}),
     tensors,
     optimizer: { steps: Number(m.steps), slots },
     metrics: JSON.parse(m.metrics),
+    ...(m.method !== undefined ? { method: { values: JSON.parse(m.method), tensors: methodTensors } } : {}),
   };
   return { options, checkpoint };
 }
@@ -150,7 +162,7 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
   const { model, report } = await trainModel(o, data, {
     signal: control.signal,
     resume,
-    onCheckpoint: RESUMABLE_METHODS.includes(o.method) ? (c) => writeCheckpoint(o.out, c, o) : undefined,
+    onCheckpoint: (c) => writeCheckpoint(o.out, c, o),
     listener: {
       ...listener,
       onLog: (line) => {
@@ -162,6 +174,12 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
         await listener.onEpoch?.(m, model);
       },
     },
+  }).catch((e: Error) => {
+    // A run that fails after an epoch (a lost GPU, a full disk) can go on from that epoch.
+    if (!existsSync(join(o.out, CHECKPOINT_FILE))) throw e;
+    throw new Error(`${e.message}\n(the run's last finished epoch is saved: \`ticketgrad train --resume ${o.out}\` continues from it, with --backend to change the device)`, {
+      cause: e,
+    });
   });
   try {
     // The loop's report carries the options it was given, `out` included.
