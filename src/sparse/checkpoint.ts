@@ -7,8 +7,9 @@ import type { Module } from '../nn/module.js';
 import { prunableLayers } from '../nn/models.js';
 import type { SafetensorsContents } from '../io/safetensors.js';
 import { type MaskCounts, maskCounts } from './analyze.js';
-import type { CompactTicket, ModelSpec } from './compact-model.js';
-import { type BinaryLayer, type BinaryLayerShape, kernelTaps, packBinaryLayer, transposeLinear } from './ticket.js';
+import { type CompactTicket, type ModelSpec, readModelSpec } from './compact-model.js';
+import { type BinaryLayer, type BinaryLayerShape, aBinaryScale, kernelTaps, packBinaryLayer, readLayerShape, transposeLinear } from './ticket.js';
+import { parseJson, readList } from '../io/json.js';
 
 /** The prunable layers of a model that has run a forward pass, as (1x1 for linear) convolutions. */
 export function describeLayers(model: Module): BinaryLayerShape[] {
@@ -48,11 +49,12 @@ function parseMetadata(contents: SafetensorsContents, what: string): CheckpointL
   if (spec === undefined || layers === undefined) {
     throw new Error(`${what}: the checkpoint has no 'spec'/'layers' metadata (written by an older ticketgrad?); train it again`);
   }
-  try {
-    return { spec: JSON.parse(spec) as ModelSpec, layers: JSON.parse(layers) as BinaryLayerShape[], method: method ?? 'unknown' };
-  } catch (e) {
-    throw new Error(`${what}: malformed metadata: ${(e as Error).message}`);
-  }
+  const listed = `${what}: metadata layers`;
+  return {
+    spec: readModelSpec(parseJson(spec, `${what}: metadata spec`), what),
+    layers: readList(parseJson(layers, listed), listed).map((l, i) => readLayerShape(l, `${what}: layer ${i}`)),
+    method: method ?? 'unknown',
+  };
 }
 
 function tensorOf(contents: SafetensorsContents, name: string, size: number, what: string): Float32Array {
@@ -86,8 +88,7 @@ export function checkpointTicket(contents: SafetensorsContents, what: string): C
     let weight = tensorOf(contents, `${shape.name}.weight`, size, what);
     let mask = maskOf(contents, `${shape.name}.mask`, size, what);
     const alpha = tensorOf(contents, `${shape.name}.alpha`, 1, what)[0];
-    if (!(Number.isFinite(alpha) && alpha > 0 && alpha <= 3.4e38))
-      throw new Error(`${what}: ${shape.name}.alpha is ${alpha}; the scale of binary weights must be a finite number > 0`);
+    if (!aBinaryScale.ok(alpha)) throw new Error(`${what}: ${shape.name}.alpha is ${alpha}; the scale of binary weights must be a finite number > 0`);
     if (shape.kind === 'linear') {
       weight = transposeLinear(weight, shape.inChannels, shape.outChannels);
       mask = transposeLinear(mask, shape.inChannels, shape.outChannels);
@@ -95,9 +96,6 @@ export function checkpointTicket(contents: SafetensorsContents, what: string): C
     return packBinaryLayer(shape, weight, mask, alpha);
   });
   const prefixes = layers.map((l) => `${l.name}.`);
-  const extras: CompactTicket['extras'] = {};
-  for (const [name, t] of Object.entries(contents.tensors)) {
-    if (!prefixes.some((p) => name.startsWith(p))) extras[name] = { shape: t.shape, data: t.data };
-  }
-  return { spec, layers: packed, extras };
+  const extras = Object.entries(contents.tensors).filter(([name]) => !prefixes.some((p) => name.startsWith(p)));
+  return { spec, layers: packed, extras: Object.fromEntries(extras) };
 }

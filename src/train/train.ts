@@ -2,9 +2,10 @@
 // run (loop.ts), and the run directory written: report.json, metrics.jsonl (one line per
 // epoch, appended as it ends), model.safetensors and the SVG plots.
 
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirectory, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { makeDirectory, readFileBytes, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { type Check, aBoolean, aCount, aNumber, aString, checked, isObject, numberIn, oneOf, optional, parseJson, readFields, readList, readObject } from '../io/json.js';
 import { init } from '../init.js';
 import { type Split, subset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
@@ -17,8 +18,7 @@ import { modelCheckpoint } from '../sparse/checkpoint.js';
 import type { ModelSpec } from '../sparse/compact-model.js';
 import { histogram, lineChart } from '../report/svg.js';
 import { RESUMABLE_METHODS, type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
-import type { OptimizerState } from '../optim/optimizers.js';
-import { type TrainOptions, checkOptions, optionDifferences } from './options.js';
+import { DEFAULT_OPTIONS, type EpochMetrics, type RunOptions, type TrainOptions, checkOptions, optionDifferences } from './options.js';
 
 export { DEFAULT_OPTIONS, type DataName, type EpochMetrics, type FinetuneLayers, type RunOptions, type TrainOptions } from './options.js';
 export type { LayerReport, RunReport, StepInfo, TrainListener } from './loop.js';
@@ -68,33 +68,61 @@ function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): 
   writeFileAtomic(join(dir, CHECKPOINT_FILE), writeSafetensors(tensors, metadata));
 }
 
+const CHECKPOINT_FORMAT = 'ticketgrad-checkpoint';
+const PHASES: readonly EpochMetrics['phase'][] = ['train', 'finetune'];
+/** Metadata values are strings: a count is written out in decimal. */
+const aCountText: Check = { expected: 'a whole number', ok: (v) => typeof v === 'string' && /^\d{1,15}$/.test(v) };
+const EPOCH_METRICS: { [K in keyof EpochMetrics]-?: Check } = {
+  phase: oneOf(PHASES),
+  round: optional(aCount),
+  epoch: aCount,
+  lr: aNumber,
+  density: aNumber,
+  trainLoss: aNumber,
+  trainAccuracy: aNumber,
+  testAccuracy: aNumber,
+  seconds: aNumber,
+  maskSeconds: aNumber,
+};
+/** Options as a checkpoint keeps them: flat values (numbers finite), the known ones of their defaults' types. */
+const SAVED_OPTIONS: Check = {
+  expected: 'train options',
+  ok: (v) =>
+    isObject(v) &&
+    Object.entries(v).every(
+      ([key, x]) => (aString.ok(x) || aNumber.ok(x) || aBoolean.ok(x)) && (!Object.hasOwn(DEFAULT_OPTIONS, key) || typeof x === typeof DEFAULT_OPTIONS[key as keyof RunOptions]),
+    ),
+};
+
 /** The options a run directory's checkpoint was trained with, and where it stands. */
 export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpoint: RunCheckpoint } {
   const path = join(dir, CHECKPOINT_FILE);
   if (!existsSync(path)) throw new RunDirectoryError(`--resume ${dir}: no ${CHECKPOINT_FILE} there (only mpt, edgepopup and dense runs write one, after each finished epoch)`);
-  let contents: ReturnType<typeof readSafetensors>;
-  try {
-    contents = readSafetensors(readFileSync(path));
-    if (contents.metadata.format !== 'ticketgrad-checkpoint') throw new Error('not a ticketgrad training checkpoint');
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
-  const m = contents.metadata;
-  const tensors: RunCheckpoint['tensors'] = {};
-  for (const [name, t] of Object.entries(contents.tensors)) if (name.startsWith('model/')) tensors[name.slice(6)] = t;
-  const slots: OptimizerState['slots'] = {};
-  for (const [slot, count] of Object.entries(JSON.parse(m.slots) as Record<string, number>)) {
-    slots[slot] = Array.from({ length: count }, (_, i) => contents.tensors[`optimizer/${slot}/${i}`]?.data ?? null);
-  }
-  const options = { ...(JSON.parse(m.options) as TrainOptions), out: dir };
+  const contents = readSafetensors(readFileBytes(path), path);
+  if (contents.metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a ticketgrad training checkpoint`);
+  const m = readFields<Record<'epoch' | 'steps' | 'slots' | 'options' | 'metrics', string> & { phase: EpochMetrics['phase'] }>(
+    contents.metadata,
+    { phase: oneOf(PHASES), epoch: aCountText, steps: aCountText, slots: aString, options: aString, metrics: aString },
+    `${path}: metadata`,
+  );
+  const json = (key: 'slots' | 'options' | 'metrics'): unknown => parseJson(m[key], `${path}: metadata ${key}`);
+  // Entries, not assignments: a tensor named "model/__proto__" stays an ordinary key.
+  const tensors = Object.fromEntries(Object.entries(contents.tensors).flatMap(([name, t]) => (name.startsWith('model/') ? [[name.slice(6), t]] : [])));
+  // A slot holds one value per parameter: never more than the model has tensors.
+  const parameters = Object.keys(tensors).length;
+  const slotCount: Check = { expected: `an integer in [0, ${parameters}]`, ok: (v) => aCount.ok(v) && (v as number) <= parameters };
+  const slots = Object.entries(readObject(json('slots'), `${path}: metadata slots`)).map(([slot, count]) => [
+    slot,
+    Array.from({ length: checked<number>(count, slotCount, `${path}: metadata slots "${slot}"`) }, (_, i) => contents.tensors[`optimizer/${slot}/${i}`]?.data ?? null),
+  ]);
   const checkpoint: RunCheckpoint = {
-    phase: m.phase as RunCheckpoint['phase'],
+    phase: m.phase,
     epoch: Number(m.epoch),
     tensors,
-    optimizer: { steps: Number(m.steps), slots },
-    metrics: JSON.parse(m.metrics),
+    optimizer: { steps: Number(m.steps), slots: Object.fromEntries(slots) },
+    metrics: readList(json('metrics'), `${path}: metadata metrics`).map((e, i) => readFields<EpochMetrics>(e, EPOCH_METRICS, `${path}: metadata metrics[${i}]`)),
   };
-  return { options, checkpoint };
+  return { options: { ...checked<TrainOptions>(json('options'), SAVED_OPTIONS, `${path}: metadata options`), out: dir }, checkpoint };
 }
 
 /** How `train()` runs beyond its options. */
@@ -183,16 +211,13 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
 }
 
 /** The test accuracy a dense run's report.json records. */
-function denseRunAccuracy(dir: string): number {
+export function denseRunAccuracy(dir: string): number {
   const path = join(dir, 'report.json');
-  let dense: Partial<TrainReport>;
   try {
-    dense = JSON.parse(readFileSync(path, 'utf8')) as Partial<TrainReport>;
+    return readFields<{ testAccuracy: number }>(readJsonFile(path), { testAccuracy: numberIn(0, 1) }, path).testAccuracy;
   } catch (e) {
-    throw new Error(`--dense-run ${dir}: cannot read ${path} (${(e as Error).message.split('\n')[0]})`);
+    throw new Error(`--dense-run ${dir}: ${(e as Error).message}`);
   }
-  if (typeof dense.testAccuracy !== 'number') throw new Error(`--dense-run ${dir}: ${path} has no testAccuracy`);
-  return dense.testAccuracy;
 }
 
 /** The run's files, each replaced atomically, report.json last. */
