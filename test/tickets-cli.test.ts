@@ -9,6 +9,7 @@ import { runCli } from './cli.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 
 const cli = (...args: string[]) => runCli(args);
 const dir = mkdtempSync(join(tmpdir(), 'tickets-'));
@@ -90,4 +91,27 @@ test('export refuses a non-binary ticket; analyze works on any method', { timeou
   assert.equal(exported.status, 1);
   assert.match(exported.stderr, /needs binary weights \(--method mpt\); this checkpoint is 'edgepopup'/);
   assert.equal(cli('export', run).status, 2);
+});
+
+test('a checkpoint whose spec does not build its layers (another class count or model) is refused by analyze and export, naming both', { timeout: 300_000 }, () => {
+  const run = join(dir, 'mpt');
+  const { tensors, metadata } = readSafetensors(readFileSync(join(run, 'model.safetensors')));
+  const spec = JSON.parse(metadata.spec);
+  for (const [name, changed] of [
+    ['classes', { ...spec, classes: 5 }],
+    ['model', { ...spec, model: 'conv2' }],
+    ['width', { ...spec, width: 0.5 }],
+  ] as const) {
+    const file = join(dir, `wrong-${name}.safetensors`);
+    writeFileSync(file, writeSafetensors(tensors, { ...metadata, spec: JSON.stringify(changed) }));
+    for (const command of [
+      ['analyze', file],
+      ['export', file, '--out', join(dir, `wrong-${name}.tgt`)],
+    ]) {
+      const result = cli(...command);
+      assert.equal(result.status, 1, `${command[0]} with another ${name}`);
+      assert.match(result.stderr, new RegExp(`wrong-${name}\\.safetensors: the metadata's spec \\(.*\\) has the layers .*; its layer list says`));
+    }
+    assert.ok(!existsSync(join(dir, `wrong-${name}.tgt`)));
+  }
 });

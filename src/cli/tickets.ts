@@ -1,7 +1,7 @@
 // The compact-ticket commands: `analyze` (zero kernels and the acceleration rate of Eq. 4),
 // `export` (the .tgt file) and `infer` (accuracy and images per second from a .tgt file).
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice, init } from '../init.js';
 import { getBackend, noGrad } from '../engine.js';
@@ -20,7 +20,7 @@ import { loadSynthetic } from '../data/synthetic.js';
 import { DATA_NAMES } from '../data/dataset.js';
 import { barChart } from '../report/svg.js';
 import { type FlagSpec, UsageError, parseFlags } from './args.js';
-import { checkNotAnInput, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { checkNotAnInput, readFileBytes, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { RUN_FILES } from '../train/train.js';
 import { collapseWarning } from '../prune/select.js';
 
@@ -70,33 +70,12 @@ function readCheckpoint(path: string): { contents: SafetensorsContents; runDir: 
   const runDir = statSync(path).isDirectory() ? path : null;
   const file = runDir ? join(runDir, 'model.safetensors') : path;
   if (!existsSync(file)) throw new Error(`${path}: no model.safetensors in this run directory`);
-  try {
-    return { contents: readSafetensors(readFileSync(file)), runDir, file };
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
+  return { contents: readSafetensors(readFileBytes(file), file), runDir, file };
 }
 
 const fixed = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.toFixed(digits));
 /** An acceleration rate: null when every kernel is zero. */
 const rate = (v: number | null, digits: number): string => (v === null ? 'n/a' : `${v.toFixed(digits)}x`);
-
-/** A JSON file, with errors that name it. */
-function readJsonFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`${path}: not a valid report (${(e as Error).message})`);
-  }
-}
 
 function printAnalysis(a: TicketAnalysis): void {
   console.log('layer                 kind    kernels   zero      zero %   out size  AR');
@@ -208,7 +187,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
     throw new UsageError(`infer: --threads applies to --backend wasm (or auto), not to ${backendName}`);
   const path = onePath(positionals, 'infer');
   if (statSync(path).isDirectory()) throw new UsageError(`infer: ${path} is a directory; infer reads a .tgt file (make one with ticketgrad export ${path} --out FILE.tgt)`);
-  const ticket = readTgt(readFileSync(path), path);
+  const ticket = readTgt(readFileBytes(path), path);
   const asked = values.data as string | undefined;
   const { data: trainedOn, dataSeed } = ticket.spec;
   if (asked !== undefined && trainedOn !== undefined && asked !== trainedOn) {
@@ -217,6 +196,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   // Files written before the data set was recorded: MNIST unless --data says otherwise.
   const test = loadTestSet(asked ?? trainedOn ?? 'mnist', values['data-dir'] as string | undefined, dataSeed ?? 1);
   if (test.shape.join() !== ticket.spec.input.join()) throw new Error(`${path} takes inputs [${ticket.spec.input.join(', ')}]; the data set has [${test.shape.join(', ')}]`);
+  if (test.classes !== ticket.spec.classes) throw new Error(`${path} has ${ticket.spec.classes} classes; the data set has ${test.classes}`);
   const { backend, adapter } = await init({ backend: backendName as BackendChoice, threads });
   console.log(`${path}: ${ticket.spec.model} (width ${ticket.spec.width}), ${ticket.layers.length} binary layers; ${test.count} test images; ${backend} (${adapter})`);
   for (const kind of values.dense ? (['compact', 'dense'] as const) : (['compact'] as const)) {

@@ -1,10 +1,11 @@
 // Writing output files so that nothing is lost or half-written: directories created with errors
 // that name the option and the problem, files replaced atomically, and a check that an output
-// never lands on an input.
+// never lands on an input. And reading files back, with errors that name them.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
+import { parseJson, readObject } from './json.js';
 
 /**
  * `mkdir -p dir`, one level at a time: Node 20's recursive mkdirSync never returns for some
@@ -75,4 +76,18 @@ export function checkNotAnInput(output: string, inputs: readonly string[], what:
   const target = realTarget(output);
   const hit = inputs.find((input) => realTarget(input) === target);
   if (hit !== undefined) throw new Error(`${what} ${output} is an input of this command (${hit}); write it elsewhere`);
+}
+
+/** A file's bytes; the error names the file. */
+export function readFileBytes(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** A file holding one JSON object; every error names the file. */
+export function readJsonFile(path: string): Record<string, unknown> {
+  return readObject(parseJson(new TextDecoder().decode(readFileBytes(path)), path), path);
 }

@@ -62,9 +62,10 @@ export function writeSafetensors(tensors: Record<string, SafetensorsTensor>, met
   return bytes;
 }
 
-export function readSafetensors(bytes: Uint8Array): SafetensorsContents {
+/** The tensors and metadata of a file's bytes; `what` (the file) starts every error. */
+export function readSafetensors(bytes: Uint8Array, what = 'safetensors'): SafetensorsContents {
   const fail = (problem: string): never => {
-    throw new Error(`safetensors: ${problem}`);
+    throw new Error(`${what}: ${problem}`);
   };
   if (!(bytes instanceof Uint8Array)) fail("expected the file's bytes as a Uint8Array (wrap an ArrayBuffer in new Uint8Array(...))");
   if (bytes.length < 8) fail(`the file is ${bytes.length} bytes, shorter than the 8-byte header length`);

@@ -16,11 +16,10 @@
 // bits, kept weights = set tap bits); a truncated or altered file is an Error saying what is
 // wrong, never a crash or a different model. Browser-safe: no Node imports.
 
-import type { CompactTicket, ModelSpec } from '../sparse/compact-model.js';
-import { MODEL_NAMES } from '../nn/models.js';
-import { DATA_NAMES } from '../data/dataset.js';
+import { type CompactTicket, type ModelSpec, readModelSpec } from '../sparse/compact-model.js';
 import { sizeOf } from '../shape.js';
-import { type BinaryLayer, type BinaryLayerShape, bitBytes, kernelTaps, popcount } from '../sparse/ticket.js';
+import { type BinaryLayer, type BinaryLayerShape, aBinaryScale, bitBytes, kernelTaps, popcount, readLayerShape } from '../sparse/ticket.js';
+import { aCount, aString, anObject, listOf, readFields } from './json.js';
 
 export const TGT_MAGIC = 'TGT1';
 export const TGT_VERSION = 2;
@@ -90,6 +89,11 @@ export function writeTgt(ticket: CompactTicket): Uint8Array {
     payload.set(c, at);
     at += c.length;
   }
+  return frameTgt(header, payload);
+}
+
+/** The file of a header (UTF-8 JSON) and a payload: the preamble with its lengths and checksum, then both. */
+export function frameTgt(header: Uint8Array, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(PREAMBLE + header.length + payload.length);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(TGT_MAGIC), 0);
@@ -102,7 +106,7 @@ export function writeTgt(ticket: CompactTicket): Uint8Array {
   return out;
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const aRange = listOf(aCount, 2);
 
 export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
   const fail = (problem: string): never => {
@@ -122,76 +126,46 @@ export function readTgt(bytes: Uint8Array, what = 'model.tgt'): CompactTicket {
   const payload = bytes.subarray(PREAMBLE + headerLength);
   if (crc32([header, payload]) !== view.getUint32(16, true)) fail('corrupt: the CRC-32 checksum does not match the contents');
 
-  let parsed: TgtHeader;
+  let json: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header)) as TgtHeader;
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
   } catch (e) {
     return fail(`malformed header: ${(e as Error).message}`);
   }
-  if (!parsed || typeof parsed !== 'object' || !parsed.spec || !Array.isArray(parsed.layers) || !Array.isArray(parsed.tensors))
-    fail('malformed header: spec, layers and tensors are required');
-  const { spec } = parsed;
-  if (
-    !MODEL_NAMES.includes(spec.model) ||
-    typeof spec.width !== 'number' ||
-    !(spec.width > 0) ||
-    !isCount(spec.classes) ||
-    !Array.isArray(spec.input) ||
-    spec.input.length !== 3 ||
-    !spec.input.every(isCount) ||
-    (spec.batchNorm !== undefined && typeof spec.batchNorm !== 'boolean') ||
-    (spec.data !== undefined && !(DATA_NAMES as readonly string[]).includes(spec.data)) ||
-    (spec.dataSeed !== undefined && !isCount(spec.dataSeed))
-  ) {
-    fail(`malformed model spec ${JSON.stringify(spec)}`);
-  }
-  const slice = (r: unknown, length: number, name: string): Uint8Array => {
-    if (!Array.isArray(r) || r.length !== 2 || !isCount(r[0]) || !isCount(r[1])) return fail(`${name}: malformed byte range`);
-    if (r[1] !== length) fail(`${name}: ${r[1]} bytes, expected ${length}`);
-    if (r[0] + r[1] > payload.length) fail(`${name}: bytes [${r[0]}, ${r[0] + r[1]}) lie past the ${payload.length}-byte payload`);
+  const parsed = readFields<{ spec: unknown; layers: unknown[]; tensors: unknown[] }>(
+    json,
+    { spec: anObject, layers: listOf(anObject), tensors: listOf(anObject) },
+    `${what}: header`,
+  );
+  const spec = readModelSpec(parsed.spec, what);
+  const slice = ([offset, length]: Range, expected: number, name: string): Uint8Array => {
+    if (length !== expected) fail(`${name}: ${length} bytes, expected ${expected}`);
+    if (offset + length > payload.length) fail(`${name}: bytes [${offset}, ${offset + length}) lie past the ${payload.length}-byte payload`);
     // A copy: a Node Buffer's slice shares (and its .buffer spans) the whole file.
-    return new Uint8Array(payload.subarray(r[0], r[0] + r[1]));
+    return new Uint8Array(payload.subarray(offset, offset + length));
   };
-  const layers = parsed.layers.map((l, i): BinaryLayer => {
-    const name = `layer ${i} (${typeof l?.name === 'string' ? l.name : '?'})`;
-    if (typeof l?.name !== 'string' || (l.kind !== 'conv' && l.kind !== 'linear')) fail(`${name}: malformed name or kind`);
-    for (const key of ['outChannels', 'inChannels', 'kernelSize', 'stride', 'keptKernels', 'keptWeights'] as const) {
-      if (!isCount(l[key]) || (key !== 'keptKernels' && key !== 'keptWeights' && l[key] === 0)) fail(`${name}: ${key} must be a positive integer`);
-    }
-    if (!isCount(l.padding)) fail(`${name}: padding must be an integer >= 0`);
-    if (!Array.isArray(l.outputSize) || l.outputSize.length !== 2 || !l.outputSize.every((d) => isCount(d) && d > 0)) fail(`${name}: malformed outputSize`);
-    // Stored as float32 by the kernels: beyond its range it would turn infinite.
-    if (typeof l.alpha !== 'number' || !Number.isFinite(l.alpha) || !(l.alpha > 0) || l.alpha > 3.4e38)
-      fail(`${name}: alpha must be a finite number > 0 (float32), got ${l.alpha}`);
-    const taps = kernelTaps(l);
-    const kernelBits = slice(l.kernelBits, bitBytes(l.outChannels * l.inChannels), `${name} kernel bits`);
+  const layers = parsed.layers.map((entry, i): BinaryLayer => {
+    const shape = readLayerShape(entry, `${what}: layer ${i}`);
+    const name = `layer ${i} (${shape.name})`;
+    const l = readFields<Omit<TgtLayer, keyof BinaryLayerShape>>(
+      entry,
+      { alpha: aBinaryScale, keptKernels: aCount, keptWeights: aCount, kernelBits: aRange, tapBits: aRange, signBits: aRange },
+      `${what}: ${name}`,
+    );
+    const taps = kernelTaps(shape);
+    const kernelBits = slice(l.kernelBits, bitBytes(shape.outChannels * shape.inChannels), `${name} kernel bits`);
     const tapBits = slice(l.tapBits, taps > 1 ? bitBytes(l.keptKernels * taps) : 0, `${name} tap bits`);
     const signBits = slice(l.signBits, bitBytes(l.keptWeights), `${name} sign bits`);
     if (popcount(kernelBits) !== l.keptKernels) fail(`${name}: ${popcount(kernelBits)} kernel bits set, the header says ${l.keptKernels} kept kernels`);
     const weights = taps > 1 ? popcount(tapBits) : l.keptKernels;
     if (weights !== l.keptWeights) fail(`${name}: ${weights} nonzero taps, the header says ${l.keptWeights} kept weights`);
-    return {
-      name: l.name,
-      kind: l.kind,
-      outChannels: l.outChannels,
-      inChannels: l.inChannels,
-      kernelSize: l.kernelSize,
-      stride: l.stride,
-      padding: l.padding,
-      outputSize: [l.outputSize[0], l.outputSize[1]],
-      alpha: l.alpha,
-      keptKernels: l.keptKernels,
-      keptWeights: l.keptWeights,
-      kernelBits,
-      tapBits,
-      signBits,
-    };
+    return { ...shape, alpha: l.alpha, keptKernels: l.keptKernels, keptWeights: l.keptWeights, kernelBits, tapBits, signBits };
   });
-  const extras: CompactTicket['extras'] = {};
-  for (const t of parsed.tensors) {
-    if (typeof t?.name !== 'string' || !Array.isArray(t.shape) || !t.shape.every(isCount)) fail('malformed tensor entry');
-    const elements = sizeOf(t.shape);
-    extras[t.name] = { shape: t.shape, data: new Float32Array(slice(t.data, 4 * elements, `tensor ${t.name}`).buffer) };
-  }
-  return { spec, layers, extras };
+  const tensors = parsed.tensors.map((entry, i): [string, CompactTicket['extras'][string]] => {
+    const t = readFields<TgtHeader['tensors'][number]>(entry, { name: aString, shape: listOf(aCount), data: aRange }, `${what}: tensor ${i}`);
+    return [t.name, { shape: t.shape, data: new Float32Array(slice(t.data, 4 * sizeOf(t.shape), `tensor ${t.name}`).buffer) }];
+  });
+  if (new Set(tensors.map(([name]) => name)).size !== tensors.length) fail('two tensors have the same name');
+  // fromEntries, not assignments: a tensor named "__proto__" stays an ordinary key.
+  return { spec, layers, extras: Object.fromEntries(tensors) };
 }

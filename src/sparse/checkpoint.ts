@@ -4,11 +4,12 @@
 // that a lone .safetensors file is enough.
 
 import type { Module } from '../nn/module.js';
-import { prunableLayers } from '../nn/models.js';
+import { createModel, prunableLayers } from '../nn/models.js';
 import type { SafetensorsContents } from '../io/safetensors.js';
 import { type MaskCounts, maskCounts } from './analyze.js';
-import type { CompactTicket, ModelSpec } from './compact-model.js';
-import { type BinaryLayer, type BinaryLayerShape, kernelTaps, packBinaryLayer, transposeLinear } from './ticket.js';
+import { type CompactTicket, type ModelSpec, readModelSpec } from './compact-model.js';
+import { type BinaryLayer, type BinaryLayerShape, aBinaryScale, kernelTaps, packBinaryLayer, readLayerShape, transposeLinear } from './ticket.js';
+import { parseJson, readList } from '../io/json.js';
 
 /** The prunable layers of a model that has run a forward pass, as (1x1 for linear) convolutions. */
 export function describeLayers(model: Module): BinaryLayerShape[] {
@@ -48,10 +49,31 @@ function parseMetadata(contents: SafetensorsContents, what: string): CheckpointL
   if (spec === undefined || layers === undefined) {
     throw new Error(`${what}: the checkpoint has no 'spec'/'layers' metadata (written by an older ticketgrad?); train it again`);
   }
+  const listed = `${what}: metadata layers`;
+  const parsed = {
+    spec: readModelSpec(parseJson(spec, `${what}: metadata spec`), what),
+    layers: readList(parseJson(layers, listed), listed).map((l, i) => readLayerShape(l, `${what}: layer ${i}`)),
+    method: method ?? 'unknown',
+  };
+  checkArchitecture(parsed.spec, parsed.layers, what);
+  return parsed;
+}
+
+/**
+ * The spec (model, width, input, classes) must build the layers the metadata lists, of those
+ * sizes: a wrong class count or model name would otherwise make a ticket that infers nothing.
+ */
+function checkArchitecture(spec: ModelSpec, layers: BinaryLayerShape[], what: string): void {
+  const model = createModel(spec.model, { mode: 'dense', input: spec.input, classes: spec.classes, width: spec.width, batchNorm: spec.batchNorm ?? false });
   try {
-    return { spec: JSON.parse(spec) as ModelSpec, layers: JSON.parse(layers) as BinaryLayerShape[], method: method ?? 'unknown' };
-  } catch (e) {
-    throw new Error(`${what}: malformed metadata: ${(e as Error).message}`);
+    const built = prunableLayers(model).map(([name, l]) => `${name} (${l.weight.size} weights)`);
+    const listed = layers.map((l) => `${l.name} (${l.outChannels * l.inChannels * kernelTaps(l)} weights)`);
+    if (built.join() !== listed.join()) {
+      const spelled = `${spec.model} width ${spec.width}, input [${spec.input.join(', ')}], ${spec.classes} classes`;
+      throw new Error(`${what}: the metadata's spec (${spelled}) has the layers ${built.join(', ')}; its layer list says ${listed.join(', ')}`);
+    }
+  } finally {
+    model.dispose();
   }
 }
 
@@ -86,8 +108,7 @@ export function checkpointTicket(contents: SafetensorsContents, what: string): C
     let weight = tensorOf(contents, `${shape.name}.weight`, size, what);
     let mask = maskOf(contents, `${shape.name}.mask`, size, what);
     const alpha = tensorOf(contents, `${shape.name}.alpha`, 1, what)[0];
-    if (!(Number.isFinite(alpha) && alpha > 0 && alpha <= 3.4e38))
-      throw new Error(`${what}: ${shape.name}.alpha is ${alpha}; the scale of binary weights must be a finite number > 0`);
+    if (!aBinaryScale.ok(alpha)) throw new Error(`${what}: ${shape.name}.alpha is ${alpha}; the scale of binary weights must be a finite number > 0`);
     if (shape.kind === 'linear') {
       weight = transposeLinear(weight, shape.inChannels, shape.outChannels);
       mask = transposeLinear(mask, shape.inChannels, shape.outChannels);
@@ -95,9 +116,6 @@ export function checkpointTicket(contents: SafetensorsContents, what: string): C
     return packBinaryLayer(shape, weight, mask, alpha);
   });
   const prefixes = layers.map((l) => `${l.name}.`);
-  const extras: CompactTicket['extras'] = {};
-  for (const [name, t] of Object.entries(contents.tensors)) {
-    if (!prefixes.some((p) => name.startsWith(p))) extras[name] = { shape: t.shape, data: t.data };
-  }
-  return { spec, layers: packed, extras };
+  const extras = Object.entries(contents.tensors).filter(([name]) => !prefixes.some((p) => name.startsWith(p)));
+  return { spec, layers: packed, extras: Object.fromEntries(extras) };
 }

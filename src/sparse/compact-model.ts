@@ -3,7 +3,8 @@
 // (`compact`), or, for comparison, the same ticket's dense weights alpha * sign(W) * M through
 // the ordinary conv2d/matmul kernels (`dense`). Both compute the same function.
 
-import type { DataName } from '../data/dataset.js';
+import { DATA_NAMES, type DataName } from '../data/dataset.js';
+import { aBoolean, aCount, aPositiveCount, listOf, oneOf, optional, readFields } from '../io/json.js';
 import { getBackend, keep } from '../engine.js';
 import type { Backend, Storage } from '../backend/backend.js';
 import { Tensor, tensor } from '../tensor.js';
@@ -12,7 +13,7 @@ import { conv2d, convParams } from '../ops/conv.js';
 import { matmul } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
 import { Module, Sequential } from '../nn/module.js';
-import { createModel, type ModelName, prunableLayers } from '../nn/models.js';
+import { MODEL_NAMES, createModel, type ModelName, prunableLayers } from '../nn/models.js';
 import { PrunableLayer } from '../nn/prunable.js';
 import { type BinaryLayer, binaryConvLayout, denseWeight, transposeLinear } from './ticket.js';
 
@@ -29,6 +30,23 @@ export interface ModelSpec {
   data?: DataName;
   /** The synthetic data set's seed, which draws its test set too. */
   dataSeed?: number;
+}
+
+/** A model spec as a file records it (a .tgt header, a checkpoint's metadata); errors start with `what`. */
+export function readModelSpec(value: unknown, what: string): ModelSpec {
+  return readFields<ModelSpec>(
+    value,
+    {
+      model: oneOf(MODEL_NAMES),
+      width: { expected: 'a finite number > 0', ok: (v) => typeof v === 'number' && v > 0 && Number.isFinite(v) },
+      input: listOf(aPositiveCount, 3),
+      classes: aPositiveCount,
+      batchNorm: optional(aBoolean),
+      data: optional(oneOf(DATA_NAMES)),
+      dataSeed: optional(aCount),
+    },
+    `${what}: model spec`,
+  );
 }
 
 export interface CompactTicket {

@@ -12,6 +12,7 @@
 // GPU it is expanded into one list per block of 8 output channels (binaryConvLayout).
 
 import { BINARY_CONV_BLOCK } from '../backend/backend.js';
+import { type Check, aCount, aPositiveCount, aString, listOf, oneOf, readFields } from '../io/json.js';
 
 export type LayerKind = 'conv' | 'linear';
 
@@ -35,6 +36,27 @@ export interface BinaryLayer extends BinaryLayerShape {
   tapBits: Uint8Array;
   signBits: Uint8Array;
 }
+
+/** A layer's shape as a file records it (a .tgt header, a checkpoint's metadata); errors start with `what`. */
+export function readLayerShape(value: unknown, what: string): BinaryLayerShape {
+  return readFields<BinaryLayerShape>(
+    value,
+    {
+      name: aString,
+      kind: oneOf(['conv', 'linear']),
+      outChannels: aPositiveCount,
+      inChannels: aPositiveCount,
+      kernelSize: aPositiveCount,
+      stride: aPositiveCount,
+      padding: aCount,
+      outputSize: listOf(aPositiveCount, 2),
+    },
+    what,
+  );
+}
+
+/** The scale of a layer's binary weights: the kernels store it as float32, beyond whose range it would turn infinite. */
+export const aBinaryScale: Check = { expected: 'a finite number > 0 (float32)', ok: (v) => typeof v === 'number' && v > 0 && v <= 3.4e38 };
 
 export const bitBytes = (bits: number): number => Math.ceil(bits / 8);
 export const getBit = (bits: Uint8Array, i: number): boolean => ((bits[i >> 3] >> (i & 7)) & 1) === 1;

@@ -33,20 +33,31 @@ export function isNumericValue(value: string): boolean {
   return DECIMAL.test(value);
 }
 
+const AXIS_NAME = /^[a-z][a-z0-9-]*$/;
+
 /** `NAME=V1,V2,...` (the value of one --grid flag). */
 export function parseGridAxis(spec: string): GridAxis {
   const eq = spec.indexOf('=');
   const name = spec.slice(0, Math.max(0, eq));
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`--grid: expected NAME=V1,V2,... with NAME a train flag (e.g. sparsity=0.1,0.5), got '${spec}'`);
+  if (!AXIS_NAME.test(name)) throw new Error(`--grid: expected NAME=V1,V2,... with NAME a train flag (e.g. sparsity=0.1,0.5), got '${spec}'`);
+  const axis = {
+    name,
+    values: spec
+      .slice(eq + 1)
+      .split(',')
+      .map((v) => canonicalValue(v.trim())),
+  };
+  checkAxis(axis);
+  return axis;
+}
+
+/** An axis, parsed or read back from sweep.json: a flag's name other than --out, each value given once and not empty. */
+function checkAxis({ name, values }: GridAxis): void {
+  if (!AXIS_NAME.test(name)) throw new Error(`--grid ${name}: not the name of a train flag`);
   if (name === 'out') throw new Error("--grid out: the sweep chooses each cell's directory (OUT/cells/NAME)");
-  const values = spec
-    .slice(eq + 1)
-    .split(',')
-    .map((v) => canonicalValue(v.trim()));
-  if (values.some((v) => v === '')) throw new Error(`--grid ${name}: empty value in '${spec}'`);
+  if (values.some((v) => v === '')) throw new Error(`--grid ${name}: empty value in ${values.join(',')}`);
   const duplicate = values.find((v, i) => values.indexOf(v) !== i);
   if (duplicate !== undefined) throw new Error(`--grid ${name}: value ${duplicate} is given twice`);
-  return { name, values };
 }
 
 /** Flag names (without dashes) in a `train` argument list. */
@@ -54,11 +65,12 @@ function flagNames(args: string[]): string[] {
   return args.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]);
 }
 
-/** Checks that axis names are distinct and are not also fixed flags. */
+/** Checks every axis, and that axis names are distinct and are not also fixed flags. */
 export function checkDefinition({ axes, fixed }: SweepDefinition): void {
   if (axes.length === 0) throw new Error('a sweep needs at least one --grid NAME=V1,V2,...');
   const fixedFlags = new Set(flagNames(fixed));
   for (const [i, axis] of axes.entries()) {
+    checkAxis(axis);
     if (axes.findIndex((a) => a.name === axis.name) !== i) throw new Error(`--grid ${axis.name} is given twice`);
     if (fixedFlags.has(axis.name)) throw new Error(`--${axis.name} is both a fixed flag and a --grid axis`);
   }

@@ -5,17 +5,18 @@
 // OUT/results.{json,csv}, accuracy.svg, epoch-time.svg    the whole grid's results (unsharded)
 // OUT/results.shard-I-of-N.json                           one shard's rows (sharded)
 
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { formatDuration } from '../report/format.js';
-import { cellArgs, checkDefinition, expandGrid, type GridCell, type SweepDefinition } from './grid.js';
+import { cellArgs, checkDefinition, expandGrid, type GridAxis, type GridCell, type SweepDefinition } from './grid.js';
 import { PLOTTED, sweepPlots } from './plots.js';
 import { completeRows, resultColumns, type ResultRow, resultRow, toCsv } from './results.js';
 import { type Shard, shardItems } from './shard.js';
 import { type CellState, readCellRecord, readCellState, writeCellRecord } from './state.js';
 import { comparableOptions, optionDifferences } from '../train/options.js';
 import { CHECKPOINT_FILE, type TrainOptions } from '../train/train.js';
-import { makeDirectory, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { makeDirectory, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { aString, anObject, listOf, readFields } from '../io/json.js';
 
 export const DEFINITION_FILE = 'sweep.json';
 
@@ -50,10 +51,14 @@ export function planCells(definition: SweepDefinition, out: string, parse: Parse
 export function readDefinition(dir: string): SweepDefinition {
   const path = join(dir, DEFINITION_FILE);
   if (!existsSync(path)) throw new Error(`${path} not found: ${dir} is not a sweep directory`);
-  const { axes, fixed } = JSON.parse(readFileSync(path, 'utf8')) as Partial<SweepDefinition>;
-  const valid = Array.isArray(axes) && axes.every((a) => typeof a?.name === 'string' && Array.isArray(a.values)) && Array.isArray(fixed);
-  if (!valid) throw new Error(`${path}: not a sweep definition (expected "axes" and "fixed")`);
-  return { axes, fixed };
+  const { axes, fixed } = readFields<{ axes: unknown[]; fixed: string[] }>(readJsonFile(path), { axes: listOf(anObject), fixed: listOf(aString) }, path);
+  const definition = { axes: axes.map((a, i) => readFields<GridAxis>(a, { name: aString, values: listOf(aString) }, `${path}: axes[${i}]`)), fixed };
+  try {
+    checkDefinition(definition);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  return definition;
 }
 
 const definitionText = ({ axes, fixed }: SweepDefinition): string => JSON.stringify({ axes, fixed });

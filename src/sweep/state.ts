@@ -3,8 +3,8 @@
 // so after report.json and every other file of the run), report.json can be read, and the
 // recorded options equal the ones asked for now. Resume, results and merge all read this.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { writeJsonAtomic } from '../io/files.js';
+import { readJsonFile, writeJsonAtomic } from '../io/files.js';
+import { type Check, aNumber, aString, anObject, oneOf, optional, readFields } from '../io/json.js';
 import { join } from 'node:path';
 import { type ComparableOptions, type TrainOptions, comparableOptions, optionDifferences } from '../train/options.js';
 
@@ -25,12 +25,20 @@ export type CellState = { status: 'finished'; record: CellRecord; report: Record
 /** A finished cell whose recorded options differ from the ones asked for now. */
 export class CellConflictError extends Error {}
 
-function readJson(path: string): Record<string, unknown> | undefined {
-  if (!existsSync(path)) return undefined;
+const RECORD_FIELDS: { [K in keyof CellRecord]-?: Check } = {
+  cell: aString,
+  status: oneOf(['running', 'finished', 'failed']),
+  options: anObject,
+  error: optional(aString),
+  seconds: optional(aNumber),
+};
+
+/** A JSON object file as `read` takes it; undefined when it is missing or damaged. */
+function readOrUndefined<T>(path: string, read: (value: Record<string, unknown>) => T): T | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return read(readJsonFile(path));
   } catch {
-    // Only a hand-edited or truncated-by-disk-failure file gets here: treat the cell as not run.
+    // Only a missing, hand-edited or truncated-by-disk-failure file gets here: treat the cell as not run.
     return undefined;
   }
 }
@@ -39,9 +47,10 @@ export function writeCellRecord(dir: string, record: CellRecord): void {
   writeJsonAtomic(join(dir, CELL_RECORD_FILE), record);
 }
 
-/** The sweep's record of the cell in `dir`, if it has one. */
+/** The sweep's record of the cell in `dir`, if it has a readable one. */
 export function readCellRecord(dir: string): CellRecord | undefined {
-  return readJson(join(dir, CELL_RECORD_FILE)) as CellRecord | undefined;
+  const path = join(dir, CELL_RECORD_FILE);
+  return readOrUndefined(path, (value) => readFields<CellRecord>(value, RECORD_FIELDS, path));
 }
 
 /** The state of the cell in `dir`; throws CellConflictError for a finished cell run with other options. */
@@ -49,7 +58,7 @@ export function readCellState(dir: string, requested: TrainOptions): CellState {
   const record = readCellRecord(dir);
   if (record?.status === 'failed') return { status: 'failed', record };
   if (record?.status !== 'finished') return { status: 'pending' };
-  const report = readJson(join(dir, 'report.json'));
+  const report = readOrUndefined(join(dir, 'report.json'), (value) => value);
   if (!report) return { status: 'pending' };
   const differences = optionDifferences(record.options, comparableOptions(requested));
   if (differences.length) {

@@ -2,9 +2,10 @@
 // run (loop.ts), and the run directory written: report.json, metrics.jsonl (one line per
 // epoch, appended as it ends), model.safetensors and the SVG plots.
 
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDirectory, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { makeDirectory, readFileBytes, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
+import { type Check, aBoolean, aCount, aNumber, aString, checked, isObject, numberIn, oneOf, optional, parseJson, readFields, readList, readObject } from '../io/json.js';
 import { init } from '../init.js';
 import { type Split, subset } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
@@ -17,9 +18,9 @@ import { modelCheckpoint } from '../sparse/checkpoint.js';
 import type { ModelSpec } from '../sparse/compact-model.js';
 import { histogram, lineChart } from '../report/svg.js';
 import { type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
-import type { OptimizerState } from '../optim/optimizers.js';
+import type { MethodState } from './pruning-methods.js';
 import type { SavedTensors } from '../tensor.js';
-import { type TrainOptions, checkOptions, optionDifferences } from './options.js';
+import { DEFAULT_OPTIONS, type EpochMetrics, type RunOptions, type TrainOptions, checkOptions, optionDifferences } from './options.js';
 
 export { DEFAULT_OPTIONS, type DataName, type EpochMetrics, type FinetuneLayers, type RunOptions, type TrainOptions } from './options.js';
 export type { LayerReport, RunReport, StepInfo, TrainListener } from './loop.js';
@@ -59,7 +60,7 @@ function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): 
   }
   const slots = Object.fromEntries(Object.entries(c.optimizer.slots).map(([slot, values]) => [slot, values.length]));
   const metadata = {
-    format: 'ticketgrad-checkpoint',
+    format: CHECKPOINT_FORMAT,
     phase: c.phase,
     ...(c.round !== undefined ? { round: String(c.round) } : {}),
     epoch: String(c.epoch),
@@ -73,40 +74,88 @@ function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): 
   writeFileAtomic(join(dir, CHECKPOINT_FILE), writeSafetensors(tensors, metadata));
 }
 
+const CHECKPOINT_FORMAT = 'ticketgrad-checkpoint';
+/** A method's saved values: numbers, nulls, lists of them (MethodState['values']). */
+const METHOD_VALUE: Check = {
+  expected: 'a number, null, or a list of them',
+  ok: (v) => v === null || aNumber.ok(v) || (Array.isArray(v) && v.every((x) => x === null || aNumber.ok(x))),
+};
+const PHASES: readonly EpochMetrics['phase'][] = ['train', 'finetune'];
+/** Metadata values are strings: a count is written out in decimal. */
+const aCountText: Check = { expected: 'a whole number', ok: (v) => typeof v === 'string' && /^\d{1,15}$/.test(v) };
+const EPOCH_METRICS: { [K in keyof EpochMetrics]-?: Check } = {
+  phase: oneOf(PHASES),
+  round: optional(aCount),
+  epoch: aCount,
+  lr: aNumber,
+  density: aNumber,
+  trainLoss: aNumber,
+  trainAccuracy: aNumber,
+  testAccuracy: aNumber,
+  seconds: aNumber,
+  maskSeconds: aNumber,
+};
+/** Options as a checkpoint keeps them: flat values (numbers finite), the known ones of their defaults' types. */
+const SAVED_OPTIONS: Check = {
+  expected: 'train options',
+  ok: (v) =>
+    isObject(v) &&
+    Object.entries(v).every(
+      ([key, x]) => (aString.ok(x) || aNumber.ok(x) || aBoolean.ok(x)) && (!Object.hasOwn(DEFAULT_OPTIONS, key) || typeof x === typeof DEFAULT_OPTIONS[key as keyof RunOptions]),
+    ),
+};
+
 /** The options a run directory's checkpoint was trained with, and where it stands. */
 export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpoint: RunCheckpoint } {
   const path = join(dir, CHECKPOINT_FILE);
   if (!existsSync(path)) throw new RunDirectoryError(`--resume ${dir}: no ${CHECKPOINT_FILE} there (a run writes one after each finished epoch)`);
-  let contents: ReturnType<typeof readSafetensors>;
-  try {
-    contents = readSafetensors(readFileSync(path));
-    if (contents.metadata.format !== 'ticketgrad-checkpoint') throw new Error('not a ticketgrad training checkpoint');
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
-  const m = contents.metadata;
-  const tensors: SavedTensors = {};
-  const methodTensors: SavedTensors = {};
-  for (const [name, t] of Object.entries(contents.tensors)) {
-    if (name.startsWith('model/')) tensors[name.slice(6)] = t;
-    else if (name.startsWith('method/')) methodTensors[name.slice(7)] = t;
-  }
-  const slots: OptimizerState['slots'] = {};
-  for (const [slot, count] of Object.entries(JSON.parse(m.slots) as Record<string, number>)) {
-    slots[slot] = Array.from({ length: count }, (_, i) => contents.tensors[`optimizer/${slot}/${i}`]?.data ?? null);
-  }
-  const options = { ...(JSON.parse(m.options) as TrainOptions), out: dir };
+  const contents = readSafetensors(readFileBytes(path), path);
+  if (contents.metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a ticketgrad training checkpoint`);
+  const m = readFields<
+    Record<'epoch' | 'steps' | 'slots' | 'options' | 'metrics', string> & { phase: EpochMetrics['phase']; round?: string; phaseEnded?: 'true'; method?: string }
+  >(
+    contents.metadata,
+    {
+      phase: oneOf(PHASES),
+      round: optional(aCountText),
+      epoch: aCountText,
+      phaseEnded: optional(oneOf(['true'])),
+      steps: aCountText,
+      slots: aString,
+      options: aString,
+      metrics: aString,
+      method: optional(aString),
+    },
+    `${path}: metadata`,
+  );
+  const json = (key: 'slots' | 'options' | 'metrics' | 'method'): unknown => parseJson(m[key] as string, `${path}: metadata ${key}`);
+  // Entries, not assignments: a tensor named "model/__proto__" stays an ordinary key.
+  const tensorsUnder = (prefix: string): SavedTensors =>
+    Object.fromEntries(Object.entries(contents.tensors).flatMap(([name, t]) => (name.startsWith(prefix) ? [[name.slice(prefix.length), t]] : [])));
+  const tensors = tensorsUnder('model/');
+  // A slot holds one value per parameter: never more than the model has tensors.
+  const parameters = Object.keys(tensors).length;
+  const slotCount: Check = { expected: `an integer in [0, ${parameters}]`, ok: (v) => aCount.ok(v) && (v as number) <= parameters };
+  const slots = Object.entries(readObject(json('slots'), `${path}: metadata slots`)).map(([slot, count]) => [
+    slot,
+    Array.from({ length: checked<number>(count, slotCount, `${path}: metadata slots "${slot}"`) }, (_, i) => contents.tensors[`optimizer/${slot}/${i}`]?.data ?? null),
+  ]);
+  const method = (): MethodState => {
+    const values = readObject(json('method'), `${path}: metadata method`);
+    for (const [key, v] of Object.entries(values)) checked(v, METHOD_VALUE, `${path}: metadata method "${key}"`);
+    return { values: values as MethodState['values'], tensors: tensorsUnder('method/') };
+  };
   const checkpoint: RunCheckpoint = {
-    phase: m.phase as RunCheckpoint['phase'],
+    phase: m.phase,
     ...(m.round !== undefined ? { round: Number(m.round) } : {}),
     epoch: Number(m.epoch),
     ...(m.phaseEnded === 'true' ? { phaseEnded: true } : {}),
     tensors,
-    optimizer: { steps: Number(m.steps), slots },
-    metrics: JSON.parse(m.metrics),
-    ...(m.method !== undefined ? { method: { values: JSON.parse(m.method), tensors: methodTensors } } : {}),
+    optimizer: { steps: Number(m.steps), slots: Object.fromEntries(slots) },
+    metrics: readList(json('metrics'), `${path}: metadata metrics`).map((e, i) => readFields<EpochMetrics>(e, EPOCH_METRICS, `${path}: metadata metrics[${i}]`)),
+    ...(m.method !== undefined ? { method: method() } : {}),
   };
-  return { options, checkpoint };
+  return { options: { ...checked<TrainOptions>(json('options'), SAVED_OPTIONS, `${path}: metadata options`), out: dir }, checkpoint };
 }
 
 /** How `train()` runs beyond its options. */
@@ -201,16 +250,13 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
 }
 
 /** The test accuracy a dense run's report.json records. */
-function denseRunAccuracy(dir: string): number {
+export function denseRunAccuracy(dir: string): number {
   const path = join(dir, 'report.json');
-  let dense: Partial<TrainReport>;
   try {
-    dense = JSON.parse(readFileSync(path, 'utf8')) as Partial<TrainReport>;
+    return readFields<{ testAccuracy: number }>(readJsonFile(path), { testAccuracy: numberIn(0, 1) }, path).testAccuracy;
   } catch (e) {
-    throw new Error(`--dense-run ${dir}: cannot read ${path} (${(e as Error).message.split('\n')[0]})`);
+    throw new Error(`--dense-run ${dir}: ${(e as Error).message}`);
   }
-  if (typeof dense.testAccuracy !== 'number') throw new Error(`--dense-run ${dir}: ${path} has no testAccuracy`);
-  return dense.testAccuracy;
 }
 
 /** The run's files, each replaced atomically, report.json last. */
