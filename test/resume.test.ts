@@ -1,7 +1,8 @@
 // Resumable training: a run stopped mid-epoch (by a signal, or Ctrl-C in the CLI) and resumed
 // from its last finished epoch ends exactly as the uninterrupted run (bit for bit on the CPU
-// reference and wasm backends), in score training and in fine-tuning, and for every pruning
-// method at every kind of point: within a phase, and right after pruning, a round or a ticket.
+// reference and wasm backends, within float tolerance on WebGPU), in score training and in
+// fine-tuning, and for every pruning method at every kind of point: within a phase, and right
+// after pruning, a round or a ticket.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,6 +13,9 @@ import { test } from 'node:test';
 import { DEFAULT_OPTIONS, type TrainOptions, train } from '../src/train/train.js';
 import { resolveOptions } from '../src/train/options.js';
 import { assertUsageErrors, runCli } from './cli.js';
+import { gpuTest } from './devices.js';
+import { assertClose } from './helpers.js';
+import { readSafetensors } from '../src/io/safetensors.js';
 
 const temporaryDir = (): string => mkdtempSync(join(tmpdir(), 'ticketgrad-resume-'));
 
@@ -163,3 +167,35 @@ test('CLI: Ctrl-C stops a run with exit code 130 and says how to continue; --res
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 12);
   assert.equal(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).stopped, undefined);
 });
+
+gpuTest(
+  'a run stopped mid-epoch and resumed ends as the uninterrupted one within float tolerance, in training and in fine-tuning',
+  async () => {
+    const options = (out: string): TrainOptions => ({
+      ...resolveOptions({ data: 'synthetic', trainSize: 300, batch: 64, epochs: 2, width: 0.25, alpha: 2, finetune: 'last', finetuneEpochs: 2, backend: 'webgpu' }),
+      verbose: false,
+      out,
+    });
+    const whole = join(temporaryDir(), 'whole');
+    await train(options(whole));
+    const expected = outcome(whole).metrics as Record<string, number>[];
+    const expectedModel = readSafetensors(readFileSync(join(whole, 'model.safetensors'))).tensors;
+    for (const phase of ['train', 'finetune']) {
+      const out = join(temporaryDir(), phase);
+      const stop = new AbortController();
+      await train(options(out), { onStep: (s) => s.phase === phase && s.epoch === 2 && s.step === 2 && stop.abort() }, { signal: stop.signal });
+      await train(options(out), {}, { resume: true });
+      const got = outcome(out).metrics as Record<string, number>[];
+      assert.equal(got.length, expected.length);
+      got.forEach((m, i) => {
+        for (const key of ['trainLoss', 'trainAccuracy', 'testAccuracy', 'lr', 'density']) {
+          assert.ok(Math.abs(m[key] - expected[i][key]) <= 1e-4 * Math.max(1, Math.abs(expected[i][key])), `${phase}: epoch ${i + 1} ${key} ${m[key]} vs ${expected[i][key]}`);
+        }
+      });
+      for (const [name, t] of Object.entries(readSafetensors(readFileSync(join(out, 'model.safetensors'))).tensors)) {
+        assertClose(t.data, expectedModel[name].data, `${phase}: ${name}`, { rtol: 1e-4, atol: 1e-4 });
+      }
+    }
+  },
+  { label: '[webgpu]', timeout: 300_000 },
+);
