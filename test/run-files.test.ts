@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tg from '../src/index.js';
 import { writeFileAtomic } from '../src/io/files.js';
+import { holdOut } from '../src/data/dataset.js';
+import { loadSynthetic } from '../src/data/synthetic.js';
 import { assertUsageErrors, runCli } from './cli.js';
 
 const QUICK = ['--data', 'synthetic', '--train-size', '200', '--epochs', '1', '--quiet', '--backend', 'cpu', '--width', '0.25'];
@@ -170,4 +172,33 @@ test('a ticket records its data set: infer scores it on that test set and refuse
   assert.throws(() => tg.sparse.readTgt(tg.sparse.writeTgt(negative)), /"alpha" is -2, expected a finite number > 0 \(float32\)/);
   bytes.writeUInt32LE(3, 4);
   assert.throws(() => tg.sparse.readTgt(bytes), /format version 3; this ticketgrad reads versions 1 and 2/);
+});
+
+test('--val-size holds out the last training examples: valAccuracy per epoch and in the report; never the training examples, whatever --train-size', () => {
+  const split = loadSynthetic({ seed: 1 });
+  const a = holdOut(split, 300, 500);
+  const b = holdOut(split, 300);
+  assert.deepEqual([a.train.count, a.val?.count, b.train.count], [500, 300, split.train.count - 300]);
+  assert.deepEqual(a.val?.labels, b.val?.labels, 'the same validation examples with and without --train-size');
+  assert.deepEqual(a.val?.images, split.train.images.subarray((split.train.count - 300) * 784), 'the last 300 training examples');
+  assert.equal(holdOut(split, 0).val, undefined);
+  assert.throws(() => holdOut(split, 300, 1800, 'synthetic'), /--train-size 1800: the synthetic training set has 2000 examples, 1700 after --val-size 300/);
+  assert.throws(() => holdOut(split, 2000, undefined, 'synthetic'), /--val-size 2000: expected an integer in \[0, 1999\]/);
+
+  const out = join(temporaryDir(), 'run');
+  const run = runCli(['train', ...QUICK, '--val-size', '200', '--out', out]);
+  assert.equal(run.status, 0, run.stderr);
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.ok(
+    metrics.every((m) => m.valAccuracy >= 0 && m.valAccuracy <= 1),
+    JSON.stringify(metrics),
+  );
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  assert.equal(report.valAccuracy, metrics[metrics.length - 1].valAccuracy);
+  assert.equal(report.options.valSize, 200);
+  assert.match(run.stdout, /val accuracy\s+\d+\.\d\d%/);
+  assertUsageErrors([[['train', '--val-size', '-1'], /--val-size: expected an integer >= 0, got '-1'/]]);
 });

@@ -25,6 +25,7 @@ Model and data
   --data-dir DIR        --data cifar10: the directory of its binary files (data_batch_1.bin ... test_batch.bin)
   --width X             multiplies hidden widths: conv channels, FC 256, lenet300's 300-100 (default ${D.width})
   --train-size N        use only the first N training examples (quick runs on slow devices)
+  --val-size N          hold out the last N training examples for validation (valAccuracy per epoch)
 
 Method
   --method NAME         ${TRAIN_METHODS.slice(0, 6).join(' | ')} |
@@ -127,6 +128,7 @@ async function runTrain(o: TrainOptions, resume = false): Promise<number> {
   console.log(
     [
       '',
+      ...(report.valAccuracy !== undefined ? [`val accuracy    ${pct(report.valAccuracy)}`] : []),
       `test accuracy   ${pct(report.testAccuracy)}${report.denseTestAccuracy !== undefined ? ` (dense ${pct(report.denseTestAccuracy)})` : ''}`,
       `sparsity        ${pct(report.sparsity)} of ${report.layers.reduce((a, l) => a + sizeOf(l.shape), 0)} prunable weights`,
       `epoch time      ${report.epochSeconds.map((s) => s.toFixed(1)).join(' ')} s`,

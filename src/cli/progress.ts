@@ -103,7 +103,13 @@ export function progressListener(enabled: boolean, stream: ProgressStream = proc
       if (meanLoss !== undefined && meanAccuracy !== undefined) progress?.update(step, { loss: meanLoss.toFixed(3), acc: `${(100 * meanAccuracy).toFixed(1)}%` });
     },
     onEpoch: (m) => {
-      progress?.finish({ loss: m.trainLoss.toFixed(3), acc: `${(100 * m.trainAccuracy).toFixed(1)}%`, test: `${(100 * m.testAccuracy).toFixed(1)}%`, s: m.seconds.toFixed(1) });
+      progress?.finish({
+        loss: m.trainLoss.toFixed(3),
+        acc: `${(100 * m.trainAccuracy).toFixed(1)}%`,
+        ...(m.valAccuracy !== undefined ? { val: `${(100 * m.valAccuracy).toFixed(1)}%` } : {}),
+        test: `${(100 * m.testAccuracy).toFixed(1)}%`,
+        s: m.seconds.toFixed(1),
+      });
     },
   };
 }

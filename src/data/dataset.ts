@@ -21,6 +21,8 @@ export interface Dataset {
 
 export interface Split {
   train: Dataset;
+  /** Held out of the training set (holdOut): what hyperparameters are chosen on, never the test set. */
+  val?: Dataset;
   test: Dataset;
 }
 
@@ -54,6 +56,27 @@ export function subset(ds: Dataset, n: number): Dataset {
     labels: ds.labels.subarray(0, count),
     count,
   };
+}
+
+/**
+ * `split` with the last `valSize` training examples held out as `val`, and the training set
+ * cut to its first `trainSize` of the rest (all of them by default). The validation examples
+ * do not depend on `trainSize`, and never meet the training ones. `data` names the set in errors.
+ */
+export function holdOut(split: Split, valSize = 0, trainSize?: number, data = split.train.name): Split {
+  const { train } = split;
+  if (!Number.isInteger(valSize) || valSize < 0 || valSize >= train.count) {
+    throw new Error(`--val-size ${valSize}: expected an integer in [0, ${train.count - 1}] (the ${data} training set has ${train.count} examples)`);
+  }
+  const left = train.count - valSize;
+  if (trainSize !== undefined && trainSize > left) {
+    throw new Error(`--train-size ${trainSize}: the ${data} training set has ${train.count} examples${valSize ? `, ${left} after --val-size ${valSize}` : ''}`);
+  }
+  const kept = subset(train, trainSize ?? left);
+  if (valSize === 0) return { train: kept, test: split.test };
+  const per = exampleSize(train);
+  const val = { ...train, name: `${train.name} (validation)`, images: train.images.subarray(left * per), labels: train.labels.subarray(left), count: valSize };
+  return { train: kept, val, test: split.test };
 }
 
 /** A new dataset holding the given examples, in the given order (copies). */

@@ -1,5 +1,5 @@
 // tg.data: data sets in memory, batches, and MNIST fetched by a browser (browser-safe; Node
 // reads MNIST and CIFAR-10 from files through 'ticketgrad/node').
-export { type Dataset, type Split, type Batch, type BatchOptions, exampleSize, subset, select, batches, normalize } from './dataset.js';
+export { type Dataset, type Split, type Batch, type BatchOptions, exampleSize, subset, holdOut, select, batches, normalize } from './dataset.js';
 export { MNIST_MEAN, MNIST_STD, MNIST_CLASSES, fetchMnist, splitMnist } from './mnist-digits.js';
 export { type SyntheticOptions, loadSynthetic } from './synthetic.js';

@@ -48,6 +48,8 @@ export interface LayerReport {
 /** What a run found: report.json's fields, and what the method adds (IMP's rounds, Early-Bird's epoch, ...). */
 export type RunReport = {
   testAccuracy: number;
+  /** The final model's accuracy on the validation examples (with valSize). */
+  valAccuracy?: number;
   sparsity: number;
   layers: LayerReport[];
   /** All-zero kernels over all kernels of the conv layers (k > 1); null without conv layers. */
@@ -253,7 +255,7 @@ export async function trainModel(
     const density = 1 - o.sparsity;
     const steps = Math.ceil(data.train.count / o.batch);
     log(
-      `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
+      `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train${data.val ? ` / ${data.val.count} validation` : ''} / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
     );
     listener.onStart?.({ model, lr, stepsPerEpoch: steps });
     const metrics: EpochMetrics[] = resume ? [...resume.metrics] : [];
@@ -346,6 +348,7 @@ export async function trainModel(
         // Evaluate with the mask of the scores after the last update.
         if (maskConfig) computeMasks(model, maskConfig(epoch));
         const testAccuracy = await evaluate(model, data.test, EVAL_BATCH);
+        const valAccuracy = data.val ? await evaluate(model, data.val, EVAL_BATCH) : undefined;
         const m: EpochMetrics = {
           phase,
           ...round,
@@ -354,6 +357,7 @@ export async function trainModel(
           density: hooks.density ? await hooks.density() : epochDensity,
           trainLoss,
           trainAccuracy,
+          ...(valAccuracy !== undefined ? { valAccuracy } : {}),
           testAccuracy,
           seconds,
           maskSeconds: maskMs / 1000,
@@ -439,6 +443,7 @@ export async function trainModel(
     const { testAccuracy: methodTestAccuracy, ...methodFields } = outcome;
     const report: RunReport = {
       testAccuracy: methodTestAccuracy ?? metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, EVAL_BATCH)),
+      ...(data.val ? { valAccuracy: await evaluate(model, data.val, EVAL_BATCH) } : {}),
       sparsity: 1 - kept / prunable,
       layers: layerInfo,
       zeroKernelFraction,

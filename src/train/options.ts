@@ -53,6 +53,8 @@ export interface RunOptions {
   finetuneLr: number;
   width: number;
   trainSize?: number;
+  /** Training examples held out for validation (the last N of the training set; none by default): valAccuracy per epoch. */
+  valSize?: number;
   seed: number;
   backend: BackendChoice;
   /** Threads of the wasm backend (default: the available cores). */
@@ -127,6 +129,8 @@ export interface EpochMetrics {
   density: number;
   trainLoss: number;
   trainAccuracy: number;
+  /** On the held-out validation examples (with valSize). */
+  valAccuracy?: number;
   testAccuracy: number;
   seconds: number;
   maskSeconds: number;

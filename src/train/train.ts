@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { makeDirectory, readFileBytes, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { type Check, aBoolean, aCount, aNumber, aString, checked, isObject, numberIn, oneOf, optional, parseJson, readFields, readList, readObject } from '../io/json.js';
 import { init } from '../init.js';
-import { type Split, subset } from '../data/dataset.js';
+import { type Split, holdOut } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
 import { loadCifar10 } from '../data/cifar10.js';
 import { loadSynthetic } from '../data/synthetic.js';
@@ -29,15 +29,13 @@ export type { LayerReport, RunReport, StepInfo, TrainListener } from './loop.js'
 export type TrainReport = RunReport & { options: TrainOptions & { lr: number }; denseTestAccuracy?: number };
 
 /** The data set the options name, read from the npm package or --data-dir. */
-function loadData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize'>): Split {
+function loadData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize' | 'valSize'>): Split {
   let split: Split;
   if (o.data === 'mnist') split = loadMnist({ seed: 1 });
   // checkOptions has made sure that cifar10 comes with its --data-dir.
   else if (o.data === 'cifar10') split = loadCifar10(o.dataDir as string);
   else split = loadSynthetic({ seed: o.seed });
-  if (o.trainSize === undefined) return split;
-  if (o.trainSize > split.train.count) throw new Error(`--train-size ${o.trainSize}: the ${o.data} training set has ${split.train.count} examples`);
-  return { ...split, train: subset(split.train, o.trainSize) };
+  return holdOut(split, o.valSize, o.trainSize, o.data);
 }
 
 /** Where a run stands after its last finished epoch: `train --resume` continues from it. */
@@ -91,6 +89,7 @@ const EPOCH_METRICS: { [K in keyof EpochMetrics]-?: Check } = {
   density: aNumber,
   trainLoss: aNumber,
   trainAccuracy: aNumber,
+  valAccuracy: optional(aNumber),
   testAccuracy: aNumber,
   seconds: aNumber,
   maskSeconds: aNumber,
