@@ -202,3 +202,19 @@ test('--val-size holds out the last training examples: valAccuracy per epoch and
   assert.match(run.stdout, /val accuracy\s+\d+\.\d\d%/);
   assertUsageErrors([[['train', '--val-size', '-1'], /--val-size: expected an integer >= 0, got '-1'/]]);
 });
+
+test("--lr-scaling none trains every alpha at alpha 1's learning rate; it applies to score training only", () => {
+  const lrOf = (...flags: string[]): number => {
+    const out = join(temporaryDir(), 'run');
+    const run = runCli(['train', ...QUICK, ...flags, '--out', out]);
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).options.lr;
+  };
+  const alpha1 = lrOf('--alpha', '1');
+  assert.equal(lrOf('--alpha', '3', '--lr-scaling', 'none'), alpha1);
+  assert.notEqual(lrOf('--alpha', '3'), alpha1, 'scaled for alpha 3 by default');
+  assertUsageErrors([
+    [['train', '--method', 'dense', '--lr-scaling', 'none'], /--lr-scaling applies to mpt, edgepopup, not to dense/],
+    [['train', '--lr-scaling', 'layer'], /--lr-scaling: expected one of alpha, none, got 'layer'/],
+  ]);
+});

@@ -44,6 +44,9 @@ Method
   --init-scale NAME     density | none (default ${D.initScale}): mpt, edgepopup: draw the frozen
                         weights with std sqrt(2 / (fan_in * density)), so that the kept fraction
                         keeps each layer's output variance; none: sqrt(2 / fan_in)
+  --lr-scaling NAME     alpha | none (default ${D.lrScaling}): mpt, edgepopup: alpha scales the score
+                        learning rate (default and per layer) for power-propagation; none trains every
+                        alpha at alpha 1's rate, one rate for all layers (biprop, the Efficient MPT report)
 
 Optimisation
   --epochs N            (default ${D.epochs})

@@ -251,7 +251,9 @@ export async function trainModel(
   });
   try {
     const layers = prunableLayers(model).map(([, l]) => l);
-    const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method, layers) : defaultLearningRate(o.method, o.alpha, layers));
+    // With lrScaling 'none' every alpha trains at alpha 1's rate, one rate for all layers.
+    const lrAlpha = o.lrScaling === 'none' ? 1 : o.alpha;
+    const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method, layers) : defaultLearningRate(o.method, lrAlpha, layers));
     const density = 1 - o.sparsity;
     const steps = Math.ceil(data.train.count / o.batch);
     log(
@@ -423,7 +425,7 @@ export async function trainModel(
               tau: o.tau,
             });
       const params = model.parameters();
-      const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, o.alpha));
+      const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, lrAlpha));
       await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
       optimizer.dispose();
 

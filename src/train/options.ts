@@ -38,6 +38,12 @@ export interface RunOptions {
    * sqrt(2 / (fanIn * density)), PrunableOptions.initDensity); 'none': sqrt(2 / fanIn).
    */
   initScale: 'density' | 'none';
+  /**
+   * mpt, edgepopup with alpha > 1: 'alpha' scales the score learning rate for power-propagation
+   * (defaultLearningRate, per layer scoreLearningRateScales); 'none' keeps alpha 1's rate for
+   * every alpha and one rate for all layers, as biprop and the Efficient MPT report do.
+   */
+  lrScaling: 'alpha' | 'none';
   epochs: number;
   batch: number;
   /** Undefined: the default for the method and alpha (see defaultLearningRate). */
@@ -99,6 +105,7 @@ export const DEFAULT_OPTIONS: RunOptions = {
   mask: 'threshold',
   alpha: 1,
   initScale: 'density',
+  lrScaling: 'alpha',
   epochs: 10,
   batch: 128,
   optimizer: 'sgd',
@@ -163,6 +170,7 @@ const METHOD_ONLY: Partial<Record<keyof RunOptions, readonly TrainMethod[]>> = {
   // Scores and their weights' scale exist only in score training; dense has no mask at all.
   alpha: ['mpt', 'edgepopup'],
   initScale: ['mpt', 'edgepopup'],
+  lrScaling: ['mpt', 'edgepopup'],
   mask: TRAIN_METHODS.filter((m) => m !== 'dense'),
   scope: TRAIN_METHODS.filter((m) => m !== 'dense'),
   rewind: ['imp'],
