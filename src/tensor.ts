@@ -276,8 +276,10 @@ export function full(shape: Shape, value: number, options: TensorOptions = {}): 
   return tensor(new Float32Array(sizeOf(shape)).fill(value), shape, options);
 }
 
+/** Zeros made by the backend (no host array: its own allocator says when it does not fit). */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
-  const backend = backendFitting('zeros', shape, options);
+  checkShape(shape);
+  const backend = getBackend(options.backend);
   return new Tensor(backend.zeros(sizeOf(shape)), shape, backend, options.requiresGrad ?? false);
 }
 
