@@ -4,10 +4,10 @@
 // that a lone .safetensors file is enough.
 
 import type { Module } from '../nn/module.js';
-import { createModel, prunableLayers } from '../nn/models.js';
+import { prunableLayers } from '../nn/models.js';
 import type { SafetensorsContents } from '../io/safetensors.js';
 import { type MaskCounts, maskCounts } from './analyze.js';
-import { type CompactTicket, type ModelSpec, readModelSpec } from './compact-model.js';
+import { type CompactTicket, type ModelSpec, inferenceModel, readModelSpec } from './compact-model.js';
 import { type BinaryLayer, type BinaryLayerShape, aBinaryScale, kernelTaps, packBinaryLayer, readLayerShape, transposeLinear } from './ticket.js';
 import { parseJson, readList } from '../io/json.js';
 
@@ -50,31 +50,11 @@ function parseMetadata(contents: SafetensorsContents, what: string): CheckpointL
     throw new Error(`${what}: the checkpoint has no 'spec'/'layers' metadata (written by an older ticketgrad?); train it again`);
   }
   const listed = `${what}: metadata layers`;
-  const parsed = {
+  return {
     spec: readModelSpec(parseJson(spec, `${what}: metadata spec`), what),
     layers: readList(parseJson(layers, listed), listed).map((l, i) => readLayerShape(l, `${what}: layer ${i}`)),
     method: method ?? 'unknown',
   };
-  checkArchitecture(parsed.spec, parsed.layers, what);
-  return parsed;
-}
-
-/**
- * The spec (model, width, input, classes) must build the layers the metadata lists, of those
- * sizes: a wrong class count or model name would otherwise make a ticket that infers nothing.
- */
-function checkArchitecture(spec: ModelSpec, layers: BinaryLayerShape[], what: string): void {
-  const model = createModel(spec.model, { mode: 'dense', input: spec.input, classes: spec.classes, width: spec.width, batchNorm: spec.batchNorm ?? false });
-  try {
-    const built = prunableLayers(model).map(([name, l]) => `${name} (${l.weight.size} weights)`);
-    const listed = layers.map((l) => `${l.name} (${l.outChannels * l.inChannels * kernelTaps(l)} weights)`);
-    if (built.join() !== listed.join()) {
-      const spelled = `${spec.model} width ${spec.width}, input [${spec.input.join(', ')}], ${spec.classes} classes`;
-      throw new Error(`${what}: the metadata's spec (${spelled}) has the layers ${built.join(', ')}; its layer list says ${listed.join(', ')}`);
-    }
-  } finally {
-    model.dispose();
-  }
 }
 
 function tensorOf(contents: SafetensorsContents, name: string, size: number, what: string): Float32Array {
@@ -99,8 +79,22 @@ export function checkpointKernelCounts(contents: SafetensorsContents, what: stri
   });
 }
 
-/** The compact binary ticket of an mpt checkpoint. */
+/**
+ * The compact binary ticket of an mpt checkpoint, checked to load as the model its spec
+ * describes (a wrong class count or model name would otherwise make a .tgt that infers nothing).
+ */
 export function checkpointTicket(contents: SafetensorsContents, what: string): CompactTicket {
+  const ticket = packTicket(contents, what);
+  try {
+    inferenceModel(ticket, 'compact').dispose();
+  } catch (e) {
+    const { model, width, input, classes } = ticket.spec;
+    throw new Error(`${what}: the metadata's spec (${model} width ${width}, input [${input.join(', ')}], ${classes} classes) does not fit its layers: ${(e as Error).message}`);
+  }
+  return ticket;
+}
+
+function packTicket(contents: SafetensorsContents, what: string): CompactTicket {
   const { spec, layers, method } = parseMetadata(contents, what);
   if (method !== 'mpt') throw new Error(`${what}: a compact ticket needs binary weights (--method mpt); this checkpoint is '${method}'`);
   const packed: BinaryLayer[] = layers.map((shape) => {
