@@ -205,3 +205,11 @@ forEachDevice('crossEntropy: a label tensor holding NaN or a class outside 0..C-
   }
   assert.ok(Number.isFinite((await tg.crossEntropy(logits, tg.tensor([0, 2], [2], { backend: device })).data())[0]));
 });
+
+forEachDevice('a NaN logit makes the loss NaN (a diverged run must say so), for any label', async (device) => {
+  for (const label of [0, 1]) {
+    const loss = await tg.crossEntropy(tg.tensor([NaN, 0, 1, 2], [2, 2], { backend: device }), [label, 0]).data();
+    assert.ok(Number.isNaN(loss[0]), `label ${label}: loss ${loss[0]}`);
+  }
+  assert.ok(Number.isNaN((await tg.logSoftmax(tg.tensor([NaN, 0], [2], { backend: device })).data())[0]));
+});

@@ -6,11 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_OPTIONS, type TrainOptions, train } from '../src/train/train.js';
+import { DEFAULT_OPTIONS, type TrainOptions, canResume, train } from '../src/train/train.js';
 import { resolveOptions } from '../src/train/options.js';
 import { assertUsageErrors, runCli } from './cli.js';
 import { gpuTest } from './devices.js';
@@ -199,3 +199,17 @@ gpuTest(
   },
   { label: '[webgpu]', timeout: 300_000 },
 );
+
+test('canResume: only a readable checkpoint trained with the same options (where it runs aside) can be continued', async () => {
+  const out = join(temporaryDir(), 'run');
+  const options: TrainOptions = { ...resolveOptions({ data: 'synthetic', trainSize: 200, batch: 64, epochs: 2, width: 0.25, backend: 'cpu' }), verbose: false, out };
+  assert.equal(canResume(options), false, 'no run yet');
+  const stop = new AbortController();
+  await train(options, { onStep: (s) => s.epoch === 2 && stop.abort() }, { signal: stop.signal });
+  assert.equal(canResume(options), true);
+  assert.equal(canResume({ ...options, backend: 'wasm' }), true, 'another backend');
+  assert.equal(canResume({ ...options, sparsity: 0.7 }), false, 'another sparsity');
+  const file = join(out, 'checkpoint.safetensors');
+  writeFileSync(file, readFileSync(file).subarray(0, 100));
+  assert.equal(canResume(options), false, 'a damaged checkpoint');
+});

@@ -9,16 +9,39 @@ import { reshape } from './shape.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** x clamped to the finite float32 range (no gradient flows through a clamped value). */
+const constantCache = new WeakMap<Backend, Map<string, Tensor>>();
+
+/** A tensor made once per backend and kept (the class indices of a loss, its bounds). */
+function constant(backend: Backend, key: string, shape: number[], values: () => Float32Array): Tensor {
+  let perBackend = constantCache.get(backend);
+  if (!perBackend) {
+    perBackend = new Map();
+    constantCache.set(backend, perBackend);
+  }
+  let t = perBackend.get(key);
+  if (!t || t.disposed) {
+    t = new Tensor(backend.upload(values()), shape, backend);
+    keep(t);
+    perBackend.set(key, t);
+  }
+  return t;
+}
+
+/** -FLOAT32_MAX as a tensor: max(lowest, x) keeps a NaN x (a >= b ? a : b gives b), a number operand would not. */
+const lowest = (backend: Backend): Tensor => constant(backend, 'lowest', [], () => Float32Array.of(-FLOAT32_MAX));
+
+/** x clamped to the finite float32 range, NaN kept (no gradient flows through a clamped value). */
 function clampFinite(x: Tensor): Tensor {
-  return neg(maximum(neg(maximum(x, -FLOAT32_MAX)), -FLOAT32_MAX));
+  const lo = lowest(x.backend);
+  return neg(maximum(lo, neg(maximum(lo, x))));
 }
 
 /**
  * log(softmax(x)) along `axis`, computed stably (max subtracted first). Infinite inputs act as
  * the largest finite float32 values and results are at least -3.4028235e38: no inf - inf
  * (NaN) arises, and every backend gives the same answer (WGSL leaves the arithmetic of
- * infinities to the implementation). So logSoftmax([Inf, 0]) is [0, -3.4028235e38].
+ * infinities to the implementation). So logSoftmax([Inf, 0]) is [0, -3.4028235e38]. A NaN
+ * input stays NaN (a diverged run's loss must say so).
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   normalizeAxes(axis, x.rank, 'logSoftmax');
@@ -26,26 +49,12 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const shift = max(finite, axis, true).detach();
   // A row spanning more than FLOAT32_MAX overflows here to -Inf, which exp() takes to 0.
   const shifted = sub(finite, shift);
-  return maximum(sub(shifted, log(sum(exp(shifted), axis, true))), -FLOAT32_MAX);
+  return maximum(lowest(x.backend), sub(shifted, log(sum(exp(shifted), axis, true))));
 }
-
-const classIndexCache = new WeakMap<Backend, Map<number, Tensor>>();
 
 /** The row [0, 1, ..., classes-1] on a backend, made once. */
-function classIndices(backend: Backend, classes: number): Tensor {
-  let perBackend = classIndexCache.get(backend);
-  if (!perBackend) {
-    perBackend = new Map();
-    classIndexCache.set(backend, perBackend);
-  }
-  let t = perBackend.get(classes);
-  if (!t || t.disposed) {
-    t = new Tensor(backend.upload(Float32Array.from({ length: classes }, (_, i) => i)), [1, classes], backend);
-    keep(t);
-    perBackend.set(classes, t);
-  }
-  return t;
-}
+const classIndices = (backend: Backend, classes: number): Tensor =>
+  constant(backend, `classes ${classes}`, [1, classes], () => Float32Array.from({ length: classes }, (_, i) => i));
 
 /**
  * Mean cross-entropy of `logits` [B, C] against class indices `labels` (a tensor [B] or a

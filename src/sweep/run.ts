@@ -13,8 +13,8 @@ import { PLOTTED, sweepPlots } from './plots.js';
 import { completeRows, resultColumns, type ResultRow, resultRow, toCsv } from './results.js';
 import { type Shard, shardItems } from './shard.js';
 import { type CellState, readCellRecord, readCellState, writeCellRecord } from './state.js';
-import { comparableOptions, optionDifferences } from '../train/options.js';
-import { CHECKPOINT_FILE, type TrainOptions } from '../train/train.js';
+import { comparableOptions } from '../train/options.js';
+import { type TrainOptions, canResume } from '../train/train.js';
 import { makeDirectory, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
 import { aString, anObject, listOf, readFields } from '../io/json.js';
 
@@ -155,9 +155,9 @@ export async function runSweep({ out, definition, cells, shard, runCell, log, no
       continue;
     }
     const record = { cell: cell.name, options: comparableOptions(cell.options) };
-    // An attempt of the same cell that was stopped, killed or failed continues from its last finished epoch.
-    const previous = readCellRecord(cell.options.out);
-    const resume = previous !== undefined && existsSync(join(cell.options.out, CHECKPOINT_FILE)) && optionDifferences(previous.options, record.options).length === 0;
+    // An attempt of the same cell that was stopped, killed or failed continues from its last
+    // finished epoch, if its checkpoint reads and was trained with these options.
+    const resume = readCellRecord(cell.options.out) !== undefined && canResume(cell.options);
     log(`${tag}: ${resume ? 'resumed from its checkpoint' : 'started'}`);
     makeDirectory(cell.options.out, 'sweep cell');
     writeCellRecord(cell.options.out, { ...record, status: 'running' });

@@ -174,10 +174,13 @@ function selectFinetuneLayers(layers: PrunableLayer[], which: FinetuneLayers): P
   return [];
 }
 
+/** Training produced a NaN or infinite loss, score or weight: resuming would only do it again. */
+export class DivergedError extends Error {}
+
 /** A NaN or infinite loss ends the run with the reason, instead of training on NaN scores. */
 function checkFinite(loss: number, phase: string, epoch: number, step: number): void {
   if (Number.isFinite(loss)) return;
-  throw new Error(`${phase} epoch ${epoch + 1}, step ${step}: the training loss is ${loss}: training diverged (a lower learning rate may help)`);
+  throw new DivergedError(`${phase} epoch ${epoch + 1}, step ${step}: the training loss is ${loss}: training diverged (a lower learning rate may help)`);
 }
 
 /** Puts a checkpoint's tensors into a freshly built model of the same options (masks included). */
@@ -215,7 +218,7 @@ async function checkParametersFinite(model: Module, phase: string, epoch: number
   if (tensors.length === 0 || Number.isFinite(await badness(tensors.map(([, t]) => t)))) return;
   for (const [what, t] of tensors) {
     if (!Number.isFinite(await badness([t]))) {
-      throw new Error(`${phase} epoch ${epoch + 1}, step ${step}: ${what} hold NaN or infinite values: training diverged (a lower learning rate may help)`);
+      throw new DivergedError(`${phase} epoch ${epoch + 1}, step ${step}: ${what} hold NaN or infinite values: training diverged (a lower learning rate may help)`);
     }
   }
 }

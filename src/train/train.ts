@@ -17,7 +17,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { modelCheckpoint } from '../sparse/checkpoint.js';
 import type { ModelSpec } from '../sparse/compact-model.js';
 import { histogram, lineChart } from '../report/svg.js';
-import { type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
+import { DivergedError, type RunCheckpoint, type RunReport, type TrainListener, trainModel } from './loop.js';
 import type { MethodState } from './pruning-methods.js';
 import type { SavedTensors } from '../tensor.js';
 import { DEFAULT_OPTIONS, type EpochMetrics, type RunOptions, type TrainOptions, checkOptions, optionDifferences } from './options.js';
@@ -157,6 +157,24 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
   return { options: { ...checked<TrainOptions>(json('options'), SAVED_OPTIONS, `${path}: metadata options`), out: dir }, checkpoint };
 }
 
+/** The checkpoint in options.out, if `options` (where it runs aside) are the ones it was trained with. */
+function readResumable(options: TrainOptions): ReturnType<typeof readRunCheckpoint> {
+  const saved = readRunCheckpoint(options.out);
+  const differ = optionDifferences(saved.options, options, RUN_PLACE_OPTIONS);
+  if (differ.length) throw new RunDirectoryError(`--resume ${options.out}: the run was trained with other options (${differ.join('; ')})`);
+  return saved;
+}
+
+/** Whether train(options, ..., { resume: true }) can continue the run in options.out: its checkpoint reads and has these options. */
+export function canResume(options: TrainOptions): boolean {
+  try {
+    readResumable(options);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How `train()` runs beyond its options. */
 export interface TrainControl {
   /** Checked before every step: once aborted, the run ends after the current step; its report says `stopped`. */
@@ -198,19 +216,21 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
   const metricsFile = join(o.out, 'metrics.jsonl');
   let resume: RunCheckpoint | undefined;
   if (control.resume) {
-    const saved = readRunCheckpoint(o.out);
-    const differ = optionDifferences(saved.options, o, RUN_PLACE_OPTIONS);
-    if (differ.length) throw new RunDirectoryError(`--resume ${o.out}: the run was trained with other options (${differ.join('; ')})`);
+    const saved = readResumable(o);
     resume = saved.checkpoint;
     // The metrics of the epochs the checkpoint covers; a cut-short epoch after them goes.
     writeFileAtomic(metricsFile, resume.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
   } else claimRunDirectory(o.out, o.overwrite === true);
   await init({ backend: o.backend, threads: o.threads });
   const data = loadData(o);
+  let checkpointed = false;
   const { model, report } = await trainModel(o, data, {
     signal: control.signal,
     resume,
-    onCheckpoint: (c) => writeCheckpoint(o.out, c, o),
+    onCheckpoint: (c) => {
+      writeCheckpoint(o.out, c, o);
+      checkpointed = true;
+    },
     listener: {
       ...listener,
       onLog: (line) => {
@@ -223,8 +243,8 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
       },
     },
   }).catch((e: Error) => {
-    // A run that fails after an epoch (a lost GPU, a full disk) can go on from that epoch.
-    if (!existsSync(join(o.out, CHECKPOINT_FILE))) throw e;
+    // A run that fails after writing an epoch's checkpoint (a lost GPU) can go on from it; a diverged one would only diverge again.
+    if (!checkpointed || e instanceof DivergedError) throw e;
     throw new Error(`${e.message}\n(the run's last finished epoch is saved: \`ticketgrad train --resume ${o.out}\` continues from it, with --backend to change the device)`, {
       cause: e,
     });
