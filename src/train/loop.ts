@@ -446,9 +446,11 @@ export async function trainModel(
     const kept = layerInfo.reduce((a, l) => a + l.density * sizeOf(l.shape), 0);
     for (const l of layerInfo) if (l.density === 0) warn(collapseWarning(l.name));
     const { testAccuracy: methodTestAccuracy, ...methodFields } = outcome;
+    // The last epoch measured the final model, unless the method changed it afterwards (a ticket it did not retrain).
+    const last = methodTestAccuracy === undefined ? metrics[metrics.length - 1] : undefined;
     const report: RunReport = {
-      testAccuracy: methodTestAccuracy ?? metrics[metrics.length - 1]?.testAccuracy ?? (await evaluate(model, data.test, EVAL_BATCH)),
-      ...(data.val ? { valAccuracy: await evaluate(model, data.val, EVAL_BATCH) } : {}),
+      testAccuracy: methodTestAccuracy ?? last?.testAccuracy ?? (await evaluate(model, data.test, EVAL_BATCH)),
+      ...(data.val ? { valAccuracy: last?.valAccuracy ?? (await evaluate(model, data.val, EVAL_BATCH)) } : {}),
       sparsity: 1 - kept / prunable,
       layers: layerInfo,
       zeroKernelFraction,
