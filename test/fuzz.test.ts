@@ -88,7 +88,8 @@ function pathsOf(doc: unknown, prefix: Path = []): Path[] {
 
 /** Applies a mutation in place; returns the new root (a `set` of the root replaces it). Paths an earlier mutation removed are skipped. */
 function mutate(root: unknown, m: Mutation): unknown {
-  if (m.path.length === 0 && m.kind === 'set') return m.value;
+  // A copy: the values are shared constants (ODD_VALUES), which a later mutation must neither change nor nest in themselves.
+  if (m.path.length === 0 && m.kind === 'set') return structuredClone(m.value);
   let parent: unknown = root;
   // Own keys only: a removed "__proto__" key must not lead into Object.prototype.
   for (const key of m.path.slice(0, m.kind === 'add' ? undefined : -1))
@@ -98,7 +99,7 @@ function mutate(root: unknown, m: Mutation): unknown {
   if (m.kind === 'delete') {
     if (Array.isArray(parent)) parent.splice(Number(key), 1);
     else delete parent[key];
-  } else Object.defineProperty(parent, key, { value: m.value, enumerable: true, writable: true, configurable: true });
+  } else Object.defineProperty(parent, key, { value: structuredClone(m.value), enumerable: true, writable: true, configurable: true });
   return root;
 }
 
