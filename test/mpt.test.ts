@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import * as tg from '../src/index.js';
 import { forEachDevice } from './devices.js';
-import { defaultLearningRate, weightLearningRate } from '../src/train/learning-rates.js';
+import { defaultLearningRate, initDensityOf, scoreBoundOf, weightLearningRate } from '../src/train/learning-rates.js';
+import { loadMnist } from '../src/data/mnist.js';
 import { assertClose, runs, seedArb } from './helpers.js';
 
 const sizeArb = fc.integer({ min: 1, max: 300 });
@@ -148,4 +149,42 @@ forEachDevice('computeMasks: global scope keeps round(density * total) over all 
     s.forEach((v, i) => assert.equal(m[i], Math.abs(v) > 0.05 ? 1 : 0));
   }
   model.dispose();
+});
+
+test('the frozen weights are drawn for the density training starts at: 0.5 where the global ramp starts there', () => {
+  const o = (given: Partial<tg.RunOptions>) => tg.resolveOptions({ method: 'mpt', ...given });
+  assert.equal(initDensityOf(o({ sparsity: 0.9 })), 1 - 0.9, 'layer scope: the target density');
+  assert.equal(initDensityOf(o({ sparsity: 0.9, scope: 'global' })), 0.5, 'global scope: the ramp starts at 0.5');
+  assert.equal(initDensityOf(o({ sparsity: 0.9, scope: 'global', rampEpochs: 0 })), 1 - 0.9, 'no ramp');
+  assert.equal(initDensityOf(o({ sparsity: 0.3, scope: 'global' })), 1 - 0.3, 'a density above 0.5 has no ramp');
+  assert.equal(initDensityOf(o({ sparsity: 0.9, initScale: 'none' })), 1);
+  assert.equal(initDensityOf(o({ tau: 0.01 })), 1, 'a fixed threshold has no known density');
+  assert.equal(initDensityOf(tg.resolveOptions({ method: 'imp', sparsity: 0.9 })), 1);
+});
+
+test('scores with power-propagation are bounded by |s| <= 1 by default; without the bound alpha 3 diverges', async () => {
+  assert.equal(scoreBoundOf({ alpha: 1 }), undefined);
+  assert.equal(scoreBoundOf({ alpha: 2 }), 1);
+  assert.equal(scoreBoundOf({ alpha: 3, scoreBound: 0.5 }), 0.5);
+  assert.equal(scoreBoundOf({ alpha: 3, scoreBound: 'none' }), undefined);
+  assert.throws(() => tg.resolveOptions({ scoreBound: 0 }), /--score-bound: expected a number > 0 or 'none', got 0/);
+  assert.throws(() => tg.resolveOptions({ method: 'dense', scoreBound: 1 }), /--score-bound applies to mpt, edgepopup, not to dense$/);
+  assert.throws(() => tg.clamp(tg.tensor([1]), 1, -1), /clamp: expected lo <= hi, got 1 and -1/);
+
+  // LeNet-300-100 on 7,999 digits, alpha 3 at its default (scaled) rate: without a bound the
+  // output layer's scores run away (ds/dt ~ s^2 blows up in finite time) within the first epoch.
+  tg.setBackend('wasm');
+  try {
+    const split = tg.data.holdOut(loadMnist({ seed: 1 }), 0, 7999);
+    const options = (scoreBound?: 'none') => tg.resolveOptions({ model: 'lenet300', alpha: 3, epochs: 2, initScale: 'none', verbose: false, scoreBound });
+    await assert.rejects(tg.trainModel(options('none'), split), /train epoch 1, step \d+: layer \d+'s scores hold NaN or infinite values/);
+    const { model, report } = await tg.trainModel(options(), split);
+    let largest = 0;
+    for (const l of tg.nn.prunableLayers(model).map(([, l]) => l)) for (const v of await l.scores!.data()) largest = Math.max(largest, Math.abs(v));
+    model.dispose();
+    assert.equal(largest, 1, 'some scores reach the bound, none passes it');
+    assert.ok(report.testAccuracy > 0.8, `test accuracy ${report.testAccuracy}`);
+  } finally {
+    tg.setBackend('cpu');
+  }
 });

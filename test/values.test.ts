@@ -19,6 +19,11 @@ forEachDevice('elementwise ops with broadcasting and numbers', async () => {
   assertClose(await tg.pow(t([-2, -3], [2]), 3).data(), [-8, -27], '(-x) ^ 3 keeps the sign');
   assertClose(await tg.pow(t([4, 9], [2]), t([0.5, 0.5], [2])).data(), [2, 3], 'x ^ tensor');
   assertClose(await tg.maximum(t([-1, 2, 0.5], [3]), 0.5).data(), [0.5, 2, 0.5], 'maximum with a number');
+  const c = t([-3, -0.5, 0.25, 2, 1], [5], true);
+  const clamped = tg.clamp(c, -1, 1);
+  assertClose(await clamped.data(), [-1, -0.5, 0.25, 1, 1], 'clamp');
+  tg.sum(tg.mul(clamped, t([1, 2, 3, 4, 5], [5]))).backward();
+  assertClose(await c.grad!.data(), [0, 2, 3, 0, 0], 'clamp passes the gradient only strictly inside the bounds');
   assertShape(tg.add(t([1], [1, 1, 1]), t([1, 2], [2])), [1, 1, 2], 'rank-extending broadcast');
   assertShape(tg.add(tg.tensor(1), t([1, 2], [2])), [2], 'scalar tensor broadcast');
 });

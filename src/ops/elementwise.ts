@@ -91,6 +91,12 @@ export function maximum(a: Tensor, b: Tensor | number): Tensor {
   });
 }
 
+/** x limited to [lo, hi] elementwise (min(max(x, lo), hi)); the gradient passes where lo < x < hi. */
+export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+  if (!(lo <= hi)) throw new Error(`clamp: expected lo <= hi, got ${lo} and ${hi}`);
+  return neg(maximum(neg(maximum(x, lo)), -hi));
+}
+
 /** A broadcast binary kernel with no gradient: `a > b` / `a == b` as 0/1, or a derivative. */
 export function binaryNoGrad(a: Tensor, b: Tensor, op: 'gt' | 'eq' | 'powGradBase'): Tensor {
   sameBackend(a, b, op);

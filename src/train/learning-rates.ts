@@ -2,14 +2,34 @@
 // imports) so that the web page trains with the CLI's rule.
 
 import type { Tensor } from '../tensor.js';
+import { rampedDensity } from '../prune/masks.js';
+import type { RunOptions } from './options.js';
 import type { MaskMode, PrunableLayer } from '../nn/prunable.js';
 
 /**
  * The density the frozen weights of a score-trained model are drawn for (--init-scale): with
- * 'density', mpt and edgepopup with a top-k mask draw them for 1 - sparsity; otherwise 1.
+ * 'density', mpt and edgepopup with a top-k mask draw them for the density training starts at,
+ * 1 - sparsity, or 0.5 where global scope's ramp starts there (rampedDensity at epoch 0: weights
+ * drawn for 0.1 under a mask keeping 0.5 make conv4's first logits ~300x too large and the run
+ * collapse to chance); otherwise 1.
  */
-export function initDensityOf(method: string, sparsity: number, initScale: 'density' | 'none' = 'density', tau?: number): number {
-  return initScale === 'density' && (method === 'mpt' || method === 'edgepopup') && tau === undefined ? 1 - sparsity : 1;
+export function initDensityOf(o: Pick<RunOptions, 'method' | 'sparsity' | 'scope' | 'rampEpochs' | 'initScale' | 'tau'>): number {
+  if (o.initScale !== 'density' || (o.method !== 'mpt' && o.method !== 'edgepopup') || o.tau !== undefined) return 1;
+  return rampedDensity(1 - o.sparsity, o.scope, 0, o.rampEpochs);
+}
+
+/**
+ * The bound on |s| after every step of score training (undefined: none). By default 1 for
+ * alpha > 1, none for alpha 1. The step on s is lr * g * alpha|s|^(alpha-1), and nothing in the
+ * forward pass pulls a score back (only its rank counts), so a score whose gradient keeps one sign
+ * grows without limit: exponentially for alpha 2, to infinity in finite time for alpha > 2
+ * (ds/dt = k s^(alpha-1)). Measured (conv4 width 0.25, MNIST, global scope, sparsity 0.5, 3
+ * epochs, docs/results.md): alpha 3 without a bound stops with infinite scores in epoch 2, with
+ * |s| <= 1 it trains; alpha 2's largest |s| reaches 280 in 3 epochs unbounded.
+ */
+export function scoreBoundOf(o: Pick<RunOptions, 'alpha' | 'scoreBound'>): number | undefined {
+  if (o.scoreBound === 'none') return undefined;
+  return o.scoreBound ?? (o.alpha > 1 ? 1 : undefined);
 }
 
 /** Mean |S| of a layer's fresh scores: uniform(-1/sqrt(fanIn), 1/sqrt(fanIn)) has 1/(2 sqrt(fanIn)). */

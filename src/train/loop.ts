@@ -8,7 +8,7 @@
 import { keep, noGrad, scope, getBackend } from '../engine.js';
 import { sizeOf } from '../shape.js';
 import { type SavedTensors, type Tensor, readTensors, tensor, zeros } from '../tensor.js';
-import { add, mul, sum } from '../ops/elementwise.js';
+import { add, clamp, mul, sum } from '../ops/elementwise.js';
 import { correctCount, crossEntropy } from '../ops/loss.js';
 import { Adam, type OptimizerState, SGD } from '../optim/optimizers.js';
 import { cosineSchedule, constantSchedule, multiStepSchedule, type Schedule } from '../optim/schedules.js';
@@ -21,7 +21,7 @@ import { collapseWarning } from '../prune/select.js';
 import { analyzeTicket } from '../sparse/analyze.js';
 import { modelKernelCounts } from '../sparse/checkpoint.js';
 import { type MethodOutcome, type MethodState, type PhaseHooks, defaultPruningLearningRate, isPruningMethod, modeOf, runPruningMethod } from './pruning-methods.js';
-import { defaultLearningRate, initDensityOf, scoreLearningRateScales } from './learning-rates.js';
+import { defaultLearningRate, initDensityOf, scoreBoundOf, scoreLearningRateScales } from './learning-rates.js';
 import { evaluate } from './evaluate.js';
 import { type EpochMetrics, type FinetuneLayers, type RunOptions, checkOptions } from './options.js';
 
@@ -250,7 +250,7 @@ export async function trainModel(
     scoreAlpha: o.alpha,
     seed: o.seed,
     batchNorm: o.batchNorm,
-    initDensity: initDensityOf(o.method, o.sparsity, o.initScale, o.tau),
+    initDensity: initDensityOf(o),
   });
   try {
     const layers = prunableLayers(model).map(([, l]) => l);
@@ -260,7 +260,7 @@ export async function trainModel(
     const density = 1 - o.sparsity;
     const steps = Math.ceil(data.train.count / o.batch);
     log(
-      `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train${data.val ? ` / ${data.val.count} validation` : ''} / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
+      `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train${data.val ? ` / ${data.val.count} validation` : ''} / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}${scoreBoundOf(o) !== undefined ? ` (|s| <= ${scoreBoundOf(o)})` : ''}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
     );
     listener.onStart?.({ model, lr, stepsPerEpoch: steps });
     const metrics: EpochMetrics[] = resume ? [...resume.metrics] : [];
@@ -429,7 +429,15 @@ export async function trainModel(
             });
       const params = model.parameters();
       const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, lrAlpha));
-      await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule });
+      const bound = scoreBoundOf(o);
+      const boundScores =
+        bound === undefined
+          ? undefined
+          : () =>
+              noGrad(() => {
+                for (const l of layers) if (l.scores) l.scores.assign(clamp(l.scores, -bound, bound));
+              });
+      await runPhase('train', o.epochs, optimizer, makeSchedule(o.schedule, lr, o.epochs), { maskConfig: maskSchedule, afterStep: boundScores });
       optimizer.dispose();
 
       if (o.finetune !== 'none' && o.finetuneEpochs > 0 && !stopped()) {

@@ -44,6 +44,11 @@ export interface RunOptions {
    * every alpha and one rate for all layers, as biprop and the Efficient MPT report do.
    */
   lrScaling: 'alpha' | 'none';
+  /**
+   * mpt, edgepopup: after every step of score training, |s| is clamped to this bound ('none': no
+   * bound). Undefined: 1 for alpha > 1, none for alpha 1 (see scoreBoundOf).
+   */
+  scoreBound?: number | 'none';
   epochs: number;
   batch: number;
   /** Undefined: the default for the method and alpha (see defaultLearningRate). */
@@ -171,6 +176,7 @@ const METHOD_ONLY: Partial<Record<keyof RunOptions, readonly TrainMethod[]>> = {
   alpha: ['mpt', 'edgepopup'],
   initScale: ['mpt', 'edgepopup'],
   lrScaling: ['mpt', 'edgepopup'],
+  scoreBound: ['mpt', 'edgepopup'],
   mask: TRAIN_METHODS.filter((m) => m !== 'dense'),
   scope: TRAIN_METHODS.filter((m) => m !== 'dense'),
   rewind: ['imp'],
@@ -220,6 +226,9 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   if (o.tau !== undefined && o.scope === 'global') throw new Error('--tau is a fixed per-weight threshold; it cannot be combined with --scope global');
   // With a fixed threshold there is no top-k to compute.
   if (o.tau !== undefined && o.mask === 'bitonic') throw new Error('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask bitonic');
+  if (o.scoreBound !== undefined && o.scoreBound !== 'none' && !(o.scoreBound > 0 && o.scoreBound < Infinity)) {
+    throw new Error(`--score-bound: expected a number > 0 or 'none', got ${JSON.stringify(o.scoreBound)}`);
+  }
   if (o.method === 'earlybird') return { ...o, scope: 'global', batchNorm: true };
   if (o.method === 'gemminer') return { ...o, scope: 'global' };
   return o;
