@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli.js';
+import { assertClose } from './helpers.js';
 import { parseTrainArgs } from '../src/cli/args.js';
 import { type StepInfo, type TrainOptions, train } from '../src/train/train.js';
 import { cellArgs, cellName, checkDefinition, expandGrid, parseGridAxis, type SweepDefinition } from '../src/sweep/grid.js';
@@ -14,6 +15,7 @@ import { resolveShard, shardItems, UNSHARDED } from '../src/sweep/shard.js';
 import { csvField, resultColumns, type ResultRow, toCsv } from '../src/sweep/results.js';
 import { mergeSweeps, type ParseTrainArgs, planCells, type RunCell, runSweep } from '../src/sweep/run.js';
 import { sweepPlots } from '../src/sweep/plots.js';
+import { summaryRows } from '../src/sweep/summary.js';
 import { CellConflictError } from '../src/sweep/state.js';
 
 const parse: ParseTrainArgs = (args) => {
@@ -208,9 +210,12 @@ test('resume: finished cells are not run again; results, plots and progress line
   assert.equal(csv.length, 13);
   assert.equal(csv[0], columns.join(','));
   const accuracy = readFileSync(join(out, 'accuracy.svg'), 'utf8');
-  assert.match(accuracy, /Test accuracy vs sparsity \(mean of 2 seeds, bars: min to max\)/);
+  assert.match(accuracy, /Test accuracy vs sparsity \(mean of 2 seeds, bars: ± 1 std\)/);
   assert.equal(accuracy.match(/<polyline/g)?.length, 2, 'one line per alpha');
-  assert.equal(accuracy.match(/<path/g)?.length, 6, 'a min-max bar per point');
+  assert.equal(accuracy.match(/<path/g)?.length, 6, 'a std bar per point');
+  const summary = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n');
+  assert.equal(summary.length, 7, 'a header and one row per alpha and sparsity');
+  assert.match(summary[0], /^sparsity,alpha,seeds,testAccuracyMean,testAccuracyStd,achievedSparsityMean,/);
   assert.match(accuracy, />alpha=1</);
   assert.ok(existsSync(join(out, 'epoch-time.svg')));
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')), { version: 1, ...fig1 });
@@ -339,7 +344,7 @@ test('merge: shards run into separate directories (or one shared one) give the u
   assert.deepEqual(result.columns, expected.columns);
   assert.deepEqual(comparable(result.rows), comparable(expected.rows));
   assert.equal(result.rows[1].dir, join('..', b.split('/').pop()!, 'cells', 'alpha=1_seed=2_sparsity=0.1'), 'dir points to the shard that ran the cell');
-  assert.deepEqual(readdirSync(merged).sort(), ['accuracy.svg', 'epoch-time.svg', 'results.csv', 'results.json']);
+  assert.deepEqual(readdirSync(merged).sort(), ['accuracy.svg', 'epoch-time.svg', 'results.csv', 'results.json', 'summary.csv']);
 
   mergeSweeps([shared], shared, parse);
   assert.deepEqual(comparable(readResults(shared).rows), comparable(expected.rows));
@@ -350,6 +355,23 @@ test('merge: shards run into separate directories (or one shared one) give the u
   const other = tempDir();
   await sweep(other, { ...fig1, fixed: ['--epochs', '2'] }, fakeTrainer(), { index: 0, count: 3, source: 'test' });
   assert.throws(() => mergeSweeps([a, other], tempDir(), parse), /has another grid than/);
+});
+
+test('summary: mean and sample standard deviation over seeds per combination of the other axes; unfinished cells left out', () => {
+  const axes = [parseGridAxis('alpha=1,2'), parseGridAxis('seed=1,2,3')];
+  const rows: ResultRow[] = [
+    { alpha: 1, seed: 1, status: 'finished', testAccuracy: 0.9, valAccuracy: 0.8 },
+    { alpha: 1, seed: 2, status: 'finished', testAccuracy: 0.7, valAccuracy: 0.8 },
+    { alpha: 1, seed: 3, status: 'failed', testAccuracy: null },
+    { alpha: 2, seed: 1, status: 'finished', testAccuracy: 0.5, valAccuracy: 0.4 },
+  ];
+  const { columns, rows: summary } = summaryRows(axes, rows);
+  assert.deepEqual(columns, ['alpha', 'seeds', 'testAccuracyMean', 'testAccuracyStd', 'valAccuracyMean', 'valAccuracyStd']);
+  assert.equal(summary.length, 2);
+  const { testAccuracyMean, testAccuracyStd, ...rest } = summary[0];
+  assert.deepEqual(rest, { alpha: 1, seeds: 2, valAccuracyMean: 0.8, valAccuracyStd: 0 });
+  assertClose([testAccuracyMean as number, testAccuracyStd as number], [0.8, Math.SQRT2 * 0.1], 'mean and sample std of 0.9 and 0.7');
+  assert.deepEqual(summary[1], { alpha: 2, seeds: 1, testAccuracyMean: 0.5, testAccuracyStd: null, valAccuracyMean: 0.4, valAccuracyStd: null });
 });
 
 test('plots: a categorical grid gets bars; the seed axis is averaged over, not plotted along', () => {

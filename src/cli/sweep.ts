@@ -19,7 +19,8 @@ Usage: ticketgrad sweep --out DIR --grid NAME=V1,V2,... [--grid ...] [train flag
        ticketgrad sweep merge DIR... [--out DIR]                 join sweep (shard) directories' results
 
   --out DIR             the sweep directory: sweep.json, cells/NAME/ (one train run directory per cell),
-                        results.csv, results.json, accuracy.svg, epoch-time.svg
+                        results.csv, results.json, summary.csv (mean and std over seeds),
+                        accuracy.svg, epoch-time.svg
   --grid NAME=V1,V2     an axis: a train flag and its values, e.g. --grid sparsity=0.1,0.5,0.9
                         --grid alpha=1,2 --grid seed=1,2 --grid method=dense,mpt; cells are every
                         combination, named by their values (cells/alpha=2_sparsity=0.5)

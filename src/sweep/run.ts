@@ -2,8 +2,9 @@
 //
 // OUT/sweep.json        the definition (axes and fixed train flags): resume and merge read it
 // OUT/cells/NAME/       each cell's run directory (report.json, ...) and its sweep-cell.json
-// OUT/results.{json,csv}, accuracy.svg, epoch-time.svg    the whole grid's results (unsharded)
-// OUT/results.shard-I-of-N.json                           one shard's rows (sharded)
+// OUT/results.{json,csv}, summary.csv, accuracy.svg, epoch-time.svg
+//                       the whole grid's results (unsharded)
+// OUT/results.shard-I-of-N.json    one shard's rows (sharded)
 
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -11,6 +12,7 @@ import { formatDuration } from '../report/format.js';
 import { cellArgs, checkDefinition, expandGrid, type GridAxis, type GridCell, type SweepDefinition } from './grid.js';
 import { PLOTTED, sweepPlots } from './plots.js';
 import { completeRows, resultColumns, type ResultRow, resultRow, toCsv } from './results.js';
+import { summaryRows } from './summary.js';
 import { type Shard, shardItems } from './shard.js';
 import { type CellState, readCellRecord, readCellState, writeCellRecord } from './state.js';
 import { comparableOptions } from '../train/options.js';
@@ -19,6 +21,8 @@ import { makeDirectory, readJsonFile, writeFileAtomic, writeJsonAtomic } from '.
 import { aString, anObject, listOf, readFields } from '../io/json.js';
 
 export const DEFINITION_FILE = 'sweep.json';
+/** Mean and standard deviation over seeds, one row per combination of the other axes. */
+const SUMMARY_FILE = 'summary.csv';
 
 export interface PlannedCell extends GridCell {
   /** Parsed train options; `out` is the cell's directory. */
@@ -78,7 +82,7 @@ export function gridDifference(recorded: SweepDefinition, asked: SweepDefinition
 /** Deletes what a sweep wrote into `out`: its definition, cells, results and plots. */
 export function clearSweep(out: string): void {
   rmSync(join(out, 'cells'), { recursive: true, force: true });
-  const written = new Set([DEFINITION_FILE, ...PLOTTED.map((p) => p.file)]);
+  const written = new Set([DEFINITION_FILE, SUMMARY_FILE, ...PLOTTED.map((p) => p.file)]);
   for (const f of readdirSync(out)) if (written.has(f) || /^results\.(json|csv|shard-\d+-of-\d+\.json)$/.test(f)) rmSync(join(out, f), { force: true });
 }
 
@@ -86,7 +90,7 @@ function writeDefinition(dir: string, definition: SweepDefinition): void {
   writeJsonAtomic(join(dir, DEFINITION_FILE), { version: 1, axes: definition.axes, fixed: definition.fixed });
 }
 
-/** The whole grid's results.json, results.csv and plots (shard: just results.shard-I-of-N.json). */
+/** The whole grid's results.json, results.csv, summary.csv and plots (shard: just results.shard-I-of-N.json). */
 function writeResults(out: string, definition: SweepDefinition, rows: ResultRow[], shard?: Shard): void {
   const columns = resultColumns(definition.axes, rows);
   const complete = completeRows(columns, rows);
@@ -97,6 +101,8 @@ function writeResults(out: string, definition: SweepDefinition, rows: ResultRow[
   }
   writeJsonAtomic(join(out, 'results.json'), { grid, columns, rows: complete });
   writeFileAtomic(join(out, 'results.csv'), toCsv(columns, complete));
+  const summary = summaryRows(definition.axes, complete);
+  writeFileAtomic(join(out, SUMMARY_FILE), toCsv(summary.columns, summary.rows));
   for (const [file, svg] of Object.entries(sweepPlots(definition.axes, complete))) writeFileAtomic(join(out, file), svg);
 }
 
