@@ -7,7 +7,7 @@
 export interface LineSeries {
   name: string;
   points: [number, number][];
-  /** Vertical bars [x, low, high] in the series' colour, e.g. the min-max spread over repeated runs. */
+  /** Vertical bars [x, low, high] in the series' colour, e.g. one standard deviation either side of a mean over seeds. */
   ranges?: [number, number, number][];
 }
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// The figures of docs/results.md's "Reproducing Efficient MPT", from the finished cells of its
+// Fig. 1 sweeps (run `npm run build` first):
+//
+//   node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR...
+//
+// For each sweep NAME (a grid of alpha x sparsity x seed): test accuracy, mean over seeds with one
+// standard deviation either side, against the fraction pruned (fig1-NAME-pruned.svg) and against
+// the fraction kept (fig1-NAME-kept.svg): the report's "pruning ratio" read both ways. Also the
+// validation curves of every alpha at each sparsity (val-curves-NAME-SPARSITY.svg) and the score
+// histograms of alpha 1 and 3 at sparsity 0.5, seed 1 (fig2-scores-alphaA.svg, the cells' own).
+
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lineChart } from '../dist/src/report/svg.js';
+import { spread } from '../dist/src/sweep/summary.js';
+
+const [outDir, ...sweeps] = process.argv.slice(2);
+if (!outDir || sweeps.length === 0 || sweeps.some((s) => !s.includes('='))) {
+  console.error('usage: node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR...');
+  process.exit(2);
+}
+mkdirSync(outDir, { recursive: true });
+
+/** The finished cells of a sweep: axis values, report and per-epoch metrics. */
+function finishedCells(dir) {
+  const cells = [];
+  for (const name of readdirSync(join(dir, 'cells'))) {
+    const cellDir = join(dir, 'cells', name);
+    const record = JSON.parse(readFileSync(join(cellDir, 'sweep-cell.json'), 'utf8'));
+    if (record.status !== 'finished') continue;
+    const values = Object.fromEntries(name.split('_').map((kv) => kv.split('=')));
+    const report = JSON.parse(readFileSync(join(cellDir, 'report.json'), 'utf8'));
+    const metrics = readFileSync(join(cellDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    cells.push({ dir: cellDir, alpha: Number(values.alpha), sparsity: Number(values.sparsity), seed: Number(values.seed), report, metrics });
+  }
+  return cells;
+}
+
+const groupBy = (items, key) => {
+  const groups = new Map();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return new Map([...groups].sort(([a], [b]) => a - b));
+};
+
+/** Mean and mean +- std of values (in %), as a point and a bar at x. */
+function pointAndBar(x, values) {
+  const { mean, std } = spread(values.map((v) => 100 * v));
+  return { point: [x, mean], bar: [x, mean - (std ?? 0), mean + (std ?? 0)] };
+}
+
+for (const [name, dir] of sweeps.map((s) => s.split('='))) {
+  const cells = finishedCells(dir);
+  const seeds = new Set(cells.map((c) => c.seed)).size;
+  for (const [reading, toX, xLabel] of [
+    ['pruned', (s) => s, 'fraction pruned (sparsity)'],
+    ['kept', (s) => 1 - s, 'fraction kept (1 - sparsity)'],
+  ]) {
+    const series = [...groupBy(cells, (c) => c.alpha)].map(([alpha, group]) => {
+      const at = [...groupBy(group, (c) => toX(c.sparsity))].map(([x, g]) =>
+        pointAndBar(
+          x,
+          g.map((c) => c.report.testAccuracy),
+        ),
+      );
+      return { name: `alpha ${alpha}`, points: at.map((a) => a.point), ranges: at.map((a) => a.bar) };
+    });
+    const title = `${name}: test accuracy vs ${xLabel} (mean of up to ${seeds} seeds, bars: ± 1 std)`;
+    writeFileSync(join(outDir, `fig1-${name}-${reading}.svg`), lineChart({ title, xLabel, yLabel: 'test accuracy (%)', series }));
+  }
+  for (const [sparsity, group] of groupBy(cells, (c) => c.sparsity)) {
+    const series = [...groupBy(group, (c) => c.alpha)].map(([alpha, g]) => {
+      const epochs = Math.min(...g.map((c) => c.metrics.length));
+      const at = Array.from({ length: epochs }, (_, e) =>
+        pointAndBar(
+          e + 1,
+          g.map((c) => c.metrics[e].valAccuracy),
+        ),
+      );
+      return { name: `alpha ${alpha}`, points: at.map((a) => a.point), ranges: at.map((a) => a.bar) };
+    });
+    const title = `${name}, sparsity ${sparsity}: validation accuracy per epoch (mean of up to ${seeds} seeds, ± 1 std)`;
+    writeFileSync(join(outDir, `val-curves-${name}-${sparsity}.svg`), lineChart({ title, xLabel: 'epoch', yLabel: 'validation accuracy (%)', series }));
+  }
+  for (const alpha of [1, 3]) {
+    const cell = cells.find((c) => c.alpha === alpha && c.sparsity === 0.5 && c.seed === 1);
+    if (cell && existsSync(join(cell.dir, 'scores.svg'))) copyFileSync(join(cell.dir, 'scores.svg'), join(outDir, `fig2-${name}-scores-alpha${alpha}.svg`));
+  }
+}
