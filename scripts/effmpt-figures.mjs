@@ -2,13 +2,14 @@
 // The figures of docs/results.md's "Reproducing Efficient MPT", from the finished cells of its
 // Fig. 1 sweeps (run `npm run build` first):
 //
-//   node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR...
+//   node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]...
 //
 // For each sweep NAME (a grid of alpha x sparsity x seed): test accuracy, mean over seeds with one
 // standard deviation either side, against the fraction pruned (fig1-NAME-pruned.svg) and against
 // the fraction kept (fig1-NAME-kept.svg): the report's "pruning ratio" read both ways. Also the
 // validation curves of every alpha at each sparsity (val-curves-NAME-SPARSITY.svg) and the score
 // histograms of alpha 1 and 3 at sparsity 0.5, seed 1 (fig2-scores-alphaA.svg, the cells' own).
+// A BASELINE_DIR adds the cells of the alphas the sweep lacks (alpha 1 for a sweep of 2-4).
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { spread } from '../dist/src/sweep/summary.js';
 
 const [outDir, ...sweeps] = process.argv.slice(2);
 if (!outDir || sweeps.length === 0 || sweeps.some((s) => !s.includes('='))) {
-  console.error('usage: node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR...');
+  console.error('usage: node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]...');
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
@@ -52,8 +53,11 @@ function pointAndBar(x, values) {
   return { point: [x, mean], bar: [x, mean - (std ?? 0), mean + (std ?? 0)] };
 }
 
-for (const [name, dir] of sweeps.map((s) => s.split('='))) {
+for (const [name, dirs] of sweeps.map((s) => s.split('='))) {
+  const [dir, baseline] = dirs.split(',');
   const cells = finishedCells(dir);
+  const own = new Set(cells.map((c) => c.alpha));
+  if (baseline) cells.push(...finishedCells(baseline).filter((c) => !own.has(c.alpha)));
   const seeds = new Set(cells.map((c) => c.seed)).size;
   for (const [reading, toX, xLabel] of [
     ['pruned', (s) => s, 'fraction pruned (sparsity)'],
