@@ -42,11 +42,15 @@ Method
   --tau X               fixed threshold on |S| instead of a top-k (the sparsity follows the scores)
   --alpha X             power-propagation exponent of the scores, >= 1 (default ${D.alpha})
   --init-scale NAME     density | none (default ${D.initScale}): mpt, edgepopup: draw the frozen
-                        weights with std sqrt(2 / (fan_in * density)), so that the kept fraction
-                        keeps each layer's output variance; none: sqrt(2 / fan_in)
+                        weights with std sqrt(2 / (fan_in * density)) for the density training
+                        starts at (0.5 under global scope's ramp), so that the kept fraction keeps
+                        each layer's output variance; none: sqrt(2 / fan_in)
   --lr-scaling NAME     alpha | none (default ${D.lrScaling}): mpt, edgepopup: alpha scales the score
                         learning rate (default and per layer) for power-propagation; none trains every
                         alpha at alpha 1's rate, one rate for all layers (biprop, the Efficient MPT report)
+  --score-bound B       a number > 0 | none (default: 1 for alpha > 1, none for alpha 1): mpt,
+                        edgepopup: clamp every score to [-B, B] after each step (with power-propagation
+                        an unbounded score can run to infinity)
 
 Optimisation
   --epochs N            (default ${D.epochs})
