@@ -258,9 +258,10 @@ export async function trainModel(
     const lrAlpha = o.lrScaling === 'none' ? 1 : o.alpha;
     const lr = o.lr ?? (isPruningMethod(o.method) ? defaultPruningLearningRate(o.method, layers) : defaultLearningRate(o.method, lrAlpha, layers));
     const density = 1 - o.sparsity;
+    const bound = scoreBoundOf(o);
     const steps = Math.ceil(data.train.count / o.batch);
     log(
-      `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train${data.val ? ` / ${data.val.count} validation` : ''} / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}${scoreBoundOf(o) !== undefined ? ` (|s| <= ${scoreBoundOf(o)})` : ''}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
+      `ticketgrad train: ${o.model} on ${o.data} (${data.train.count} train${data.val ? ` / ${data.val.count} validation` : ''} / ${data.test.count} test), method ${o.method}, sparsity ${o.sparsity}, ${o.scope} scope, ${o.mask}${o.tau !== undefined ? ` tau ${o.tau}` : ''} masks, alpha ${o.alpha}${bound !== undefined ? ` (|s| <= ${bound})` : ''}, lr ${lr.toPrecision(3)}, backend ${backend.name} (${backend.adapter})`,
     );
     listener.onStart?.({ model, lr, stepsPerEpoch: steps });
     const metrics: EpochMetrics[] = resume ? [...resume.metrics] : [];
@@ -429,7 +430,6 @@ export async function trainModel(
             });
       const params = model.parameters();
       const optimizer = makeOptimizer(o.optimizer, params, lr, o, scoreLearningRateScales(params, layers, lrAlpha));
-      const bound = scoreBoundOf(o);
       const boundScores =
         bound === undefined
           ? undefined
