@@ -91,7 +91,7 @@ export function maximum(a: Tensor, b: Tensor | number): Tensor {
   });
 }
 
-/** x limited to [lo, hi] elementwise (min(max(x, lo), hi)); the gradient passes where lo < x < hi. */
+/** x limited to [lo, hi] elementwise (min(max(x, lo), hi)); the gradient passes where lo < x < hi. A NaN becomes lo. */
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new Error(`clamp: expected lo <= hi, got ${lo} and ${hi}`);
   return neg(maximum(neg(maximum(x, lo)), -hi));

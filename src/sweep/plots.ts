@@ -7,7 +7,7 @@
 import { barChart, lineChart, type LineSeries } from '../report/svg.js';
 import { type GridAxis, isNumericValue } from './grid.js';
 import type { ResultRow } from './results.js';
-import { REPEAT_AXIS, spread } from './summary.js';
+import { REPEAT_AXIS, summaryRows } from './summary.js';
 
 interface PlottedMetric {
   column: string;
@@ -16,6 +16,7 @@ interface PlottedMetric {
   yLabel: string;
 }
 
+/** Each column is one that summary.ts summarises (its mean and std over seeds are plotted). */
 export const PLOTTED: PlottedMetric[] = [
   { column: 'testAccuracy', file: 'accuracy.svg', title: 'Test accuracy', yLabel: 'test accuracy' },
   { column: 'meanEpochSeconds', file: 'epoch-time.svg', title: 'Epoch time', yLabel: 'seconds per epoch (mean)' },
@@ -28,37 +29,33 @@ export function sweepPlots(axes: GridAxis[], rows: ResultRow[]): Record<string, 
   const seeds = axes.find((a) => a.name === REPEAT_AXIS)?.values.length ?? 1;
   const averaged = seeds > 1 ? ` (mean of ${seeds} seeds${xAxis ? ', bars: ± 1 std' : ''})` : '';
   const groupOf = (row: ResultRow): string => groupAxes.map((a) => `${a.name}=${row[a.name]}`).join(', ');
+  const summary = summaryRows(axes, rows).rows;
   const plots: Record<string, string> = {};
   for (const metric of PLOTTED) {
-    // Group, then x value, to the values over seeds; Maps keep the grid's order.
-    const groups = new Map<string, Map<number, number[]>>();
-    for (const row of rows) {
-      const value = row[metric.column];
-      if (row.status !== 'finished' || typeof value !== 'number') continue;
-      const group = groups.get(groupOf(row)) ?? new Map<number, number[]>();
-      groups.set(groupOf(row), group);
-      const x = xAxis ? Number(row[xAxis.name]) : 0;
-      group.set(x, [...(group.get(x) ?? []), value]);
+    // Group to its [x, mean, std] over seeds; Maps keep the grid's order.
+    const groups = new Map<string, [number, number, number][]>();
+    for (const row of summary) {
+      const mean = row[`${metric.column}Mean`];
+      if (typeof mean !== 'number') continue;
+      const std = row[`${metric.column}Std`];
+      const points = groups.get(groupOf(row)) ?? [];
+      groups.set(groupOf(row), points);
+      points.push([xAxis ? Number(row[xAxis.name]) : 0, mean, typeof std === 'number' ? std : 0]);
     }
     const title = `${metric.title}${xAxis ? ` vs ${xAxis.name}` : ''}${averaged}`;
     if (xAxis) {
-      const series: LineSeries[] = [...groups].map(([name, byX]) => {
-        const xs = [...byX.keys()].sort((a, b) => a - b);
+      const series: LineSeries[] = [...groups].map(([name, points]) => {
+        points.sort(([a], [b]) => a - b);
         return {
           name: name || metric.yLabel,
-          points: xs.map((x): [number, number] => [x, spread(byX.get(x)!).mean]),
-          ranges:
-            seeds > 1
-              ? xs.map((x): [number, number, number] => {
-                  const { mean, std } = spread(byX.get(x)!);
-                  return [x, mean - (std ?? 0), mean + (std ?? 0)];
-                })
-              : undefined,
+          points: points.map(([x, mean]): [number, number] => [x, mean]),
+          ranges: seeds > 1 ? points.map(([x, mean, std]): [number, number, number] => [x, mean - std, mean + std]) : undefined,
         };
       });
       plots[metric.file] = lineChart({ title, xLabel: xAxis.name, yLabel: metric.yLabel, series });
     } else {
-      const bars = [...groups].map(([name, byX]) => ({ label: name || 'all cells', value: spread([...byX.values()].flat()).mean }));
+      // Without a numeric axis every group is one summary row.
+      const bars = [...groups].map(([name, [[, mean]]]) => ({ label: name || 'all cells', value: mean }));
       plots[metric.file] = barChart({ title, xLabel: groupAxes.map((a) => a.name).join(', ') || 'cell', yLabel: metric.yLabel, bars });
     }
   }

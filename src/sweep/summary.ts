@@ -37,7 +37,9 @@ export function summaryRows(axes: GridAxis[], rows: ResultRow[]): { columns: str
   const groups = new Map<string, ResultRow[]>();
   for (const row of finished) {
     const key = JSON.stringify(groupAxes.map((a) => row[a]));
-    groups.set(key, [...(groups.get(key) ?? []), row]);
+    const group = groups.get(key) ?? [];
+    groups.set(key, group);
+    group.push(row);
   }
   const summary = [...groups.values()].map((group) => {
     const out: ResultRow = Object.fromEntries(groupAxes.map((a) => [a, group[0][a]]));
