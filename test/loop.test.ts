@@ -117,6 +117,11 @@ test('resolveOptions: options another method would ignore, and combinations that
     [{ method: 'gemminer', alpha: 2 }, /--alpha applies to mpt, edgepopup, not to gemminer$/],
     [{ data: 'cifar10' }, /--data cifar10 needs --data-dir DIR$/],
     [{ backend: 'cpu', threads: 2 }, /--threads applies to --backend wasm \(or auto\), not to cpu$/],
+    // A library caller's misspelt choice (the CLI's parser catches it too) must not fall through to another.
+    [{ schedule: 'cosin' as 'cosine' }, /--schedule: expected one of cosine, step, constant, got "cosin"$/],
+    [{ optimizer: 'Adam' as 'adam' }, /--optimizer: expected one of sgd, adam, got "Adam"$/],
+    [{ finetune: 'lst' as 'last' }, /--finetune: expected one of none, last, first, full, got "lst"$/],
+    [{ method: 'mtp' as 'mpt' }, /--method: expected one of mpt, edgepopup, .*, got "mtp"$/],
   ];
   for (const [given, message] of cases) assert.throws(() => tg.resolveOptions(given), message, JSON.stringify(given));
   assert.equal(tg.resolveOptions({ method: 'imp', rewind: 3 }).rewind, 3);

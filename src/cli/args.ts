@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES } from '../init.js';
 import { MODEL_NAMES } from '../nn/models.js';
-import { TRAIN_METHODS, type TrainOptions, resolveOptions } from '../train/options.js';
+import { FINETUNE_LAYERS, OPTIMIZERS, SCHEDULES, TRAIN_METHODS, type TrainOptions, resolveOptions } from '../train/options.js';
 
 export class UsageError extends Error {
   /** node:util parseArgs's error as one line (its hints, such as `--width=-1` for values starting with a dash, included). */
@@ -151,12 +151,12 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     epochs: num('epochs', s('epochs'), int(1), 'an integer >= 1'),
     batch: num('batch', s('batch'), int(1), 'an integer >= 1'),
     lr: num('lr', s('lr'), (x) => x > 0, 'a number > 0'),
-    optimizer: choice('optimizer', s('optimizer'), ['sgd', 'adam'] as const),
+    optimizer: choice('optimizer', s('optimizer'), OPTIMIZERS),
     momentum: num('momentum', s('momentum'), (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
     weightDecay: num('weight-decay', s('weight-decay'), (x) => x >= 0, 'a number >= 0'),
-    schedule: choice('schedule', s('schedule'), ['cosine', 'step', 'constant'] as const),
+    schedule: choice('schedule', s('schedule'), SCHEDULES),
     rampEpochs: num('ramp-epochs', s('ramp-epochs'), int(0), 'an integer >= 0'),
-    finetune: choice('finetune', s('finetune'), ['none', 'last', 'first', 'full'] as const),
+    finetune: choice('finetune', s('finetune'), FINETUNE_LAYERS),
     finetuneEpochs: num('finetune-epochs', s('finetune-epochs'), int(0), 'an integer >= 0'),
     finetuneLr: num('finetune-lr', s('finetune-lr'), (x) => x > 0, 'a number > 0'),
     seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]'),

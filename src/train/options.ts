@@ -17,7 +17,10 @@ export const DEFAULT_EB_L1 = 1e-4;
 
 export type { DataName } from '../data/dataset.js';
 import type { DataName } from '../data/dataset.js';
-export type FinetuneLayers = 'none' | 'last' | 'first' | 'full';
+export const FINETUNE_LAYERS = ['none', 'last', 'first', 'full'] as const;
+export type FinetuneLayers = (typeof FINETUNE_LAYERS)[number];
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
 
 /** Everything a training run needs except where its files go (see TrainOptions). */
 export interface RunOptions {
@@ -53,8 +56,8 @@ export interface RunOptions {
   batch: number;
   /** Undefined: the default for the method and alpha (see defaultLearningRate). */
   lr?: number;
-  optimizer: 'sgd' | 'adam';
-  schedule: 'cosine' | 'step' | 'constant';
+  optimizer: (typeof OPTIMIZERS)[number];
+  schedule: (typeof SCHEDULES)[number];
   momentum: number;
   weightDecay: number;
   /** Epochs of biprop's global-scope sparsity ramp. */
@@ -213,6 +216,15 @@ export function resolveOptions<T extends Partial<TrainOptions>>(given: T): RunOp
  * what the method fixes: Gem-Miner and Early-Bird select globally; Early-Bird needs BatchNorm.
  */
 export function checkOptions<T extends RunOptions>(o: T): T {
+  // The CLI parses these; a library caller's typo would otherwise fall through to another choice.
+  for (const [flag, value, choices] of [
+    ['method', o.method, TRAIN_METHODS],
+    ['optimizer', o.optimizer, OPTIMIZERS],
+    ['schedule', o.schedule, SCHEDULES],
+    ['finetune', o.finetune, FINETUNE_LAYERS],
+  ] as const) {
+    if (!(choices as readonly string[]).includes(value)) throw new Error(`--${flag}: expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  }
   if (o.data === 'cifar10' && !o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR');
   if (o.data !== 'cifar10' && o.dataDir !== undefined) throw new Error(`--data-dir applies to --data cifar10, not to ${o.data}`);
   if (o.threads !== undefined && o.backend !== 'wasm' && o.backend !== 'auto') throw new Error(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);

@@ -28,8 +28,8 @@ export type { LayerReport, RunReport, StepInfo, TrainListener } from './loop.js'
 /** report.json (without its metrics, which metrics.jsonl holds) and the metrics of every epoch. */
 export type TrainReport = RunReport & { options: TrainOptions & { lr: number }; denseTestAccuracy?: number };
 
-/** The data set the options name, read from the npm package or --data-dir. */
-function loadData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize' | 'valSize'>): Split {
+/** The split a run trains on: the data set the options name (the npm package, --data-dir or synthetic), with its validation and training sizes. */
+export function loadRunData(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'trainSize' | 'valSize'>): Split {
   let split: Split;
   if (o.data === 'mnist') split = loadMnist({ seed: 1 });
   // checkOptions has made sure that cifar10 comes with its --data-dir.
@@ -222,7 +222,7 @@ export async function train(options: TrainOptions, listener: TrainListener = {},
     writeFileAtomic(metricsFile, resume.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
   } else claimRunDirectory(o.out, o.overwrite === true);
   await init({ backend: o.backend, threads: o.threads });
-  const data = loadData(o);
+  const data = loadRunData(o);
   let checkpointed = false;
   const { model, report } = await trainModel(o, data, {
     signal: control.signal,
