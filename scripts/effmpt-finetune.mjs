@@ -33,13 +33,15 @@ const parsed = settings.map((s) => {
 
 const percent = (x) => (100 * x).toFixed(2);
 for (const run of runs.split(',')) {
+  // One read of the run, its data and its backend serves every setting (a setting changes only the fine-tuning).
+  const { options, checkpoint } = readRunCheckpoint(run);
+  const data = loadRunData(options);
+  await init({ backend: options.backend, threads: options.threads });
   for (const { setting, ...change } of parsed) {
-    const { options, checkpoint } = readRunCheckpoint(run);
-    // checkOptions rejects a bad value with the CLI's message (a method without fine-tuning, a negative rate, ...).
+    // checkOptions rejects a bad value with the CLI's message (a method without fine-tuning, a misspelt schedule, ...).
     const o = checkOptions({ ...options, ...change, verbose: false, onWarning: () => {} });
-    await init({ backend: o.backend, threads: o.threads });
     const started = performance.now();
-    const { model, report } = await trainModel(o, loadRunData(o), { resume: checkpoint });
+    const { model, report } = await trainModel(o, data, { resume: checkpoint });
     model.dispose();
     const before = report.metrics.filter((m) => m.phase === 'train').at(-1);
     const row = {
