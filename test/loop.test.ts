@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tg from '../src/index.js';
 import { forEachDevice } from './devices.js';
+import fc from 'fast-check';
 import { parseTrainArgs } from '../src/cli/args.js';
+import { NUMBER_RULES } from '../src/train/options.js';
 
 const split = tg.data.loadSynthetic({ train: 300, test: 100, seed: 3 });
 
@@ -122,9 +124,57 @@ test('resolveOptions: options another method would ignore, and combinations that
     [{ optimizer: 'Adam' as 'adam' }, /--optimizer: expected one of sgd, adam, got "Adam"$/],
     [{ finetune: 'lst' as 'last' }, /--finetune: expected one of none, last, first, full, got "lst"$/],
     [{ method: 'mtp' as 'mpt' }, /--method: expected one of mpt, edgepopup, .*, got "mtp"$/],
+    [{ lrScaling: 'None' as 'none' }, /--lr-scaling: expected one of alpha, none, got "None"$/],
+    [{ scope: 'Global' as 'global' }, /--scope: expected one of layer, global, got "Global"$/],
+    [{ mask: 'sort' as 'bitonic' }, /--mask: expected one of bitonic, threshold, got "sort"$/],
+    [{ initScale: 'kaiming' as 'none' }, /--init-scale: expected one of density, none, got "kaiming"$/],
+    [{ model: 'conv5' as 'conv4' }, /--model: expected one of lenet300, conv2, .*, got "conv5"$/],
+    [{ data: 'fashion' as 'mnist' }, /--data: expected one of mnist, cifar10, synthetic, got "fashion"$/],
+    [{ backend: 'gpu' as 'webgpu' }, /--backend: expected one of auto, webgpu, wasm, cpu, got "gpu"$/],
+    // Numbers are held to the CLI's ranges: out of range, not an integer, NaN or not a number at all.
+    [{ sparsity: 1.5 }, /--sparsity: expected a number in \[0, 1\), got 1.5$/],
+    [{ epochs: 0 }, /--epochs: expected an integer >= 1, got 0$/],
+    [{ batch: 12.5 }, /--batch: expected an integer >= 1, got 12.5$/],
+    [{ lr: Number.NaN }, /--lr: expected a number > 0, got NaN$/],
+    [{ width: '0.5' as unknown as number }, /--width: expected a number in \(0, 64\], got "0.5"$/],
+    [{ threads: 0, backend: 'wasm' }, /--threads: expected an integer in \[1, 256\], got 0$/],
+    [{ scoreBound: 0 }, /--score-bound: expected a number > 0 or 'none', got 0$/],
+    [{ method: 'imp', rewind: -1 }, /--rewind: expected an integer >= 0 \(steps\), got -1$/],
   ];
   for (const [given, message] of cases) assert.throws(() => tg.resolveOptions(given), message, JSON.stringify(given));
   assert.equal(tg.resolveOptions({ method: 'imp', rewind: 3 }).rewind, 3);
+});
+
+test('the CLI and checkOptions hold a number to the same rule: a value the flag refuses, resolveOptions refuses, naming the flag', () => {
+  // The options another method would refuse are given with the method that reads them.
+  const methodOf: Partial<Record<keyof typeof NUMBER_RULES, tg.TrainMethod>> = {
+    rewind: 'imp',
+    rounds: 'imp',
+    outputRate: 'imp',
+    pruneRounds: 'synflow',
+    pruneBatches: 'snip',
+    gmLambda: 'gemminer',
+    ebL1: 'earlybird',
+  };
+  const value = fc.oneof(fc.integer({ min: -3, max: 300 }), fc.double({ min: -2, max: 70, noNaN: true }), fc.constantFrom(0, 1, 0.5, 64, 256, 2 ** 32));
+  fc.assert(
+    fc.property(fc.constantFrom(...(Object.keys(NUMBER_RULES) as (keyof typeof NUMBER_RULES)[])), value, (key, v) => {
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const method = methodOf[key] ?? 'mpt';
+      const outcome = (f: () => unknown): string => {
+        try {
+          f();
+          return 'ok';
+        } catch (e) {
+          return (e as Error).message.startsWith(`${flag}: expected`) ? 'refused' : `other: ${(e as Error).message}`;
+        }
+      };
+      const cli = outcome(() => parseTrainArgs(['--method', method, `${flag}=${v}`]));
+      const library = outcome(() => tg.resolveOptions({ method, [key]: v }));
+      assert.equal(cli, library, `${flag} ${v}`);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('the train flags resolve through the same options: --mask takes bitonic or threshold, and sort for bitonic', () => {

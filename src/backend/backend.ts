@@ -60,7 +60,9 @@ export type BinaryOp =
 
 export type ReduceOp = 'sum' | 'max';
 
-export type TopkMethod = 'bitonic' | 'threshold';
+/** How an exact top-k is found: a bitonic sort, or a parallel threshold selection. */
+export const TOPK_METHODS = ['bitonic', 'threshold'] as const;
+export type TopkMethod = (typeof TOPK_METHODS)[number];
 
 export interface MatmulParams {
   batch: number;

@@ -2,9 +2,7 @@
 // commands' usage errors).
 
 import { parseArgs } from 'node:util';
-import { BACKEND_CHOICES } from '../init.js';
-import { MODEL_NAMES } from '../nn/models.js';
-import { FINETUNE_LAYERS, OPTIMIZERS, SCHEDULES, TRAIN_METHODS, type TrainOptions, resolveOptions } from '../train/options.js';
+import { NUMBER_RULES, OPTION_CHOICES, type TrainOptions, resolveOptions } from '../train/options.js';
 
 export class UsageError extends Error {
   /** node:util parseArgs's error as one line (its hints, such as `--width=-1` for values starting with a dash, included). */
@@ -13,32 +11,32 @@ export class UsageError extends Error {
   }
 }
 
-/** Wider than this, lenet300 alone holds over 10^9 weights. */
-export const MAX_WIDTH = 64;
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-function num(name: string, value: string | undefined, check: (v: number) => boolean, want: string): number | undefined {
+/** The command-line flag of an option: trainSize -> train-size. */
+const flagName = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** A numeric flag's value, checked by the option's rule (NUMBER_RULES, which checkOptions applies too). */
+function num(key: keyof typeof NUMBER_RULES, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
+  const { ok, want } = NUMBER_RULES[key];
   // Decimal only: Number() also reads '0x10', '0b11' and ' 3 '.
-  if (!DECIMAL.test(value) || !Number.isFinite(v) || !check(v)) throw new UsageError(`--${name}: expected ${want}, got '${value}'`);
+  if (!DECIMAL.test(value) || !Number.isFinite(v) || !ok(v)) throw new UsageError(`--${flagName(key)}: expected ${want}, got '${value}'`);
   return v;
 }
 
-function choice<T extends string>(name: string, value: string | undefined, options: readonly T[]): T | undefined {
+/** A flag with a fixed set of values (OPTION_CHOICES). */
+function choice<K extends keyof typeof OPTION_CHOICES>(key: K, value: string | undefined): (typeof OPTION_CHOICES)[K][number] | undefined {
   if (value === undefined) return undefined;
-  if (!options.includes(value as T)) throw new UsageError(`--${name}: expected one of ${options.join(', ')}, got '${value}'`);
-  return value as T;
+  const options: readonly string[] = OPTION_CHOICES[key];
+  if (!options.includes(value)) throw new UsageError(`--${flagName(key)}: expected one of ${options.join(', ')}, got '${value}'`);
+  return value as (typeof OPTION_CHOICES)[K][number];
 }
 
 const usage = (message: string): never => {
   throw new UsageError(message);
 };
-
-const int =
-  (min: number) =>
-  (v: number): boolean =>
-    Number.isInteger(v) && v >= min;
 
 const STRING_FLAGS = [
   'model',
@@ -82,8 +80,8 @@ const STRING_FLAGS = [
 ];
 
 /** Where a run runs: the flags `train` and `train --resume` share. */
-const backendArg = (value: string | undefined) => choice('backend', value, BACKEND_CHOICES);
-const threadsArg = (value: string | undefined) => num('threads', value, (x) => int(1)(x) && x <= 256, 'an integer in [1, 256]');
+const backendArg = (value: string | undefined) => choice('backend', value);
+const threadsArg = (value: string | undefined) => num('threads', value);
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
@@ -129,49 +127,51 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   const v = parseFlags(argv, TRAIN_FLAGS, false).values;
   if (v.help) return 'help';
   const s = (k: string): string | undefined => v[k] as string | undefined;
+  const n = (key: keyof typeof NUMBER_RULES) => num(key, s(flagName(key)));
+  const c = <K extends keyof typeof OPTION_CHOICES>(key: K) => choice(key, s(flagName(key)));
   // Only what was given: resolveOptions adds the defaults (some depend on the method) and
   // refuses options that the method would ignore.
   const given: Partial<TrainOptions> = {
-    model: choice('model', s('model'), MODEL_NAMES),
-    data: choice('data', s('data'), ['mnist', 'cifar10', 'synthetic'] as const),
+    model: c('model'),
+    data: c('data'),
     dataDir: s('data-dir'),
-    width: num('width', s('width'), (x) => x > 0 && x <= MAX_WIDTH, `a number in (0, ${MAX_WIDTH}]`),
-    trainSize: num('train-size', s('train-size'), int(1), 'an integer >= 1'),
-    valSize: num('val-size', s('val-size'), int(0), 'an integer >= 0'),
-    method: choice('method', s('method'), TRAIN_METHODS),
-    sparsity: num('sparsity', s('sparsity'), (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
-    scope: choice('scope', s('scope'), ['layer', 'global'] as const),
+    width: n('width'),
+    trainSize: n('trainSize'),
+    valSize: n('valSize'),
+    method: c('method'),
+    sparsity: n('sparsity'),
+    scope: c('scope'),
     // `sort`: the bitonic sort's former name.
-    mask: choice('mask', s('mask') === 'sort' ? 'bitonic' : s('mask'), ['bitonic', 'threshold'] as const),
-    tau: num('tau', s('tau'), (x) => x >= 0, 'a number >= 0'),
-    alpha: num('alpha', s('alpha'), (x) => x >= 1, 'a number >= 1'),
-    initScale: choice('init-scale', s('init-scale'), ['density', 'none'] as const),
-    lrScaling: choice('lr-scaling', s('lr-scaling'), ['alpha', 'none'] as const),
-    scoreBound: s('score-bound') === 'none' ? 'none' : num('score-bound', s('score-bound'), (x) => x > 0, "a number > 0 or 'none'"),
-    epochs: num('epochs', s('epochs'), int(1), 'an integer >= 1'),
-    batch: num('batch', s('batch'), int(1), 'an integer >= 1'),
-    lr: num('lr', s('lr'), (x) => x > 0, 'a number > 0'),
-    optimizer: choice('optimizer', s('optimizer'), OPTIMIZERS),
-    momentum: num('momentum', s('momentum'), (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
-    weightDecay: num('weight-decay', s('weight-decay'), (x) => x >= 0, 'a number >= 0'),
-    schedule: choice('schedule', s('schedule'), SCHEDULES),
-    rampEpochs: num('ramp-epochs', s('ramp-epochs'), int(0), 'an integer >= 0'),
-    finetune: choice('finetune', s('finetune'), FINETUNE_LAYERS),
-    finetuneEpochs: num('finetune-epochs', s('finetune-epochs'), int(0), 'an integer >= 0'),
-    finetuneLr: num('finetune-lr', s('finetune-lr'), (x) => x > 0, 'a number > 0'),
-    seed: num('seed', s('seed'), (v) => int(0)(v) && v <= 0xffffffff, 'an integer in [0, 4294967295]'),
+    mask: choice('mask', s('mask') === 'sort' ? 'bitonic' : s('mask')),
+    tau: n('tau'),
+    alpha: n('alpha'),
+    initScale: c('initScale'),
+    lrScaling: c('lrScaling'),
+    scoreBound: s('score-bound') === 'none' ? 'none' : n('scoreBound'),
+    epochs: n('epochs'),
+    batch: n('batch'),
+    lr: n('lr'),
+    optimizer: c('optimizer'),
+    momentum: n('momentum'),
+    weightDecay: n('weightDecay'),
+    schedule: c('schedule'),
+    rampEpochs: n('rampEpochs'),
+    finetune: c('finetune'),
+    finetuneEpochs: n('finetuneEpochs'),
+    finetuneLr: n('finetuneLr'),
+    seed: n('seed'),
     backend: backendArg(s('backend')),
     threads: threadsArg(s('threads')),
     out: s('out') === '' ? usage('--out: expected a directory, got an empty string') : s('out'),
     denseRun: s('dense-run'),
     verbose: !v.quiet,
-    rewind: num('rewind', s('rewind'), int(0), 'an integer >= 0 (steps)'),
-    rounds: num('rounds', s('rounds'), int(1), 'an integer >= 1'),
-    outputRate: num('output-rate', s('output-rate'), (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
-    pruneRounds: num('prune-rounds', s('prune-rounds'), int(1), 'an integer >= 1'),
-    pruneBatches: num('prune-batches', s('prune-batches'), int(1), 'an integer >= 1'),
-    gmLambda: num('gm-lambda', s('gm-lambda'), (x) => x >= 0, 'a number >= 0'),
-    ebL1: num('eb-l1', s('eb-l1'), (x) => x >= 0, 'a number >= 0'),
+    rewind: n('rewind'),
+    rounds: n('rounds'),
+    outputRate: n('outputRate'),
+    pruneRounds: n('pruneRounds'),
+    pruneBatches: n('pruneBatches'),
+    gmLambda: n('gmLambda'),
+    ebL1: n('ebL1'),
     batchNorm: v.batchnorm === true ? true : undefined,
     overwrite: v.overwrite === true ? true : undefined,
   };

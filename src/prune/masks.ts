@@ -2,13 +2,15 @@
 
 import { noGrad } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import type { TopkMethod } from '../backend/backend.js';
+import { TOPK_METHODS, type TopkMethod } from '../backend/backend.js';
 import { powerProp } from '../ops/mpt.js';
 import { thresholdMask, topkMask } from '../ops/topk.js';
 import type { Module } from '../nn/module.js';
 import { prunableLayers } from '../nn/models.js';
 
-export type Scope = 'layer' | 'global';
+/** Where a mask's top-k is taken: in each layer, or over all prunable weights together. */
+export const SCOPES = ['layer', 'global'] as const;
+export type Scope = (typeof SCOPES)[number];
 
 export interface MaskConfig {
   /** Fraction of weights kept. */
@@ -32,10 +34,14 @@ export function rampedDensity(density: number, scope: Scope, epoch: number, ramp
 
 /** Sets a fresh mask on every prunable layer of `model` (no gradient is recorded). */
 export function computeMasks(model: Module, config: MaskConfig): void {
-  if (config.method !== 'bitonic' && config.method !== 'threshold') {
-    throw new Error(`computeMasks: method must be 'bitonic' or 'threshold', got ${JSON.stringify(config.method)}`);
+  for (const [field, choices] of [
+    ['method', TOPK_METHODS],
+    ['scope', SCOPES],
+  ] as const) {
+    const value: string = config[field];
+    if (!(choices as readonly string[]).includes(value))
+      throw new Error(`computeMasks: ${field} must be ${choices.map((c) => `'${c}'`).join(' or ')}, got ${JSON.stringify(value)}`);
   }
-  if (config.scope !== 'layer' && config.scope !== 'global') throw new Error(`computeMasks: scope must be 'layer' or 'global', got ${JSON.stringify(config.scope)}`);
   const layers = prunableLayers(model)
     .map(([, l]) => l)
     .filter((l) => l.prunable);

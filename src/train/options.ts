@@ -2,10 +2,11 @@
 // resolver that fills and checks them (for the CLI, the sweeps, the web page and library
 // callers alike), and the metrics of an epoch. Browser-safe.
 
-import type { BackendChoice } from '../init.js';
-import type { ModelName } from '../nn/models.js';
-import type { Scope } from '../prune/masks.js';
-import type { TopkMethod } from '../backend/backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../init.js';
+import { MODEL_NAMES, type ModelName } from '../nn/models.js';
+import { SCOPES, type Scope } from '../prune/masks.js';
+import { TOPK_METHODS, type TopkMethod } from '../backend/backend.js';
+import { DATA_NAMES, type DataName } from '../data/dataset.js';
 import { INIT_PRUNE_METHODS, type InitPruneMethod, defaultPruneScope } from '../prune/at-init.js';
 
 export const TRAIN_METHODS = ['mpt', 'edgepopup', 'dense', 'imp', 'synflow', 'snip', 'magnitude', 'random', 'erk', 'gemminer', 'earlybird'] as const;
@@ -16,11 +17,12 @@ export const DEFAULT_GM_LAMBDA = 3e-5;
 export const DEFAULT_EB_L1 = 1e-4;
 
 export type { DataName } from '../data/dataset.js';
-import type { DataName } from '../data/dataset.js';
 export const FINETUNE_LAYERS = ['none', 'last', 'first', 'full'] as const;
 export type FinetuneLayers = (typeof FINETUNE_LAYERS)[number];
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
 export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
+/** Wider than this, lenet300 alone holds over 10^9 weights. */
+const MAX_WIDTH = 64;
 
 /** Everything a training run needs except where its files go (see TrainOptions). */
 export interface RunOptions {
@@ -135,6 +137,63 @@ export const DEFAULT_OPTIONS: RunOptions = {
   batchNorm: false,
 };
 
+/**
+ * Every option that takes one of a fixed set of values. The CLI parses its flags by this table
+ * and checkOptions checks a library caller's options by it, so the two cannot disagree.
+ */
+export const OPTION_CHOICES = {
+  model: MODEL_NAMES,
+  data: DATA_NAMES,
+  method: TRAIN_METHODS,
+  scope: SCOPES,
+  mask: TOPK_METHODS,
+  initScale: ['density', 'none'],
+  lrScaling: ['alpha', 'none'],
+  optimizer: OPTIMIZERS,
+  schedule: SCHEDULES,
+  finetune: FINETUNE_LAYERS,
+  backend: BACKEND_CHOICES,
+} as const satisfies { [K in keyof RunOptions]?: readonly RunOptions[K][] };
+
+/** A numeric option's valid values, and how an error names them. */
+export interface NumberRule {
+  readonly ok: (v: number) => boolean;
+  readonly want: string;
+}
+
+const integerFrom = (min: number, want = `an integer >= ${min}`): NumberRule => ({ ok: (v) => Number.isInteger(v) && v >= min, want });
+const atLeast = (min: number): NumberRule => ({ ok: (v) => v >= min, want: `a number >= ${min}` });
+const POSITIVE: NumberRule = { ok: (v) => v > 0, want: 'a number > 0' };
+
+/** Every numeric option's valid values, shared by the CLI's parser and checkOptions as OPTION_CHOICES is. */
+export const NUMBER_RULES = {
+  width: { ok: (v) => v > 0 && v <= MAX_WIDTH, want: `a number in (0, ${MAX_WIDTH}]` },
+  trainSize: integerFrom(1),
+  valSize: integerFrom(0),
+  sparsity: { ok: (v) => v >= 0 && v < 1, want: 'a number in [0, 1)' },
+  tau: atLeast(0),
+  alpha: atLeast(1),
+  // 'none' (no bound) is the other value it takes.
+  scoreBound: { ok: (v) => v > 0 && v < Number.POSITIVE_INFINITY, want: "a number > 0 or 'none'" },
+  epochs: integerFrom(1),
+  batch: integerFrom(1),
+  lr: POSITIVE,
+  momentum: { ok: (v) => v >= 0 && v < 1, want: 'a number in [0, 1)' },
+  weightDecay: atLeast(0),
+  rampEpochs: integerFrom(0),
+  finetuneEpochs: integerFrom(0),
+  finetuneLr: POSITIVE,
+  seed: { ok: (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, want: 'an integer in [0, 4294967295]' },
+  threads: { ok: (v) => Number.isInteger(v) && v >= 1 && v <= 256, want: 'an integer in [1, 256]' },
+  rewind: integerFrom(0, 'an integer >= 0 (steps)'),
+  rounds: integerFrom(1),
+  outputRate: { ok: (v) => v >= 0 && v <= 1, want: 'a number in [0, 1]' },
+  pruneRounds: integerFrom(1),
+  pruneBatches: integerFrom(1),
+  gmLambda: atLeast(0),
+  ebL1: atLeast(0),
+} as const satisfies { [K in keyof RunOptions]?: NumberRule };
+
 export interface EpochMetrics {
   phase: 'train' | 'finetune';
   /** IMP's round (0 = dense). */
@@ -216,14 +275,16 @@ export function resolveOptions<T extends Partial<TrainOptions>>(given: T): RunOp
  * what the method fixes: Gem-Miner and Early-Bird select globally; Early-Bird needs BatchNorm.
  */
 export function checkOptions<T extends RunOptions>(o: T): T {
-  // The CLI parses these; a library caller's typo would otherwise fall through to another choice.
-  for (const [flag, value, choices] of [
-    ['method', o.method, TRAIN_METHODS],
-    ['optimizer', o.optimizer, OPTIMIZERS],
-    ['schedule', o.schedule, SCHEDULES],
-    ['finetune', o.finetune, FINETUNE_LAYERS],
-  ] as const) {
-    if (!(choices as readonly string[]).includes(value)) throw new Error(`--${flag}: expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  // The CLI parses these too; a library caller's typo would otherwise fall through to another choice.
+  for (const [key, choices] of Object.entries(OPTION_CHOICES)) {
+    const value = o[key as keyof RunOptions];
+    if (value !== undefined && !(choices as readonly unknown[]).includes(value))
+      throw new Error(`${flagOf(key)}: expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  for (const [key, rule] of Object.entries(NUMBER_RULES) as [keyof RunOptions, NumberRule][]) {
+    const value = o[key];
+    if (value === undefined || (key === 'scoreBound' && value === 'none')) continue;
+    if (typeof value !== 'number' || !rule.ok(value)) throw new Error(`${flagOf(key)}: expected ${rule.want}, got ${typeof value === 'number' ? value : JSON.stringify(value)}`);
   }
   if (o.data === 'cifar10' && !o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR');
   if (o.data !== 'cifar10' && o.dataDir !== undefined) throw new Error(`--data-dir applies to --data cifar10, not to ${o.data}`);
@@ -238,9 +299,6 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   if (o.tau !== undefined && o.scope === 'global') throw new Error('--tau is a fixed per-weight threshold; it cannot be combined with --scope global');
   // With a fixed threshold there is no top-k to compute.
   if (o.tau !== undefined && o.mask === 'bitonic') throw new Error('--tau is a fixed threshold (no top-k to sort); it cannot be combined with --mask bitonic');
-  if (o.scoreBound !== undefined && o.scoreBound !== 'none' && !(o.scoreBound > 0 && o.scoreBound < Infinity)) {
-    throw new Error(`--score-bound: expected a number > 0 or 'none', got ${JSON.stringify(o.scoreBound)}`);
-  }
   if (o.method === 'earlybird') return { ...o, scope: 'global', batchNorm: true };
   if (o.method === 'gemminer') return { ...o, scope: 'global' };
   return o;
