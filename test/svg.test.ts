@@ -59,6 +59,28 @@ test('lineChart: one polyline per series, a legend with the names, escaped text'
   assert.ok(count(names, 'circle') >= 4, 'markers on short series, including a single point');
 });
 
+test('lineChart: the legend takes the corner where it hides no point: below a curve that rises to a plateau, above one that falls to it', () => {
+  const curve = (f: (i: number) => number) => Array.from({ length: 12 }, (_, i): [number, number] => [i + 1, f(i)]);
+  for (const [points, corner] of [
+    [curve((i) => Math.min(95, 40 + 10 * i)), 'bottom'],
+    [curve((i) => Math.max(45, 100 - 10 * i)), 'top'],
+  ] as const) {
+    const svg = lineChart({ title: corner, xLabel: 'epoch', yLabel: 'accuracy', series: [{ name: 'a long enough series name', points: [...points] }] });
+    const box = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="white" fill-opacity="0.85" stroke="#999"\/>/.exec(svg);
+    assert.ok(box, 'a legend box');
+    const [left, top, width, height] = box.slice(1).map(Number);
+    const dots = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.equal(dots.length, 12);
+    assert.deepEqual(
+      dots.filter(([x, y]) => x >= left && x <= left + width && y >= top && y <= top + height),
+      [],
+      'no point under the legend',
+    );
+    const middle = Math.max(...dots.map(([, y]) => y)) / 2;
+    assert.equal(top > middle ? 'bottom' : 'top', corner);
+  }
+});
+
 test('lineChart: empty, constant and non-finite data still give finite coordinates', () => {
   checkSvg(lineChart({ title: 'empty', xLabel: 'x', yLabel: 'y', series: [] }));
   checkSvg(lineChart({ title: 'no points', xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [] }] }));

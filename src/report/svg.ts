@@ -87,6 +87,7 @@ export function lineChart({ title, xLabel, yLabel, series, width = 640, height =
     legend(
       plot,
       series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] })),
+      [...finite.flat().map(([x, y]): Span => [toX(x), toY(y), toY(y)]), ...ranges.flat().map(([x, low, high]): Span => [toX(x), toY(high), toY(low)])],
     ),
   ]);
 }
@@ -135,7 +136,8 @@ export function histogram(options: HistogramOptions): string {
       .join('\n'),
   );
   const named = options.series ? series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] })) : [];
-  return svgDocument(width, height, title, [axes(plot, xAxis, yAxis, toX, toY, xLabel, yLabel), ...body, legend(plot, named)]);
+  const bars = counts.flatMap((count) => count.flatMap((n, b): Span[] => (n === 0 ? [] : [[toX(low + (b + 0.5) * binWidth), toY(n), toY(0)]])));
+  return svgDocument(width, height, title, [axes(plot, xAxis, yAxis, toX, toY, xLabel, yLabel), ...body, legend(plot, named, bars)]);
 }
 
 export function barChart({ title, xLabel, yLabel, bars, width = 640, height = 400 }: BarChartOptions): string {
@@ -278,21 +280,33 @@ function axes(plot: Plot, xAxis: Axis, yAxis: Axis, toX: (v: number) => number, 
   ].join('\n');
 }
 
-/** A boxed legend in the top-right corner of the plot; nothing for no entries. */
-function legend(plot: Plot, entries: { name: string; colour: string }[]): string {
+/** What a chart draws, in pixels, as vertical spans [x, top, bottom]: a point, an error bar, a histogram bar. */
+type Span = [number, number, number];
+
+/**
+ * A boxed legend in the corner of the plot that hides the fewest of the chart's `spans`
+ * (top-right when none or a tie: accuracy curves rise, so theirs goes below); nothing for no entries.
+ */
+function legend(plot: Plot, entries: { name: string; colour: string }[], spans: Span[] = []): string {
   if (entries.length === 0) return '';
   const rowHeight = 18;
   const boxWidth = 34 + CHAR_WIDTH * Math.max(...entries.map((e) => e.name.length));
-  const left = plot.right - boxWidth - 8;
-  const top = plot.top + 8;
+  const boxHeight = entries.length * rowHeight + 8;
+  const hidden = (left: number, top: number): number =>
+    spans.filter(([x, y0, y1]) => x >= left && x <= left + boxWidth && Math.max(y0, y1) >= top && Math.min(y0, y1) <= top + boxHeight).length;
+  const corners = [
+    [plot.right - boxWidth - 8, plot.top + 8],
+    [plot.right - boxWidth - 8, plot.bottom - boxHeight - 8],
+    [plot.left + 8, plot.top + 8],
+    [plot.left + 8, plot.bottom - boxHeight - 8],
+  ];
+  const [left, top] = corners.reduce((best, c) => (hidden(c[0], c[1]) < hidden(best[0], best[1]) ? c : best));
   const rows = entries.map(({ name, colour }, i) => {
     const y = top + 6 + i * rowHeight;
     return [
-      `<rect x="${left + 8}" y="${y + 2}" width="16" height="10" fill="${colour}"/>`,
-      `<text x="${left + 30}" y="${y + 7}" dominant-baseline="middle">${escapeXml(name)}</text>`,
+      `<rect x="${num(left + 8)}" y="${num(y + 2)}" width="16" height="10" fill="${colour}"/>`,
+      `<text x="${num(left + 30)}" y="${num(y + 7)}" dominant-baseline="middle">${escapeXml(name)}</text>`,
     ].join('\n');
   });
-  return [`<rect x="${num(left)}" y="${top}" width="${num(boxWidth)}" height="${entries.length * rowHeight + 8}" fill="white" fill-opacity="0.85" stroke="#999"/>`, ...rows].join(
-    '\n',
-  );
+  return [`<rect x="${num(left)}" y="${num(top)}" width="${num(boxWidth)}" height="${boxHeight}" fill="white" fill-opacity="0.85" stroke="#999"/>`, ...rows].join('\n');
 }
