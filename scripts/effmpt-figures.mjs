@@ -2,7 +2,7 @@
 // The figures of docs/results.md's "Reproducing Efficient MPT", from the finished cells of its
 // Fig. 1 sweeps (run `npm run build` first):
 //
-//   node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]...
+//   node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]... [curves:NAME=LABEL@SWEEP_DIR[+SWEEP_DIR...],...]
 //
 // For each sweep NAME (a grid of alpha x sparsity x seed): test accuracy, mean over seeds with one
 // standard deviation either side, against the fraction pruned (fig1-NAME-pruned.svg) and against
@@ -10,6 +10,9 @@
 // validation curves of every alpha at each sparsity (val-curves-NAME-SPARSITY.svg) and the score
 // histograms of alpha 1 and 3 at sparsity 0.5, seed 1 (fig2-scores-alphaA.svg, the cells' own).
 // A BASELINE_DIR adds the cells of the alphas the sweep lacks (alpha 1 for a sweep of 2-4).
+// A `curves:` argument compares whole runs instead (Fig. 4): for each alpha, the validation curves
+// of every LABEL's cells of that alpha (curves-NAME-alphaA.svg), each labelled with the sparsity
+// its runs ended at (a fixed threshold's follows the scores).
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +21,7 @@ import { spread } from '../dist/src/sweep/summary.js';
 
 const [outDir, ...sweeps] = process.argv.slice(2);
 if (!outDir || sweeps.length === 0 || sweeps.some((s) => !s.includes('='))) {
-  console.error('usage: node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]...');
+  console.error('usage: node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]... [curves:NAME=LABEL@SWEEP_DIR[+SWEEP_DIR...],...]');
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
@@ -30,13 +33,13 @@ function finishedCells(dir) {
     const cellDir = join(dir, 'cells', name);
     const record = JSON.parse(readFileSync(join(cellDir, 'sweep-cell.json'), 'utf8'));
     if (record.status !== 'finished') continue;
-    const values = Object.fromEntries(name.split('_').map((kv) => kv.split('=')));
+    const { alpha, sparsity, seed } = record.options;
     const report = JSON.parse(readFileSync(join(cellDir, 'report.json'), 'utf8'));
     const metrics = readFileSync(join(cellDir, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    cells.push({ dir: cellDir, alpha: Number(values.alpha), sparsity: Number(values.sparsity), seed: Number(values.seed), report, metrics });
+    cells.push({ dir: cellDir, alpha, sparsity, seed, report, metrics });
   }
   return cells;
 }
@@ -53,7 +56,38 @@ function pointAndBar(x, values) {
   return { point: [x, mean], bar: [x, mean - (std ?? 0), mean + (std ?? 0)] };
 }
 
-for (const [name, dirs] of sweeps.map((s) => s.split('='))) {
+/** Validation accuracy per epoch of some runs: mean over them, ± 1 std, up to the shortest run. */
+function valCurve(name, runs) {
+  const epochs = Math.min(...runs.map((c) => c.metrics.length));
+  const at = Array.from({ length: epochs }, (_, e) =>
+    pointAndBar(
+      e + 1,
+      runs.map((c) => c.metrics[e].valAccuracy),
+    ),
+  );
+  return { name, points: at.map((a) => a.point), ranges: at.map((a) => a.bar) };
+}
+
+const splitAt = (text, mark) => [text.slice(0, text.indexOf(mark)), text.slice(text.indexOf(mark) + 1)];
+
+for (const [name, labelled] of sweeps.filter((s) => s.startsWith('curves:')).map((s) => splitAt(s.slice('curves:'.length), '='))) {
+  const runs = labelled
+    .split(',')
+    .map((l) => splitAt(l, '@'))
+    .map(([label, dirs]) => ({ label, cells: dirs.split('+').flatMap(finishedCells) }));
+  for (const alpha of new Set(runs.flatMap((r) => r.cells.map((c) => c.alpha)))) {
+    const series = runs.flatMap(({ label, cells }) => {
+      const own = cells.filter((c) => c.alpha === alpha);
+      if (own.length === 0) return [];
+      const { mean } = spread(own.map((c) => c.report.sparsity));
+      return [valCurve(`${label} (sparsity ${mean.toFixed(3)}, ${own.length} seeds)`, own)];
+    });
+    const title = `${name}, alpha ${alpha}: validation accuracy per epoch (mean, ± 1 std)`;
+    writeFileSync(join(outDir, `curves-${name}-alpha${alpha}.svg`), lineChart({ title, xLabel: 'epoch', yLabel: 'validation accuracy (%)', series }));
+  }
+}
+
+for (const [name, dirs] of sweeps.filter((s) => !s.startsWith('curves:')).map((s) => splitAt(s, '='))) {
   const [dir, baseline] = dirs.split(',');
   const cells = finishedCells(dir);
   const own = new Set(cells.map((c) => c.alpha));
@@ -76,16 +110,7 @@ for (const [name, dirs] of sweeps.map((s) => s.split('='))) {
     writeFileSync(join(outDir, `fig1-${name}-${reading}.svg`), lineChart({ title, xLabel, yLabel: 'test accuracy (%)', series }));
   }
   for (const [sparsity, group] of groupBy(cells, (c) => c.sparsity)) {
-    const series = [...groupBy(group, (c) => c.alpha)].map(([alpha, g]) => {
-      const epochs = Math.min(...g.map((c) => c.metrics.length));
-      const at = Array.from({ length: epochs }, (_, e) =>
-        pointAndBar(
-          e + 1,
-          g.map((c) => c.metrics[e].valAccuracy),
-        ),
-      );
-      return { name: `alpha ${alpha}`, points: at.map((a) => a.point), ranges: at.map((a) => a.bar) };
-    });
+    const series = [...groupBy(group, (c) => c.alpha)].map(([alpha, g]) => valCurve(`alpha ${alpha}`, g));
     const title = `${name}, sparsity ${sparsity}: validation accuracy per epoch (mean of up to ${seeds} seeds, ± 1 std)`;
     writeFileSync(join(outDir, `val-curves-${name}-${sparsity}.svg`), lineChart({ title, xLabel: 'epoch', yLabel: 'validation accuracy (%)', series }));
   }
