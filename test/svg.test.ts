@@ -59,25 +59,34 @@ test('lineChart: one polyline per series, a legend with the names, escaped text'
   assert.ok(count(names, 'circle') >= 4, 'markers on short series, including a single point');
 });
 
-test('lineChart: the legend takes the corner where it hides no point: below a curve that rises to a plateau, above one that falls to it', () => {
-  const curve = (f: (i: number) => number) => Array.from({ length: 12 }, (_, i): [number, number] => [i + 1, f(i)]);
-  for (const [points, corner] of [
-    [curve((i) => Math.min(95, 40 + 10 * i)), 'bottom'],
-    [curve((i) => Math.max(45, 100 - 10 * i)), 'top'],
+test('lineChart: the legend takes a corner where it covers none of the line: below a curve that rises to a plateau, above one that falls to it', () => {
+  const curve = (n: number, f: (t: number) => number) => Array.from({ length: n }, (_, i): [number, number] => [i + 1, f(i / (n - 1))]);
+  for (const [n, name] of [
+    [12, 'a long enough series name'],
+    [10, 'a'],
+    [3, 'accuracy'],
   ] as const) {
-    const svg = lineChart({ title: corner, xLabel: 'epoch', yLabel: 'accuracy', series: [{ name: 'a long enough series name', points: [...points] }] });
-    const box = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="white" fill-opacity="0.85" stroke="#999"\/>/.exec(svg);
-    assert.ok(box, 'a legend box');
-    const [left, top, width, height] = box.slice(1).map(Number);
-    const dots = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
-    assert.equal(dots.length, 12);
-    assert.deepEqual(
-      dots.filter(([x, y]) => x >= left && x <= left + width && y >= top && y <= top + height),
-      [],
-      'no point under the legend',
-    );
-    const middle = Math.max(...dots.map(([, y]) => y)) / 2;
-    assert.equal(top > middle ? 'bottom' : 'top', corner);
+    for (const [points, corner] of [
+      [curve(n, (t) => Math.min(95, 40 + 110 * t)), 'bottom'],
+      [curve(n, (t) => Math.max(45, 100 - 110 * t)), 'top'],
+    ] as const) {
+      const svg = lineChart({ title: corner, xLabel: 'epoch', yLabel: 'accuracy', series: [{ name, points: [...points] }] });
+      const box = /<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="white" fill-opacity="0.85" stroke="#999"\/>/.exec(svg);
+      assert.ok(box, 'a legend box');
+      const [left, top, width, height] = box.slice(1).map(Number);
+      const line = (/<polyline [^>]*points="([^"]+)"/.exec(svg)?.[1] ?? '').split(' ').map((p) => p.split(',').map(Number));
+      assert.equal(line.length, n);
+      // The line, sampled every pixel along each segment.
+      const ink = line.flatMap(([x, y], i) => {
+        const [nx, ny] = line[i + 1] ?? [x, y];
+        const steps = Math.max(1, Math.ceil(Math.hypot(nx - x, ny - y)));
+        return Array.from({ length: steps }, (_, k) => [x + ((nx - x) * k) / steps, y + ((ny - y) * k) / steps]);
+      });
+      const covered = ink.filter(([x, y]) => x >= left && x <= left + width && y >= top && y <= top + height);
+      assert.deepEqual(covered, [], `${n} points, '${name}': nothing of the line under the legend`);
+      const middle = (Math.min(...line.map(([, y]) => y)) + Math.max(...line.map(([, y]) => y))) / 2;
+      assert.equal(top > middle ? 'bottom' : 'top', corner, `${n} points, '${name}'`);
+    }
   }
 });
 

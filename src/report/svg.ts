@@ -87,7 +87,10 @@ export function lineChart({ title, xLabel, yLabel, series, width = 640, height =
     legend(
       plot,
       series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] })),
-      [...finite.flat().map(([x, y]): Span => [toX(x), toY(y), toY(y)]), ...ranges.flat().map(([x, low, high]): Span => [toX(x), toY(high), toY(low)])],
+      [
+        ...finite.flatMap((points) => polylineInk(points.map(([x, y]) => [toX(x), toY(y)]))),
+        ...ranges.flat().map(([x, low, high]): Ink => [toX(x) - 4, toX(x) + 4, toY(high), toY(low)]),
+      ],
     ),
   ]);
 }
@@ -136,7 +139,7 @@ export function histogram(options: HistogramOptions): string {
       .join('\n'),
   );
   const named = options.series ? series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] })) : [];
-  const bars = counts.flatMap((count) => count.flatMap((n, b): Span[] => (n === 0 ? [] : [[toX(low + (b + 0.5) * binWidth), toY(n), toY(0)]])));
+  const bars = counts.flatMap((count) => count.flatMap((n, b): Ink[] => (n === 0 ? [] : [[toX(low + b * binWidth), toX(low + (b + 1) * binWidth), toY(n), toY(0)]])));
   return svgDocument(width, height, title, [axes(plot, xAxis, yAxis, toX, toY, xLabel, yLabel), ...body, legend(plot, named, bars)]);
 }
 
@@ -280,20 +283,34 @@ function axes(plot: Plot, xAxis: Axis, yAxis: Axis, toX: (v: number) => number, 
   ].join('\n');
 }
 
-/** What a chart draws, in pixels, as vertical spans [x, top, bottom]: a point, an error bar, a histogram bar. */
-type Span = [number, number, number];
+/** Where a chart has drawn, in pixels, as boxes [left, right, top, bottom]: a histogram bar, an error bar, a bit of a line. */
+type Ink = [number, number, number, number];
+
+/** The ink of a polyline and its dots: a small box at each point and every few pixels between. */
+function polylineInk(points: [number, number][]): Ink[] {
+  const step = 4;
+  const dot = 3;
+  return points.flatMap(([x, y], i): Ink[] => {
+    const [nx, ny] = points[i + 1] ?? [x, y];
+    const samples = Math.max(1, Math.ceil(Math.hypot(nx - x, ny - y) / step));
+    return Array.from({ length: samples }, (_, k): Ink => {
+      const [sx, sy] = [x + ((nx - x) * k) / samples, y + ((ny - y) * k) / samples];
+      return [sx - dot, sx + dot, sy - dot, sy + dot];
+    });
+  });
+}
 
 /**
- * A boxed legend in the corner of the plot that hides the fewest of the chart's `spans`
- * (top-right when none or a tie: accuracy curves rise, so theirs goes below); nothing for no entries.
+ * A boxed legend in the corner of the plot that covers the least of what the chart drew (`ink`);
+ * top-right when nothing is covered or on a tie. Nothing for no entries.
  */
-function legend(plot: Plot, entries: { name: string; colour: string }[], spans: Span[] = []): string {
+function legend(plot: Plot, entries: { name: string; colour: string }[], ink: Ink[] = []): string {
   if (entries.length === 0) return '';
   const rowHeight = 18;
   const boxWidth = 34 + CHAR_WIDTH * Math.max(...entries.map((e) => e.name.length));
   const boxHeight = entries.length * rowHeight + 8;
   const hidden = (left: number, top: number): number =>
-    spans.filter(([x, y0, y1]) => x >= left && x <= left + boxWidth && Math.max(y0, y1) >= top && Math.min(y0, y1) <= top + boxHeight).length;
+    ink.filter(([x0, x1, y0, y1]) => x1 >= left && x0 <= left + boxWidth && Math.max(y0, y1) >= top && Math.min(y0, y1) <= top + boxHeight).length;
   const corners = [
     [plot.right - boxWidth - 8, plot.top + 8],
     [plot.right - boxWidth - 8, plot.bottom - boxHeight - 8],
