@@ -142,6 +142,11 @@ test('resolveOptions: options another method would ignore, and combinations that
     [{ method: 'imp', rewind: -1 }, /--rewind: expected an integer >= 0 \(steps\), got -1$/],
   ];
   for (const [given, message] of cases) assert.throws(() => tg.resolveOptions(given), message, JSON.stringify(given));
+  // A complete set of options (checkOptions, as trainModel runs it) must hold every option a run cannot do without.
+  const complete = tg.resolveOptions({});
+  assert.throws(() => tg.checkOptions({ ...complete, optimizer: undefined as unknown as 'sgd' }), /--optimizer: expected one of sgd, adam, got undefined$/);
+  assert.throws(() => tg.checkOptions({ ...complete, epochs: undefined as unknown as number }), /--epochs: expected an integer >= 1, got undefined$/);
+  assert.equal(tg.checkOptions({ ...complete, lr: undefined, tau: undefined }).lr, undefined);
   assert.equal(tg.resolveOptions({ method: 'imp', rewind: 3 }).rewind, 3);
 });
 

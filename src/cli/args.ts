@@ -2,7 +2,7 @@
 // commands' usage errors).
 
 import { parseArgs } from 'node:util';
-import { NUMBER_RULES, OPTION_CHOICES, type TrainOptions, resolveOptions } from '../train/options.js';
+import { NUMBER_RULES, OPTION_CHOICES, type TrainOptions, flagOf, resolveOptions } from '../train/options.js';
 
 export class UsageError extends Error {
   /** node:util parseArgs's error as one line (its hints, such as `--width=-1` for values starting with a dash, included). */
@@ -13,16 +13,13 @@ export class UsageError extends Error {
 
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-/** The command-line flag of an option: trainSize -> train-size. */
-const flagName = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 /** A numeric flag's value, checked by the option's rule (NUMBER_RULES, which checkOptions applies too). */
 function num(key: keyof typeof NUMBER_RULES, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
   const { ok, want } = NUMBER_RULES[key];
   // Decimal only: Number() also reads '0x10', '0b11' and ' 3 '.
-  if (!DECIMAL.test(value) || !Number.isFinite(v) || !ok(v)) throw new UsageError(`--${flagName(key)}: expected ${want}, got '${value}'`);
+  if (!DECIMAL.test(value) || !Number.isFinite(v) || !ok(v)) throw new UsageError(`${flagOf(key)}: expected ${want}, got '${value}'`);
   return v;
 }
 
@@ -30,7 +27,7 @@ function num(key: keyof typeof NUMBER_RULES, value: string | undefined): number 
 function choice<K extends keyof typeof OPTION_CHOICES>(key: K, value: string | undefined): (typeof OPTION_CHOICES)[K][number] | undefined {
   if (value === undefined) return undefined;
   const options: readonly string[] = OPTION_CHOICES[key];
-  if (!options.includes(value)) throw new UsageError(`--${flagName(key)}: expected one of ${options.join(', ')}, got '${value}'`);
+  if (!options.includes(value)) throw new UsageError(`${flagOf(key)}: expected one of ${options.join(', ')}, got '${value}'`);
   return value as (typeof OPTION_CHOICES)[K][number];
 }
 
@@ -127,8 +124,10 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   const v = parseFlags(argv, TRAIN_FLAGS, false).values;
   if (v.help) return 'help';
   const s = (k: string): string | undefined => v[k] as string | undefined;
-  const n = (key: keyof typeof NUMBER_RULES) => num(key, s(flagName(key)));
-  const c = <K extends keyof typeof OPTION_CHOICES>(key: K) => choice(key, s(flagName(key)));
+  // The value of the option's flag: trainSize from --train-size.
+  const flag = (key: string): string | undefined => s(flagOf(key).slice(2));
+  const n = (key: keyof typeof NUMBER_RULES) => num(key, flag(key));
+  const c = <K extends keyof typeof OPTION_CHOICES>(key: K) => choice(key, flag(key));
   // Only what was given: resolveOptions adds the defaults (some depend on the method) and
   // refuses options that the method would ignore.
   const given: Partial<TrainOptions> = {

@@ -194,6 +194,21 @@ export const NUMBER_RULES = {
   ebL1: atLeast(0),
 } as const satisfies { [K in keyof RunOptions]?: NumberRule };
 
+/** The numeric options a run cannot do without (the others have a default where they are read). */
+const REQUIRED_NUMBERS: readonly (keyof RunOptions)[] = [
+  'width',
+  'sparsity',
+  'alpha',
+  'epochs',
+  'batch',
+  'momentum',
+  'weightDecay',
+  'rampEpochs',
+  'finetuneEpochs',
+  'finetuneLr',
+  'seed',
+] satisfies readonly { [K in keyof RunOptions]-?: undefined extends RunOptions[K] ? never : K }[keyof RunOptions][];
+
 export interface EpochMetrics {
   phase: 'train' | 'finetune';
   /** IMP's round (0 = dense). */
@@ -251,7 +266,7 @@ const METHOD_ONLY: Partial<Record<keyof RunOptions, readonly TrainMethod[]>> = {
 };
 
 /** The command-line flag of an option: outputRate -> --output-rate. */
-const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+export const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /**
  * The options of a run from the ones given (undefined counts as not given): the defaults, with
@@ -278,12 +293,11 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   // The CLI parses these too; a library caller's typo would otherwise fall through to another choice.
   for (const [key, choices] of Object.entries(OPTION_CHOICES)) {
     const value = o[key as keyof RunOptions];
-    if (value !== undefined && !(choices as readonly unknown[]).includes(value))
-      throw new Error(`${flagOf(key)}: expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+    if (!(choices as readonly unknown[]).includes(value)) throw new Error(`${flagOf(key)}: expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
   }
   for (const [key, rule] of Object.entries(NUMBER_RULES) as [keyof RunOptions, NumberRule][]) {
     const value = o[key];
-    if (value === undefined || (key === 'scoreBound' && value === 'none')) continue;
+    if ((value === undefined && !REQUIRED_NUMBERS.includes(key)) || (key === 'scoreBound' && value === 'none')) continue;
     if (typeof value !== 'number' || !rule.ok(value)) throw new Error(`${flagOf(key)}: expected ${rule.want}, got ${typeof value === 'number' ? value : JSON.stringify(value)}`);
   }
   if (o.data === 'cifar10' && !o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR');
