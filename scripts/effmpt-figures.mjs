@@ -19,11 +19,23 @@ import { join } from 'node:path';
 import { lineChart } from '../dist/src/report/svg.js';
 import { spread } from '../dist/src/sweep/summary.js';
 
-const [outDir, ...sweeps] = process.argv.slice(2);
-if (!outDir || sweeps.length === 0 || sweeps.some((s) => !s.includes('='))) {
-  console.error('usage: node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]... [curves:NAME=LABEL@SWEEP_DIR[+SWEEP_DIR...],...]');
+const USAGE = 'usage: node scripts/effmpt-figures.mjs OUT_DIR NAME=SWEEP_DIR[,BASELINE_DIR]... [curves:NAME=LABEL@SWEEP_DIR[+SWEEP_DIR...],...]';
+const fail = (message) => {
+  console.error(`${USAGE}\n${message}`);
   process.exit(2);
-}
+};
+const [outDir, ...sweeps] = process.argv.slice(2);
+if (!outDir || sweeps.length === 0) fail('nothing to draw');
+const bad = sweeps.find(
+  (s) =>
+    !/^(curves:)?[^=]+=[^=]+$/.test(s) ||
+    (s.startsWith('curves:') &&
+      s
+        .split('=')[1]
+        .split(',')
+        .some((l) => !/^[^@]+@[^@+]+(\+[^@+]+)*$/.test(l))),
+);
+if (bad !== undefined) fail(`'${bad}' is neither NAME=SWEEP_DIR[,BASELINE_DIR] nor curves:NAME=LABEL@SWEEP_DIR[+SWEEP_DIR...],...`);
 mkdirSync(outDir, { recursive: true });
 
 /** The finished cells of a sweep: axis values, report and per-epoch metrics. */
@@ -35,11 +47,13 @@ function finishedCells(dir) {
     if (record.status !== 'finished') continue;
     const { alpha, sparsity, seed } = record.options;
     const report = JSON.parse(readFileSync(join(cellDir, 'report.json'), 'utf8'));
+    // Score training's epochs (a run with --finetune goes on with fine-tuning's).
     const metrics = readFileSync(join(cellDir, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
-    cells.push({ dir: cellDir, alpha, sparsity, seed, report, metrics });
+      .map((line) => JSON.parse(line))
+      .filter((m) => m.phase === 'train');
+    cells.push({ dir: cellDir, alpha, sparsity, seed, options: record.options, report, metrics });
   }
   return cells;
 }
@@ -79,8 +93,12 @@ for (const [name, labelled] of sweeps.filter((s) => s.startsWith('curves:')).map
     const series = runs.flatMap(({ label, cells }) => {
       const own = cells.filter((c) => c.alpha === alpha);
       if (own.length === 0) return [];
+      // One curve averages seeds of one configuration, nothing else.
+      const configurations = new Set(own.map((c) => JSON.stringify({ ...c.options, seed: undefined })));
+      const seeds = new Set(own.map((c) => c.seed));
+      if (configurations.size > 1 || seeds.size < own.length) fail(`${label}, alpha ${alpha}: its cells differ in more than the seed`);
       const { mean } = spread(own.map((c) => c.report.sparsity));
-      return [valCurve(`${label} (sparsity ${mean.toFixed(3)}, ${own.length} seeds)`, own)];
+      return [valCurve(`${label} (sparsity ${mean.toFixed(3)}, ${seeds.size} seeds)`, own)];
     });
     const title = `${name}, alpha ${alpha}: validation accuracy per epoch (mean, ± 1 std)`;
     writeFileSync(join(outDir, `curves-${name}-alpha${alpha}.svg`), lineChart({ title, xLabel: 'epoch', yLabel: 'validation accuracy (%)', series }));
