@@ -7,7 +7,7 @@ import * as tg from '../src/index.js';
 import { forEachDevice } from './devices.js';
 import fc from 'fast-check';
 import { parseTrainArgs } from '../src/cli/args.js';
-import { NUMBER_RULES } from '../src/train/options.js';
+import { NUMBER_RULES, flagOf } from '../src/train/options.js';
 
 const split = tg.data.loadSynthetic({ train: 300, test: 100, seed: 3 });
 
@@ -164,7 +164,7 @@ test('the CLI and checkOptions hold a number to the same rule: a value the flag 
   const value = fc.oneof(fc.integer({ min: -3, max: 300 }), fc.double({ min: -2, max: 70, noNaN: true }), fc.constantFrom(0, 1, 0.5, 64, 256, 2 ** 32));
   fc.assert(
     fc.property(fc.constantFrom(...(Object.keys(NUMBER_RULES) as (keyof typeof NUMBER_RULES)[])), value, (key, v) => {
-      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const flag = flagOf(key);
       const method = methodOf[key] ?? 'mpt';
       const outcome = (f: () => unknown): string => {
         try {

@@ -35,46 +35,11 @@ const usage = (message: string): never => {
   throw new UsageError(message);
 };
 
-const STRING_FLAGS = [
-  'model',
-  'data',
-  'data-dir',
-  'width',
-  'train-size',
-  'val-size',
-  'method',
-  'sparsity',
-  'scope',
-  'mask',
-  'tau',
-  'alpha',
-  'init-scale',
-  'lr-scaling',
-  'score-bound',
-  'epochs',
-  'batch',
-  'lr',
-  'optimizer',
-  'momentum',
-  'weight-decay',
-  'schedule',
-  'ramp-epochs',
-  'finetune',
-  'finetune-epochs',
-  'finetune-lr',
-  'seed',
-  'backend',
-  'threads',
-  'out',
-  'dense-run',
-  'rewind',
-  'rounds',
-  'output-rate',
-  'prune-rounds',
-  'prune-batches',
-  'gm-lambda',
-  'eb-l1',
-];
+/** The option's flag without its dashes: trainSize -> train-size. */
+const flagName = (key: string): string => flagOf(key).slice(2);
+
+/** The flags that take a value: every option with a fixed set of values or a range, and the paths. */
+const STRING_FLAGS = [...Object.keys(OPTION_CHOICES), ...Object.keys(NUMBER_RULES), 'dataDir', 'out', 'denseRun'].map(flagName);
 
 /** Where a run runs: the flags `train` and `train --resume` share. */
 const backendArg = (value: string | undefined) => choice('backend', value);
@@ -124,10 +89,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
   const v = parseFlags(argv, TRAIN_FLAGS, false).values;
   if (v.help) return 'help';
   const s = (k: string): string | undefined => v[k] as string | undefined;
-  // The value of the option's flag: trainSize from --train-size.
-  const flag = (key: string): string | undefined => s(flagOf(key).slice(2));
-  const n = (key: keyof typeof NUMBER_RULES) => num(key, flag(key));
-  const c = <K extends keyof typeof OPTION_CHOICES>(key: K) => choice(key, flag(key));
+  const n = (key: keyof typeof NUMBER_RULES) => num(key, s(flagName(key)));
+  const c = <K extends keyof typeof OPTION_CHOICES>(key: K) => choice(key, s(flagName(key)));
   // Only what was given: resolveOptions adds the defaults (some depend on the method) and
   // refuses options that the method would ignore.
   const given: Partial<TrainOptions> = {

@@ -317,7 +317,8 @@ function legend(plot: Plot, entries: { name: string; colour: string }[], ink: In
     [plot.left + 8, plot.top + 8],
     [plot.left + 8, plot.bottom - boxHeight - 8],
   ];
-  const [left, top] = corners.reduce((best, c) => (hidden(c[0], c[1]) < hidden(best[0], best[1]) ? c : best));
+  const covered = corners.map(([left, top]) => hidden(left, top));
+  const [left, top] = corners[covered.indexOf(Math.min(...covered))];
   const rows = entries.map(({ name, colour }, i) => {
     const y = top + 6 + i * rowHeight;
     return [

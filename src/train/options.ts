@@ -21,6 +21,8 @@ export const FINETUNE_LAYERS = ['none', 'last', 'first', 'full'] as const;
 export type FinetuneLayers = (typeof FINETUNE_LAYERS)[number];
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
 export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
+export const INIT_SCALES = ['density', 'none'] as const;
+export const LR_SCALINGS = ['alpha', 'none'] as const;
 /** Wider than this, lenet300 alone holds over 10^9 weights. */
 const MAX_WIDTH = 64;
 
@@ -42,13 +44,13 @@ export interface RunOptions {
    * mpt, edgepopup: 'density' draws the frozen weights for the target density (std
    * sqrt(2 / (fanIn * density)), PrunableOptions.initDensity); 'none': sqrt(2 / fanIn).
    */
-  initScale: 'density' | 'none';
+  initScale: (typeof INIT_SCALES)[number];
   /**
    * mpt, edgepopup with alpha > 1: 'alpha' scales the score learning rate for power-propagation
    * (defaultLearningRate, per layer scoreLearningRateScales); 'none' keeps alpha 1's rate for
    * every alpha and one rate for all layers, as biprop and the Efficient MPT report do.
    */
-  lrScaling: 'alpha' | 'none';
+  lrScaling: (typeof LR_SCALINGS)[number];
   /**
    * mpt, edgepopup: after every step of score training, |s| is clamped to this bound ('none': no
    * bound). Undefined: 1 for alpha > 1, none for alpha 1 (see scoreBoundOf).
@@ -147,8 +149,8 @@ export const OPTION_CHOICES = {
   method: TRAIN_METHODS,
   scope: SCOPES,
   mask: TOPK_METHODS,
-  initScale: ['density', 'none'],
-  lrScaling: ['alpha', 'none'],
+  initScale: INIT_SCALES,
+  lrScaling: LR_SCALINGS,
   optimizer: OPTIMIZERS,
   schedule: SCHEDULES,
   finetune: FINETUNE_LAYERS,
@@ -164,13 +166,14 @@ export interface NumberRule {
 const integerFrom = (min: number, want = `an integer >= ${min}`): NumberRule => ({ ok: (v) => Number.isInteger(v) && v >= min, want });
 const atLeast = (min: number): NumberRule => ({ ok: (v) => v >= min, want: `a number >= ${min}` });
 const POSITIVE: NumberRule = { ok: (v) => v > 0, want: 'a number > 0' };
+const FRACTION: NumberRule = { ok: (v) => v >= 0 && v < 1, want: 'a number in [0, 1)' };
 
 /** Every numeric option's valid values, shared by the CLI's parser and checkOptions as OPTION_CHOICES is. */
 export const NUMBER_RULES = {
   width: { ok: (v) => v > 0 && v <= MAX_WIDTH, want: `a number in (0, ${MAX_WIDTH}]` },
   trainSize: integerFrom(1),
   valSize: integerFrom(0),
-  sparsity: { ok: (v) => v >= 0 && v < 1, want: 'a number in [0, 1)' },
+  sparsity: FRACTION,
   tau: atLeast(0),
   alpha: atLeast(1),
   // 'none' (no bound) is the other value it takes.
@@ -178,7 +181,7 @@ export const NUMBER_RULES = {
   epochs: integerFrom(1),
   batch: integerFrom(1),
   lr: POSITIVE,
-  momentum: { ok: (v) => v >= 0 && v < 1, want: 'a number in [0, 1)' },
+  momentum: FRACTION,
   weightDecay: atLeast(0),
   rampEpochs: integerFrom(0),
   finetuneEpochs: integerFrom(0),
