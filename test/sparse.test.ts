@@ -146,7 +146,7 @@ for (const [model, width] of [
   });
 }
 
-test('.tgt: round trip, at least 16x smaller than float32 weights, every truncation and altered byte is an error', async () => {
+test('.tgt: round trip, at least 16x smaller than float32 weights, every truncation and altered byte is an error but version 2 made 1, which reads the same ticket', async () => {
   tg.setBackend('cpu');
   const { net, spec, x } = await maskedModel('conv2', 0.25, 0.5);
   tg.noGrad(() => net.forward(x)).dispose();
@@ -165,7 +165,10 @@ test('.tgt: round trip, at least 16x smaller than float32 weights, every truncat
     fc.property(fc.integer({ min: 0, max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, flip) => {
       const altered = bytes.slice();
       altered[at] ^= flip;
-      assert.throws(() => readTgt(altered, 'bad.tgt'), /^Error: bad\.tgt: /);
+      // Version 2 -> 1 is the one readable alteration: a version 1 file of the same ticket (the
+      // checksum covers header and payload; run-files.test.ts loads such a file on purpose).
+      if (at === 4 && altered[at] === 1) assert.deepEqual(readTgt(altered, 'v1.tgt'), ticket);
+      else assert.throws(() => readTgt(altered, 'bad.tgt'), /^Error: bad\.tgt: /);
     }),
     runs(300),
   );
