@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_OPTIONS, type TrainOptions, canResume, train } from '../src/train/train.js';
-import { resolveOptions } from '../src/train/options.js';
+import { checkOptions, resolveOptions } from '../src/train/options.js';
+import { type ResumeArgs, resumedOptions } from '../src/cli/args.js';
 import { assertUsageErrors, runCli } from './cli.js';
 import { gpuTest } from './devices.js';
 import { assertClose } from './helpers.js';
@@ -212,4 +213,15 @@ test('canResume: only a readable checkpoint trained with the same options (where
   const file = join(out, 'checkpoint.safetensors');
   writeFileSync(file, readFileSync(file).subarray(0, 100));
   assert.equal(canResume(options), false, 'a damaged checkpoint');
+});
+
+test('a resumed run trains with its recorded options on the backend and threads given; its thread count goes only where threads apply', () => {
+  const recorded: TrainOptions = { ...resolveOptions({ data: 'synthetic', backend: 'wasm', threads: 2 }), verbose: true, out: 'runs/x' };
+  const resumed = (args: Omit<ResumeArgs, 'dir' | 'verbose'>): TrainOptions => checkOptions(resumedOptions(recorded, { dir: 'runs/x', verbose: false, ...args }));
+  assert.deepEqual(resumed({}), { ...recorded, verbose: false });
+  assert.deepEqual([resumed({ backend: 'cpu' }).backend, resumed({ backend: 'cpu' }).threads], ['cpu', undefined]);
+  assert.equal(resumed({ backend: 'webgpu' }).threads, undefined);
+  assert.equal(resumed({ backend: 'auto' }).threads, 2);
+  assert.equal(resumed({ threads: 1 }).threads, 1);
+  assert.throws(() => resumed({ backend: 'cpu', threads: 2 }), /--threads applies to --backend wasm \(or auto\), not to cpu/);
 });

@@ -2,7 +2,7 @@
 // commands' usage errors).
 
 import { parseArgs } from 'node:util';
-import { NUMBER_RULES, OPTION_CHOICES, type TrainOptions, flagOf, resolveOptions } from '../train/options.js';
+import { NUMBER_RULES, OPTION_CHOICES, type TrainOptions, flagOf, resolveOptions, takesThreads } from '../train/options.js';
 
 export class UsageError extends Error {
   /** node:util parseArgs's error as one line (its hints, such as `--width=-1` for values starting with a dash, included). */
@@ -157,6 +157,15 @@ export interface ResumeArgs {
 const RESUME_FLAGS: FlagSpec = { resume: { type: 'string' }, quiet: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' } };
 
 /** `train --resume DIR [--quiet] [--backend B] [--threads N]`; null without --resume. */
+/**
+ * The options a resumed run trains with: its recorded ones, on the backend and threads given. A
+ * recorded thread count is dropped when the run moves to a backend without threads.
+ */
+export function resumedOptions(recorded: TrainOptions, args: ResumeArgs): TrainOptions {
+  const backend = args.backend ?? recorded.backend;
+  return { ...recorded, verbose: args.verbose, backend, threads: args.threads ?? (takesThreads(backend) ? recorded.threads : undefined) };
+}
+
 export function parseResumeArgs(argv: string[]): ResumeArgs | null {
   if (!argv.some((a) => a === '--resume' || a.startsWith('--resume='))) return null;
   const other = argv.find((a) => a.startsWith('-') && !Object.keys(RESUME_FLAGS).includes(a.replace(/^--?/, '').split('=')[0]));

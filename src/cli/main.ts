@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { MODEL_NAMES } from '../nn/models.js';
 import { sizeOf } from '../shape.js';
 import { DEFAULT_OPTIONS, TRAIN_METHODS, defaultFinetuneLr } from '../train/options.js';
-import { UsageError, parseResumeArgs, parseTrainArgs } from './args.js';
+import { UsageError, parseResumeArgs, parseTrainArgs, resumedOptions } from './args.js';
 import { trainInterruptibly } from './progress.js';
 import { analyzeCommand, exportCommand, inferCommand } from './tickets.js';
 import { sweepCommand } from './sweep.js';
@@ -57,8 +57,9 @@ Optimisation
   --batch N             (default ${D.batch})
   --lr X                default: for dense and the methods that train weights 0.05 (lenet300)
                         or 0.01 (conv models, which diverged at 0.05); 10 for gemminer's scores;
-                        0.1 for scores with alpha 1, scaled for alpha > 1 to keep the initial
-                        step on S (about 1.3 for alpha 2 on lenet300)
+                        0.1 x sqrt(d0) for scores with alpha 1 (d0: the density the weights are
+                        drawn for; 0.1 with --init-scale none), scaled for alpha > 1 to keep the
+                        initial step on S (with --init-scale none about 1.3 for alpha 2 on lenet300)
   --optimizer NAME      sgd | adam (default ${D.optimizer}); sgd has momentum ${D.momentum}
   --momentum X          (default ${D.momentum})
   --weight-decay X      also applies to scores (default ${D.weightDecay})
@@ -96,9 +97,10 @@ Run
   --out DIR             run directory (default runs/<model>-<method>-<sparsity>); one that holds
                         another run is refused
   --overwrite           replace the run that --out holds (its files are deleted first)
-  --resume DIR          continue the run in DIR from its last finished epoch (mpt, edgepopup,
-                        dense: checkpoint.safetensors), with its own options; only --quiet,
-                        --backend and --threads may be given with it. Ctrl-C stops a run after
+  --resume DIR          continue the run in DIR from its last finished epoch (any method:
+                        checkpoint.safetensors), with its own options; only --quiet, --backend
+                        and --threads may be given with it (its thread count stays only on a
+                        backend that takes threads). Ctrl-C stops a run after
                         the current step, writes its files (report.json says stopped) and exits
                         with code 130
   --dense-run DIR       a dense run whose test accuracy report.json quotes
@@ -167,8 +169,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'train') {
       const resume = parseResumeArgs(rest);
       if (resume) {
-        const { options } = readRunCheckpoint(resume.dir);
-        return await runTrain({ ...options, verbose: resume.verbose, backend: resume.backend ?? options.backend, threads: resume.threads ?? options.threads }, true);
+        return await runTrain(resumedOptions(readRunCheckpoint(resume.dir).options, resume), true);
       }
       const o = parseTrainArgs(rest);
       if (o !== 'help') return await runTrain(o);

@@ -40,7 +40,7 @@ export const EXPORT_HELP = `ticketgrad export: write the compact binary form of 
 Usage: ticketgrad export RUN_DIR | FILE.safetensors --out MODEL.tgt
 
 The .tgt file holds, per layer, one bit per kernel (kept or all zero), the tap mask of each
-kept kernel, one sign bit per kept weight and alpha, plus the model's other tensors (README:
+kept kernel, one sign bit per kept weight and alpha, plus the model's other tensors (docs/cli.md:
 "The .tgt format"). Only mpt (binary) tickets can be exported.
 `;
 

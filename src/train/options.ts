@@ -258,7 +258,12 @@ const METHOD_ONLY: Partial<Record<keyof RunOptions, readonly TrainMethod[]>> = {
   lrScaling: ['mpt', 'edgepopup'],
   scoreBound: ['mpt', 'edgepopup'],
   mask: TRAIN_METHODS.filter((m) => m !== 'dense'),
-  scope: TRAIN_METHODS.filter((m) => m !== 'dense'),
+  rampEpochs: ['mpt', 'edgepopup'],
+  // erk sets its own layer densities.
+  scope: TRAIN_METHODS.filter((m) => m !== 'dense' && m !== 'erk'),
+  // The methods with a phase that trains the ticket's weights (mpt and edgepopup under --finetune).
+  finetuneEpochs: ['mpt', 'edgepopup', 'gemminer', 'earlybird'],
+  finetuneLr: ['mpt', 'edgepopup', 'gemminer', 'earlybird'],
   rewind: ['imp'],
   rounds: ['imp'],
   outputRate: ['imp'],
@@ -288,6 +293,9 @@ export function resolveOptions<T extends Partial<TrainOptions>>(given: T): RunOp
   return checkOptions({ ...DEFAULT_OPTIONS, scope: defaultScope(method), finetuneLr: defaultFinetuneLr(method), ...set });
 }
 
+/** Whether `--threads` applies to a backend: the wasm backend's, which auto may pick. */
+export const takesThreads = (backend: RunOptions['backend']): boolean => backend === 'wasm' || backend === 'auto';
+
 /**
  * Checks a complete set of options for combinations that cannot run, and returns them with
  * what the method fixes: Gem-Miner and Early-Bird select globally; Early-Bird needs BatchNorm.
@@ -305,7 +313,7 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   }
   if (o.data === 'cifar10' && !o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR');
   if (o.data !== 'cifar10' && o.dataDir !== undefined) throw new Error(`--data-dir applies to --data cifar10, not to ${o.data}`);
-  if (o.threads !== undefined && o.backend !== 'wasm' && o.backend !== 'auto') throw new Error(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);
+  if (o.threads !== undefined && !takesThreads(o.backend)) throw new Error(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);
   if (o.finetune !== 'none' && o.method !== 'mpt' && o.method !== 'edgepopup') {
     throw new Error(
       `--finetune applies to mpt and edgepopup, not to ${o.method}${o.method === 'gemminer' || o.method === 'earlybird' ? ` (${o.method} always retrains every layer: see --finetune-epochs)` : ''}`,
