@@ -145,6 +145,35 @@ test('lineChart: empty, constant and non-finite data still give finite coordinat
   );
 });
 
+/** A chart of one series named a. */
+const oneLine = (title: string, points: [number, number][]): string => lineChart({ title, xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points }] });
+
+test('lineChart: values that differ only in float noise get an axis; a non-finite point breaks its line', () => {
+  // Means of equal values differ in the last bit: 0.1 + 0.2 and 0.3, the mean of three 0.1005 and 0.1005.
+  const noise: [number, number][][] = [
+    [
+      [0.1, 0.3],
+      [0.5, 0.1 + 0.2],
+    ],
+    [
+      [1, (0.1005 + 0.1005 + 0.1005) / 3],
+      [2, 0.1005],
+    ],
+  ];
+  for (const points of noise) checkSvg(oneLine('noise', points));
+  const opened = checkSvg(
+    oneLine('gap', [
+      [1, 1],
+      [2, 2],
+      [3, NaN],
+      [4, 3],
+      [5, 4],
+    ]),
+  );
+  assert.equal(count(opened, 'polyline'), 2, 'the line stops at the missing value and starts again after it');
+  assert.equal(count(opened, 'circle'), 4);
+});
+
 test('histogram: one or two overlaid distributions on shared bins; legend only for named series', () => {
   const normal = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i) * Math.cos(i * 0.7));
   const single = histogram({ title: 'scores', xLabel: '|S|', values: normal, bins: 30 });

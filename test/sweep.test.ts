@@ -289,6 +289,27 @@ test('a changed fixed flag stops the sweep before anything runs; an interrupted 
   assert.deepEqual(trainer.calls.slice(2), [join(out, 'cells', 'alpha=2')]);
 });
 
+test("a run written over a finished cell (train --out CELL --overwrite) stops the sweep: its report is not the cell's", async () => {
+  const out = tempDir();
+  const trainer = fakeTrainer();
+  const definition: SweepDefinition = { axes: [parseGridAxis('alpha=1,2')], fixed: ['--epochs', '1'] };
+  await sweep(out, definition, trainer);
+  const report = join(out, 'cells', 'alpha=1', 'report.json');
+  const other = JSON.parse(readFileSync(report, 'utf8'));
+  writeFileSync(report, JSON.stringify({ ...other, options: { ...other.options, sparsity: 0.1 }, testAccuracy: 0.2 }));
+  await assert.rejects(
+    sweep(out, definition, trainer),
+    (e: Error) =>
+      e instanceof CellConflictError && /alpha=1: its report\.json is of a run with other options than the cell's \(sparsity: 0\.1 recorded, 0\.5 asked for\)/.test(e.message),
+  );
+  writeFileSync(report, JSON.stringify({ ...other, options: undefined }));
+  await assert.rejects(sweep(out, definition, trainer), /it records no options/);
+  // The rate the run resolved for itself is not a difference: the cell asked for the default.
+  writeFileSync(report, JSON.stringify({ ...other, options: { ...other.options, lr: 0.0707 } }));
+  assert.deepEqual((await sweep(out, definition, trainer)).skipped, 2);
+  assert.equal(trainer.calls.length, 2);
+});
+
 test('a stopped cell ends the sweep unfinished; running the sweep again continues the cell from its checkpoint, ending as an uninterrupted sweep', async () => {
   const definition: SweepDefinition = { axes: [parseGridAxis('alpha=1,2')], fixed: ['--data', 'synthetic', '--train-size', '300', '--epochs', '3', '--backend', 'cpu', '--quiet'] };
   const metricsOf = (out: string): string[] =>
@@ -388,6 +409,27 @@ test('plots: a categorical grid gets bars; the seed axis is averaged over, not p
   assert.match(plots['accuracy.svg'], />0\.85</, 'the mean over seeds');
   assert.doesNotMatch(plots['accuracy.svg'], /<polyline/);
   assert.deepEqual(resultColumns(axes, rows).slice(0, 4), ['cell', 'method', 'seed', 'status']);
+});
+
+test('plots: the title says how many seeds the points average and how many cells are missing; a missing point breaks its line, a single seed has no bar', () => {
+  const axes = [parseGridAxis('sparsity=0.1,0.5,0.9'), parseGridAxis('seed=1,2,3')];
+  const finished = (sparsity: number, seed: number, testAccuracy: number): ResultRow => ({ sparsity, seed, status: 'finished', testAccuracy, meanEpochSeconds: 1 });
+  const rows: ResultRow[] = [
+    finished(0.1, 1, 0.9),
+    finished(0.1, 2, 0.8),
+    finished(0.1, 3, 0.85),
+    ...[1, 2, 3].map((seed): ResultRow => ({ sparsity: 0.5, seed, status: 'failed', testAccuracy: null, meanEpochSeconds: null })),
+    finished(0.9, 1, 0.7),
+    { sparsity: 0.9, seed: 2, status: 'pending', testAccuracy: null, meanEpochSeconds: null },
+    { sparsity: 0.9, seed: 3, status: 'pending', testAccuracy: null, meanEpochSeconds: null },
+  ];
+  const svg = sweepPlots(axes, rows)['accuracy.svg'];
+  assert.match(svg, /Test accuracy vs sparsity \(mean of 1-3 seeds, bars: ± 1 std; 5 of 9 cells not finished\)/);
+  assert.equal(svg.match(/<polyline/g)?.length, 2, 'no line across sparsity 0.5, which has no finished cell');
+  assert.equal(svg.match(/<path fill="none" stroke="#4e79a7"/g)?.length, 1, 'a std bar at 0.1 only: 0.9 has one seed');
+  const full = sweepPlots([parseGridAxis('sparsity=0.1,0.9')], [finished(0.1, 1, 0.9), finished(0.9, 1, 0.8)])['accuracy.svg'];
+  assert.match(full, />Test accuracy vs sparsity</, 'one seed and every cell finished: nothing to note');
+  assert.equal(full.match(/<polyline/g)?.length, 1);
 });
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(['sweep', ...args], env);

@@ -1,7 +1,8 @@
 // Dependency-free SVG charts for reports: line charts (training curves), histograms (score
 // distributions, optionally overlaid as in the Efficient-MPT paper's Fig. 2) and bar charts.
-// Each function returns a standalone SVG document as a string. Non-finite inputs are skipped and
-// empty or constant data still give a valid chart, so no attribute is ever NaN or Infinity.
+// Each function returns a standalone SVG document as a string. Non-finite inputs are skipped (a
+// line chart's point breaks its line there) and empty or constant data still give a valid chart,
+// so no attribute is ever NaN or Infinity.
 // Browser-safe: no Node imports.
 
 export interface LineSeries {
@@ -62,7 +63,18 @@ const CHAR_WIDTH = 7;
 const MAX_MARKED_POINTS = 40;
 
 export function lineChart({ title, xLabel, yLabel, series, width = 640, height = 400 }: LineChartOptions): string {
-  const finite = series.map((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
+  // Each series' runs of finite points: a missing value is a gap, not a straight line across it.
+  const segments = series.map((s) =>
+    s.points.reduce<[number, number][][]>(
+      (runs, point) => {
+        if (point.every(Number.isFinite)) runs[runs.length - 1].push(point);
+        else if (runs[runs.length - 1].length) runs.push([]);
+        return runs;
+      },
+      [[]],
+    ),
+  );
+  const finite = segments.map((runs) => runs.flat());
   const ranges = series.map((s) => (s.ranges ?? []).filter((r) => r.every(Number.isFinite)));
   const all = finite.flat();
   const plot = plotArea(width, height);
@@ -72,14 +84,16 @@ export function lineChart({ title, xLabel, yLabel, series, width = 640, height =
   const toY = scale(yAxis, plot.bottom, plot.top);
   const body = finite.map((points, i) => {
     const colour = PALETTE[i % PALETTE.length];
-    const line = `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([x, y]) => `${num(toX(x))},${num(toY(y))}`).join(' ')}"/>`;
+    const lines = segments[i].map(
+      (run) => `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${run.map(([x, y]) => `${num(toX(x))},${num(toY(y))}`).join(' ')}"/>`,
+    );
     const dots = points.length <= MAX_MARKED_POINTS ? points.map(([x, y]) => `<circle cx="${num(toX(x))}" cy="${num(toY(y))}" r="2.5" fill="${colour}"/>`) : [];
     // An I-beam: the vertical bar with short caps at both ends.
     const bars = ranges[i].map(([x, low, high]) => {
       const [cx, y0, y1] = [toX(x), num(toY(low)), num(toY(high))];
       return `<path fill="none" stroke="${colour}" d="M${num(cx - 4)} ${y0}H${num(cx + 4)}M${num(cx)} ${y0}V${y1}M${num(cx - 4)} ${y1}H${num(cx + 4)}"/>`;
     });
-    return [line, ...dots, ...bars].join('\n');
+    return [...lines, ...dots, ...bars].join('\n');
   });
   return svgDocument(width, height, title, [
     axes(plot, xAxis, yAxis, toX, toY, xLabel, yLabel),
@@ -88,7 +102,7 @@ export function lineChart({ title, xLabel, yLabel, series, width = 640, height =
       plot,
       series.map((s, i) => ({ name: s.name, colour: PALETTE[i % PALETTE.length] })),
       [
-        ...finite.flatMap((points) => polylineInk(points.map(([x, y]) => [toX(x), toY(y)]))),
+        ...segments.flat().flatMap((run) => polylineInk(run.map(([x, y]) => [toX(x), toY(y)]))),
         ...ranges.flat().map(([x, low, high]): Ink => [toX(x) - 4, toX(x) + 4, toY(high), toY(low)]),
       ],
     ),
@@ -210,9 +224,12 @@ function niceAxis(values: number[], targetTicks = 6): Axis {
     high = Math.max(high, v);
   }
   if (!(low <= high)) [low, high] = [0, 1];
-  if (low === high) {
-    const pad = low === 0 ? 1 : Math.abs(low) / 2;
-    [low, high] = [low - pad, high + pad];
+  // A range within float noise (means of equal values can differ in the last bit) is one value:
+  // its ticks would round to one number and the scale divide by zero.
+  if (high - low <= 1e-9 * Math.max(Math.abs(low), Math.abs(high))) {
+    const mid = (low + high) / 2;
+    const pad = mid === 0 ? 1 : Math.abs(mid) / 2;
+    [low, high] = [mid - pad, mid + pad];
   }
   const rough = (high - low) / targetTicks;
   const power = 10 ** Math.floor(Math.log10(rough));

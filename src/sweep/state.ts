@@ -1,7 +1,8 @@
 // The state of a sweep lives in its cell directories, nothing else: a cell is finished when the
 // sweep's record OUT/cells/NAME/sweep-cell.json says so (written only after train() returned,
 // so after report.json and every other file of the run), report.json can be read, and the
-// recorded options equal the ones asked for now. Resume, results and merge all read this.
+// recorded options, and those report.json holds, equal the ones asked for now. Resume, results
+// and merge all read this.
 
 import { readJsonFile, writeJsonAtomic } from '../io/files.js';
 import { type Check, aNumber, aString, anObject, oneOf, optional, readFields } from '../io/json.js';
@@ -63,6 +64,18 @@ export function readCellState(dir: string, requested: TrainOptions): CellState {
   const differences = optionDifferences(record.options, comparableOptions(requested));
   if (differences.length) {
     throw new CellConflictError(`${dir} was finished with other options (${differences.join('; ')}): use another --out, or delete that directory to run the cell again`);
+  }
+  // A run written into the cell's directory since (train --out DIR --overwrite) leaves the record
+  // in place: its report must not pass for the cell's. The report holds the rate it resolved.
+  const reported = report.options;
+  const reportDifferences =
+    typeof reported === 'object' && reported !== null
+      ? optionDifferences(reported as ComparableOptions, record.options, record.options.lr === undefined ? ['lr'] : [])
+      : ['it records no options'];
+  if (reportDifferences.length) {
+    throw new CellConflictError(
+      `${dir}: its report.json is of a run with other options than the cell's (${reportDifferences.join('; ')}): delete that directory to run the cell again`,
+    );
   }
   return { status: 'finished', record, report };
 }
