@@ -1,11 +1,14 @@
-// CIFAR-10 binary files (written small here) and the crop + flip augmentation.
+// CIFAR-10 binary files (written small here) and the crop + flip augmentation of its training batches.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { augmentCifar, CIFAR10_MEAN, CIFAR10_STD, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, loadCifar10 } from '../src/data/cifar10.js';
+import { CIFAR10_MEAN, CIFAR10_STD, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, loadCifar10 } from '../src/data/cifar10.js';
+import { augmentCifar } from '../src/data/cifar10-images.js';
+import { resolveOptions } from '../src/train/options.js';
+import { type TrainOptions, train } from '../src/train/train.js';
 
 const RECORD = 3073;
 
@@ -121,4 +124,26 @@ test('augmentCifar: each image is a padded 32x32 crop, maybe flipped; determinis
   assert.ok(seen.flips > 5 && seen.flips < 35, `${seen.flips} of ${batch} flipped`);
   assert.ok(seen.shifts.size > 15, `${seen.shifts.size} distinct shifts`);
   assert.throws(() => augmentCifar(images, batch + 1, 1), /expected 41 x 3 x 32 x 32/);
+});
+
+test('training on cifar10 augments its batches by default (crop-flip), deterministically, and resumes on the same images; other data sets refuse it', {
+  timeout: 300_000,
+}, async (t) => {
+  const dir = tempDir(t);
+  writeDataset(dir, 16);
+  assert.equal(resolveOptions({ data: 'cifar10', dataDir: dir }).augment, 'crop-flip');
+  assert.equal(resolveOptions({}).augment, 'none');
+  assert.throws(() => resolveOptions({ augment: 'crop-flip' }), /--augment crop-flip applies to --data cifar10, not to mnist$/);
+  const options = (augment: 'crop-flip' | 'none', out: string): TrainOptions => ({
+    ...resolveOptions({ data: 'cifar10', dataDir: dir, augment, width: 0.25, epochs: 2, batch: 16, backend: 'cpu' }),
+    verbose: false,
+    out: join(dir, out),
+  });
+  const losses = async (o: TrainOptions, control = {}): Promise<number[]> => (await train(o, {}, control)).metrics.map((m) => m.trainLoss);
+  const augmented = await losses(options('crop-flip', 'a'));
+  assert.deepEqual(await losses(options('crop-flip', 'b')), augmented, 'the same seed draws the same crops and flips');
+  assert.notDeepEqual(await losses(options('none', 'c')), augmented, 'the model saw other images without augmentation');
+  const stop = new AbortController();
+  await train(options('crop-flip', 'd'), { onStep: (s) => s.epoch === 2 && s.step === 2 && stop.abort() }, { signal: stop.signal });
+  assert.deepEqual(await losses(options('crop-flip', 'd'), { resume: true }), augmented, 'resumed from epoch 1, it ends as the uninterrupted run');
 });

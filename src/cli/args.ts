@@ -97,6 +97,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | 'help' {
     model: c('model'),
     data: c('data'),
     dataDir: s('data-dir'),
+    augment: c('augment'),
     width: n('width'),
     trainSize: n('trainSize'),
     valSize: n('valSize'),

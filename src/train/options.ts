@@ -23,6 +23,7 @@ export const OPTIMIZERS = ['sgd', 'adam'] as const;
 export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
 export const INIT_SCALES = ['density', 'none'] as const;
 export const LR_SCALINGS = ['alpha', 'none'] as const;
+export const AUGMENTATIONS = ['none', 'crop-flip'] as const;
 /** Wider than this, lenet300 alone holds over 10^9 weights. */
 const MAX_WIDTH = 64;
 
@@ -66,6 +67,8 @@ export interface RunOptions {
   weightDecay: number;
   /** Epochs of biprop's global-scope sparsity ramp. */
   rampEpochs: number;
+  /** Augmentation of the training batches: crop-flip is CIFAR's padded random crop and horizontal flip (cifar10 only; its default there). */
+  augment: (typeof AUGMENTATIONS)[number];
   finetune: FinetuneLayers;
   finetuneEpochs: number;
   finetuneLr: number;
@@ -125,6 +128,7 @@ export const DEFAULT_OPTIONS: RunOptions = {
   momentum: 0.9,
   weightDecay: 1e-4,
   rampEpochs: 10,
+  augment: 'none',
   finetune: 'none',
   finetuneEpochs: 5,
   finetuneLr: 0.001,
@@ -154,6 +158,7 @@ export const OPTION_CHOICES = {
   optimizer: OPTIMIZERS,
   schedule: SCHEDULES,
   finetune: FINETUNE_LAYERS,
+  augment: AUGMENTATIONS,
   backend: BACKEND_CHOICES,
 } as const satisfies { [K in keyof RunOptions]?: readonly RunOptions[K][] };
 
@@ -290,7 +295,8 @@ export function resolveOptions<T extends Partial<TrainOptions>>(given: T): RunOp
   if (set.scope === 'layer' && (method === 'gemminer' || method === 'earlybird')) throw new Error(`--method ${method} selects globally; --scope layer does not apply`);
   // With a fixed threshold there is no target sparsity: a given one would be ignored.
   if (set.tau !== undefined && set.sparsity !== undefined) throw new Error('--tau is a fixed threshold: the sparsity follows the scores, so leave out --sparsity');
-  return checkOptions({ ...DEFAULT_OPTIONS, scope: defaultScope(method), finetuneLr: defaultFinetuneLr(method), ...set });
+  const augment = (set.data ?? DEFAULT_OPTIONS.data) === 'cifar10' ? 'crop-flip' : DEFAULT_OPTIONS.augment;
+  return checkOptions({ ...DEFAULT_OPTIONS, scope: defaultScope(method), finetuneLr: defaultFinetuneLr(method), augment, ...set });
 }
 
 /** Whether `--threads` applies to a backend: the wasm backend's, which auto may pick. */
@@ -313,6 +319,7 @@ export function checkOptions<T extends RunOptions>(o: T): T {
   }
   if (o.data === 'cifar10' && !o.dataDir) throw new Error('--data cifar10 needs --data-dir DIR');
   if (o.data !== 'cifar10' && o.dataDir !== undefined) throw new Error(`--data-dir applies to --data cifar10, not to ${o.data}`);
+  if (o.augment !== 'none' && o.data !== 'cifar10') throw new Error(`--augment ${o.augment} applies to --data cifar10, not to ${o.data}`);
   if (o.threads !== undefined && !takesThreads(o.backend)) throw new Error(`--threads applies to --backend wasm (or auto), not to ${o.backend}`);
   if (o.finetune !== 'none' && o.method !== 'mpt' && o.method !== 'edgepopup') {
     throw new Error(

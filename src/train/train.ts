@@ -154,7 +154,8 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
     metrics: readList(json('metrics'), `${path}: metadata metrics`).map((e, i) => readFields<EpochMetrics>(e, EPOCH_METRICS, `${path}: metadata metrics[${i}]`)),
     ...(m.method !== undefined ? { method: method() } : {}),
   };
-  return { options: { ...checked<TrainOptions>(json('options'), SAVED_OPTIONS, `${path}: metadata options`), out: dir }, checkpoint };
+  // An option a checkpoint of an older ticketgrad lacks ran at its default, as comparableOptions counts it.
+  return { options: { ...DEFAULT_OPTIONS, ...checked<TrainOptions>(json('options'), SAVED_OPTIONS, `${path}: metadata options`), out: dir }, checkpoint };
 }
 
 /** The checkpoint in options.out, if `options` (where it runs aside) are the ones it was trained with. */
