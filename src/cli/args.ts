@@ -158,15 +158,6 @@ export interface ResumeArgs {
 const RESUME_FLAGS: FlagSpec = { resume: { type: 'string' }, quiet: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' } };
 
 /** `train --resume DIR [--quiet] [--backend B] [--threads N]`; null without --resume. */
-/**
- * The options a resumed run trains with: its recorded ones, on the backend and threads given. A
- * recorded thread count is dropped when the run moves to a backend without threads.
- */
-export function resumedOptions(recorded: TrainOptions, args: ResumeArgs): TrainOptions {
-  const backend = args.backend ?? recorded.backend;
-  return { ...recorded, verbose: args.verbose, backend, threads: args.threads ?? (takesThreads(backend) ? recorded.threads : undefined) };
-}
-
 export function parseResumeArgs(argv: string[]): ResumeArgs | null {
   if (!argv.some((a) => a === '--resume' || a.startsWith('--resume='))) return null;
   const other = argv.find((a) => a.startsWith('-') && !Object.keys(RESUME_FLAGS).includes(a.replace(/^--?/, '').split('=')[0]));
@@ -180,4 +171,13 @@ export function parseResumeArgs(argv: string[]): ResumeArgs | null {
     backend: backendArg(v.backend as string | undefined),
     threads: threadsArg(v.threads as string | undefined),
   };
+}
+
+/**
+ * The options a resumed run trains with: its recorded ones, on the backend and threads given. A
+ * recorded thread count is dropped when the run moves to a backend without threads.
+ */
+export function resumedOptions(recorded: TrainOptions, args: ResumeArgs): TrainOptions {
+  const backend = args.backend ?? recorded.backend;
+  return { ...recorded, verbose: args.verbose, backend, threads: args.threads ?? (takesThreads(backend) ? recorded.threads : undefined) };
 }
