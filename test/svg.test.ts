@@ -174,6 +174,15 @@ test('lineChart: values that differ only in float noise get an axis; a non-finit
   assert.equal(count(opened, 'circle'), 4);
 });
 
+test('a title too long for the chart is set smaller, never below 9px; a short one keeps 15px', () => {
+  const titleSizeOf = (svg: string): number => Number(svg.match(/font-size="([\d.]+)" font-weight="bold"/)?.[1]);
+  assert.equal(titleSizeOf(oneLine('short', [[0, 1]])), 15);
+  const long = 'conv6-same-lr: test accuracy vs fraction pruned (sparsity) (mean of up to 3 seeds, bars: ± 1 std)';
+  const size = titleSizeOf(oneLine(long, [[0, 1]]));
+  assert.ok(size < 15 && long.length * size * 0.5 <= 640 - 16, `${size}px for ${long.length} characters`);
+  assert.equal(titleSizeOf(oneLine(long.repeat(3), [[0, 1]])), 9);
+});
+
 test('histogram: one or two overlaid distributions on shared bins; legend only for named series', () => {
   const normal = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i) * Math.cos(i * 0.7));
   const single = histogram({ title: 'scores', xLabel: '|S|', values: normal, bins: 30 });

@@ -254,11 +254,17 @@ function formatNumber(v: number, digits = 6): string {
   return Number(v.toPrecision(digits)).toString();
 }
 
+/** The title's font size, and the width of one of its bold characters in ems (estimated, as CHAR_WIDTH is). */
+const TITLE_SIZE = 15;
+const TITLE_CHAR_EM = 0.5;
+
 function svgDocument(width: number, height: number, title: string, parts: string[]): string {
+  // A long title shrinks to the chart's width (down to 9px) instead of running off both sides.
+  const titleSize = Math.max(9, Math.min(TITLE_SIZE, Math.floor((10 * (width - 16)) / (title.length * TITLE_CHAR_EM)) / 10));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${num(width / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${num(width / 2)}" y="24" text-anchor="middle" font-size="${titleSize}" font-weight="bold">${escapeXml(title)}</text>`,
     ...parts.filter((part) => part !== ''),
     '</svg>',
     '',
