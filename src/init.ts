@@ -23,6 +23,9 @@ export interface InitResult {
 }
 
 export const BACKEND_CHOICES = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+
+/** Whether a thread count applies to a backend choice: the wasm backend's, which auto may pick. */
+export const takesThreads = (backend: BackendChoice): boolean => backend === 'wasm' || backend === 'auto';
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** Dawn toggles for Node. Robustness checks cost time and the kernels bound-check themselves. */
@@ -130,7 +133,7 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
   const { threads } = options;
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256))
     throw new Error(`init: threads must be an integer in [1, 256], got ${JSON.stringify(threads)}`);
-  if (threads !== undefined && wanted !== 'wasm' && wanted !== 'auto') throw new Error(`init: threads applies to the wasm backend, not '${wanted}'`);
+  if (threads !== undefined && !takesThreads(wanted)) throw new Error(`init: threads applies to the wasm backend, not '${wanted}'`);
   switch (wanted) {
     case 'cpu':
       return chosen('cpu');

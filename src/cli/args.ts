@@ -2,7 +2,8 @@
 // commands' usage errors).
 
 import { parseArgs } from 'node:util';
-import { NUMBER_RULES, OPTION_CHOICES, type TrainOptions, flagOf, resolveOptions, takesThreads } from '../train/options.js';
+import { takesThreads } from '../init.js';
+import { NUMBER_RULES, OPTION_CHOICES, type TrainOptions, flagOf, resolveOptions } from '../train/options.js';
 
 export class UsageError extends Error {
   /** node:util parseArgs's error as one line (its hints, such as `--width=-1` for values starting with a dash, included). */

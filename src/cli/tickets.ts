@@ -3,7 +3,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BACKEND_CHOICES, type BackendChoice, init } from '../init.js';
+import { BACKEND_CHOICES, type BackendChoice, init, takesThreads } from '../init.js';
 import { getBackend, noGrad } from '../engine.js';
 import { tensor } from '../tensor.js';
 import type { Module } from '../nn/module.js';
@@ -183,8 +183,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256 && /^\d+$/.test(String(values.threads))))
     throw new UsageError(`infer: --threads: expected an integer in [1, 256], got '${String(values.threads)}'`);
-  if (threads !== undefined && backendName !== 'wasm' && backendName !== 'auto')
-    throw new UsageError(`infer: --threads applies to --backend wasm (or auto), not to ${backendName}`);
+  if (threads !== undefined && !takesThreads(backendName as BackendChoice)) throw new UsageError(`infer: --threads applies to --backend wasm (or auto), not to ${backendName}`);
   const path = onePath(positionals, 'infer');
   if (statSync(path).isDirectory()) throw new UsageError(`infer: ${path} is a directory; infer reads a .tgt file (make one with ticketgrad export ${path} --out FILE.tgt)`);
   const ticket = readTgt(readFileBytes(path), path);

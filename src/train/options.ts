@@ -2,7 +2,7 @@
 // resolver that fills and checks them (for the CLI, the sweeps, the web page and library
 // callers alike), and the metrics of an epoch. Browser-safe.
 
-import { BACKEND_CHOICES, type BackendChoice } from '../init.js';
+import { BACKEND_CHOICES, type BackendChoice, takesThreads } from '../init.js';
 import { MODEL_NAMES, type ModelName } from '../nn/models.js';
 import { SCOPES, type Scope } from '../prune/masks.js';
 import { TOPK_METHODS, type TopkMethod } from '../backend/backend.js';
@@ -298,9 +298,6 @@ export function resolveOptions<T extends Partial<TrainOptions>>(given: T): RunOp
   const augment = (set.data ?? DEFAULT_OPTIONS.data) === 'cifar10' ? 'crop-flip' : DEFAULT_OPTIONS.augment;
   return checkOptions({ ...DEFAULT_OPTIONS, scope: defaultScope(method), finetuneLr: defaultFinetuneLr(method), augment, ...set });
 }
-
-/** Whether `--threads` applies to a backend: the wasm backend's, which auto may pick. */
-export const takesThreads = (backend: RunOptions['backend']): boolean => backend === 'wasm' || backend === 'auto';
 
 /**
  * Checks a complete set of options for combinations that cannot run, and returns them with
