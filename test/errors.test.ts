@@ -25,6 +25,12 @@ forEachDevice('add of [2,3] and [4,5] names both shapes and the op', () => {
   throwsMentioning(() => tg.sub(tg.zeros([3]), tg.zeros([2])), ['sub', '[3]', '[2]']);
 });
 
+forEachDevice('expand to a smaller shape names both shapes instead of returning wrong values', () => {
+  throwsMentioning(() => tg.expand(tg.tensor([10, 20], [2, 1]), [3]), ['expand', '[2, 1]', '[3]']);
+  throwsMentioning(() => tg.expand(tg.zeros([1, 3]), [3]), ['expand', '[1, 3]', '[3]']);
+  throwsMentioning(() => tg.expand(tg.zeros([2]), [3]), ['expand', '[2]', '[3]']);
+});
+
 forEachDevice('matmul of incompatible shapes names both shapes and the op', () => {
   throwsMentioning(() => tg.matmul(tg.zeros([2, 3]), tg.zeros([4, 5])), ['matmul', '[2, 3]', '[4, 5]']);
   throwsMentioning(() => tg.matmul(tg.zeros([2, 2, 3]), tg.zeros([3, 3, 4])), ['matmul', '[2, 2, 3]', '[3, 3, 4]']);

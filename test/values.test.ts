@@ -129,6 +129,19 @@ forEachDevice('maxPool2d / avgPool2d: hand-computed, with padding counting as ze
   assertClose(await tg.maxPool2d(t([-5, -6, -7, -8], [1, 1, 2, 2]), { kernelSize: 2, padding: 1 }).data(), [-5, -6, -7, -8], 'max ignores padding');
 });
 
+forEachDevice('pooling with a non-square kernel: the stride defaults to the kernel size in each direction', async () => {
+  const x = t(
+    Array.from({ length: 16 }, (_, i) => i + 1),
+    [1, 1, 2, 8],
+  );
+  const max = tg.maxPool2d(x, { kernelSize: [1, 2] });
+  assertShape(max, [1, 1, 2, 4], 'max 1x2');
+  assertClose(await max.data(), [2, 4, 6, 8, 10, 12, 14, 16], 'max 1x2');
+  const avg = tg.avgPool2d(x, { kernelSize: [2, 4] });
+  assertShape(avg, [1, 1, 1, 2], 'avg 2x4');
+  assertClose(await avg.data(), [6.5, 10.5], 'avg 2x4');
+});
+
 forEachDevice('maxPool2d gradient goes to the (first) maximum; avgPool2d spreads it', async () => {
   const x = t([1, 9, 3, 4, 5, 6, 7, 8, 2], [1, 1, 3, 3], true);
   tg.sum(tg.maxPool2d(x, { kernelSize: 2, stride: 1 })).backward();

@@ -16,8 +16,8 @@ export interface Pool2dOptions {
   padding?: number | [number, number];
 }
 
-function pair(v: number | [number, number] | undefined, fallback: number, what: string, op: string, min: number): [number, number] {
-  const p: [number, number] = v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v;
+function pair(v: number | [number, number] | undefined, fallback: number | [number, number], what: string, op: string, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? (typeof fallback === 'number' ? [fallback, fallback] : fallback) : typeof v === 'number' ? [v, v] : v;
   if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) throw new Error(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
   return p;
 }
@@ -61,7 +61,7 @@ function pool2d(mode: PoolMode, x: Tensor, options: Pool2dOptions): Tensor {
   if (x.rank !== 4) throw new Error(`${op}: input must be [N,C,H,W], got ${shapeStr(x.shape)}`);
   if (typeof options !== 'object' || options === null) throw new Error(`${op}: options { kernelSize, stride?, padding? } are required`);
   const [kH, kW] = pair(options.kernelSize, 1, 'kernelSize', op, 1);
-  const [strideH, strideW] = pair(options.stride, kH, 'stride', op, 1);
+  const [strideH, strideW] = pair(options.stride, [kH, kW], 'stride', op, 1);
   const [padH, padW] = pair(options.padding, 0, 'padding', op, 0);
   if (padH * 2 > kH || padW * 2 > kW) throw new Error(`${op}: padding must be at most half the kernel size`);
   const [batch, channels, inH, inW] = x.shape;

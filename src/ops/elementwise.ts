@@ -2,7 +2,7 @@
 // One module: the gradient of a broadcast is a sum, and the gradient of a sum is a broadcast.
 
 import type { BinaryOp, ReduceOp, UnaryOp } from '../backend/backend.js';
-import { type Shape, broadcastShapes, broadcastStrides, normalizeAxes, sameShape, sizeOf } from '../shape.js';
+import { type Shape, broadcastShapes, broadcastStrides, normalizeAxes, sameShape, shapeStr, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { reshape } from './shape.js';
 
@@ -44,10 +44,13 @@ export function unbroadcast(g: Tensor, shape: Shape): Tensor {
   return reshape(sum(g, axes), [...shape]);
 }
 
-/** Broadcasts `x` to `shape` (materialised). */
+/** Broadcasts `x` to `shape` (materialised); every dimension of `x` must be 1 or match `shape`. */
 export function expand(x: Tensor, shape: Shape): Tensor {
+  checkOperand(x, 'expand');
   if (sameShape(x.shape, shape)) return x;
-  broadcastShapes(x.shape, shape, 'expand');
+  if (!sameShape(broadcastShapes(x.shape, shape, 'expand'), shape)) {
+    throw new Error(`expand: cannot expand ${shapeStr(x.shape)} to ${shapeStr(shape)} (the target needs at least the input's rank, and a dimension can only grow from 1)`);
+  }
   const storage = x.backend.copyStrided(x.storage, shape, broadcastStrides(x.shape, shape));
   return Tensor.fromOp(storage, shape, [x], 'expand', (g) => [unbroadcast(g, x.shape)]);
 }
