@@ -13,6 +13,7 @@ const C = [1, -2, 0.5, 3];
 function lossOf(p: tg.Tensor, k: number): tg.Tensor {
   return tg.add(tg.sum(tg.mul(p, tg.tensor(C, [4]))), tg.mul(tg.sum(tg.mul(p, p)), 0.5 * k));
 }
+const p0 = (): tg.Tensor => tg.tensor([1], [1], { requiresGrad: true });
 const gradOf = (p: number[], k: number): number[] => p.map((v, i) => C[i] + k * v);
 
 async function runSteps(opt: tg.SGD | tg.Adam, p: tg.Tensor, steps: number, k: number): Promise<number[][]> {
@@ -117,7 +118,31 @@ forEachDevice('optimizers skip parameters without a gradient and update in place
   assert.equal(a.isLeaf, true);
 });
 
+forEachDevice('Adam counts its bias-correction steps per parameter, as PyTorch', async () => {
+  // b has no gradient at the first step, so its first update is a first Adam step (t = 1) even
+  // though it happens at the optimizer's second step: it moves by exactly lr.
+  const a = tg.tensor([1], [1], { requiresGrad: true });
+  const b = tg.tensor([5], [1], { requiresGrad: true });
+  const opt = new tg.Adam([a, b], { lr: 0.1 });
+  tg.sum(a).backward();
+  opt.step();
+  opt.zeroGrad();
+  tg.sum(tg.add(a, b)).backward();
+  opt.step();
+  assertClose(await b.data(), [4.9], 'b after its first update', { rtol: 1e-6 });
+  const state = await opt.state();
+  assert.deepEqual(state.steps, [2, 1]);
+  // A checkpoint of an older ticketgrad holds one count for every parameter.
+  opt.loadState({ ...state, steps: 3 });
+  assert.deepEqual((await opt.state()).steps, [3, 3]);
+  assert.throws(() => opt.loadState({ ...state, steps: [1] }), /one count per parameter/);
+  opt.dispose();
+});
+
 test('optimizer options are validated', () => {
+  assert.throws(() => new tg.SGD(((t) => [t, t])(p0()), { lr: 0.1 }), /parameter 1 is the same tensor as parameter 0/);
+  assert.throws(() => new tg.SGD([p0()], { lr: 0.1, weightDecay: Infinity }), /weightDecay/);
+  assert.throws(() => new tg.Adam([p0()], { eps: Infinity }), /eps/);
   const p = tg.tensor([1], [1], { requiresGrad: true });
   assert.throws(() => new tg.SGD([p], { lr: -1 }), /lr/);
   assert.throws(() => new tg.SGD([p], { lr: 0.1, nesterov: true }), /nesterov/);

@@ -12,17 +12,21 @@ abstract class Optimizer {
   protected readonly weightDecay: number;
   /** Per-parameter multipliers of lr (1 by default). */
   protected readonly lrScale: readonly number[];
-  protected steps = 0;
+  /** Updates applied to each parameter: Adam's bias correction counts them per parameter, as PyTorch. */
+  protected readonly steps: number[];
 
   constructor(params: Tensor[], lr: number, weightDecay: number, lrScale?: readonly number[]) {
     if (lrScale && (lrScale.length !== params.length || lrScale.some((x) => !(x >= 0)))) {
       throw new Error(`optimizer: lrScale needs one number >= 0 per parameter (${params.length}), got ${JSON.stringify(lrScale)}`);
     }
     this.lrScale = lrScale ?? params.map(() => 1);
-    if (!(weightDecay >= 0)) throw new Error(`optimizer: weightDecay must be >= 0, got ${weightDecay}`);
+    if (!(weightDecay >= 0 && weightDecay < Infinity)) throw new Error(`optimizer: weightDecay must be a finite number >= 0, got ${weightDecay}`);
     const bad = params.findIndex((p) => !(p instanceof Tensor) || !p.requiresGrad);
     if (bad >= 0) throw new Error(`optimizer: parameter ${bad} is not a tensor with requiresGrad: true`);
+    const twin = params.findIndex((p, i) => params.indexOf(p) !== i);
+    if (twin >= 0) throw new Error(`optimizer: parameter ${twin} is the same tensor as parameter ${params.indexOf(params[twin])} (it would be updated twice per step)`);
     this.params = params;
+    this.steps = params.map(() => 0);
     this.lr = lr;
     this.weightDecay = weightDecay;
   }
@@ -38,12 +42,12 @@ abstract class Optimizer {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
-    this.steps++;
     noGrad(() =>
       scope(() => {
         this.params.forEach((p, i) => {
           if (p.disposed) throw new Error(`optimizer.step(): parameter ${i} (shape ${shapeStr(p.shape)}) was disposed`);
           if (!p.grad) return;
+          this.steps[i]++;
           const g = this.weightDecay ? add(p.grad, mul(p, this.weightDecay)) : p.grad;
           p.assign(this.update(p, g, i));
         });
@@ -74,11 +78,15 @@ abstract class Optimizer {
   async state(): Promise<OptimizerState> {
     const slots: OptimizerState['slots'] = {};
     for (const [name, slot] of Object.entries(this.slots())) slots[name] = await Promise.all(slot.map((t) => (t ? t.data() : null)));
-    return { steps: this.steps, slots };
+    return { steps: [...this.steps], slots };
   }
 
   /** Takes up a state that state() returned, for the same parameters: training continues exactly where it was. */
   loadState(state: OptimizerState): void {
+    const steps = typeof state.steps === 'number' ? this.params.map(() => state.steps as number) : state.steps;
+    if (steps.length !== this.params.length || !steps.every((n) => Number.isInteger(n) && n >= 0)) {
+      throw new Error(`optimizer: the state's steps ${JSON.stringify(state.steps)} are not one count per parameter (${this.params.length})`);
+    }
     const own = this.slots();
     for (const [name, values] of Object.entries(state.slots)) {
       const slot = own[name];
@@ -90,7 +98,9 @@ abstract class Optimizer {
         slot[i] = v ? keep(new Tensor(p.backend.upload(v), p.shape, p.backend)) : null;
       });
     }
-    this.steps = state.steps;
+    steps.forEach((n, i) => {
+      this.steps[i] = n;
+    });
   }
 
   dispose(): void {}
@@ -98,7 +108,8 @@ abstract class Optimizer {
 
 /** What an optimizer carries from step to step, on the host. */
 export interface OptimizerState {
-  steps: number;
+  /** Updates applied to each parameter; a single number (a checkpoint of an older ticketgrad) counts for all. */
+  steps: number | number[];
   slots: Record<string, (Float32Array | null)[]>;
 }
 
@@ -171,7 +182,7 @@ export class Adam extends Optimizer {
     if (!Array.isArray(this.betas) || this.betas.length !== 2 || !this.betas.every((b) => b >= 0 && b < 1)) {
       throw new Error(`Adam: betas must be two numbers in [0, 1), got ${JSON.stringify(options.betas)}`);
     }
-    if (!(this.eps > 0)) throw new Error(`Adam: eps must be > 0, got ${options.eps}`);
+    if (!(this.eps > 0 && this.eps < Infinity)) throw new Error(`Adam: eps must be > 0, got ${options.eps}`);
     this.m = params.map(() => null);
     this.v = params.map(() => null);
   }
@@ -183,8 +194,8 @@ export class Adam extends Optimizer {
     const m = this.setState(this.m, i, mPrev ? add(mul(mPrev, b1), mul(g, 1 - b1)) : mul(g, 1 - b1));
     const g2 = mul(g, g);
     const v = this.setState(this.v, i, vPrev ? add(mul(vPrev, b2), mul(g2, 1 - b2)) : mul(g2, 1 - b2));
-    const mHat = mul(m, 1 / (1 - b1 ** this.steps));
-    const vHat = mul(v, 1 / (1 - b2 ** this.steps));
+    const mHat = mul(m, 1 / (1 - b1 ** this.steps[i]));
+    const vHat = mul(v, 1 / (1 - b2 ** this.steps[i]));
     return add(p, mul(div(mHat, add(sqrt(vHat), this.eps)), -this.lr * this.lrScale[i]));
   }
 

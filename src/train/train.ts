@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeDirectory, readFileBytes, readJsonFile, writeFileAtomic, writeJsonAtomic } from '../io/files.js';
-import { type Check, aBoolean, aCount, aNumber, aString, checked, isObject, numberIn, oneOf, optional, parseJson, readFields, readList, readObject } from '../io/json.js';
+import { type Check, aBoolean, aCount, aNumber, aString, checked, isObject, listOf, numberIn, oneOf, optional, parseJson, readFields, readList, readObject } from '../io/json.js';
 import { init } from '../init.js';
 import { type Split, holdOut } from '../data/dataset.js';
 import { loadMnist } from '../data/mnist.js';
@@ -64,7 +64,7 @@ function writeCheckpoint(dir: string, c: RunCheckpoint, options: TrainOptions): 
     epoch: String(c.epoch),
     ...(c.phaseEnded ? { phaseEnded: 'true' } : {}),
     ...(c.method ? { method: JSON.stringify(c.method.values) } : {}),
-    steps: String(c.optimizer.steps),
+    steps: JSON.stringify(c.optimizer.steps),
     slots: JSON.stringify(slots),
     options: JSON.stringify(options),
     metrics: JSON.stringify(c.metrics),
@@ -119,7 +119,7 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
       round: optional(aCountText),
       epoch: aCountText,
       phaseEnded: optional(oneOf(['true'])),
-      steps: aCountText,
+      steps: aString,
       slots: aString,
       options: aString,
       metrics: aString,
@@ -127,7 +127,7 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
     },
     `${path}: metadata`,
   );
-  const json = (key: 'slots' | 'options' | 'metrics' | 'method'): unknown => parseJson(m[key] as string, `${path}: metadata ${key}`);
+  const json = (key: 'steps' | 'slots' | 'options' | 'metrics' | 'method'): unknown => parseJson(m[key] as string, `${path}: metadata ${key}`);
   // Entries, not assignments: a tensor named "model/__proto__" stays an ordinary key.
   const tensorsUnder = (prefix: string): SavedTensors =>
     Object.fromEntries(Object.entries(contents.tensors).flatMap(([name, t]) => (name.startsWith(prefix) ? [[name.slice(prefix.length), t]] : [])));
@@ -135,6 +135,8 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
   // A slot holds one value per parameter: never more than the model has tensors.
   const parameters = Object.keys(tensors).length;
   const slotCount: Check = { expected: `an integer in [0, ${parameters}]`, ok: (v) => aCount.ok(v) && (v as number) <= parameters };
+  // One update count per parameter; a single count from an older ticketgrad stands for all of them.
+  const stepCounts: Check = { expected: 'an integer >= 0 or a list of them', ok: (v) => aCount.ok(v) || listOf(aCount).ok(v) };
   const slots = Object.entries(readObject(json('slots'), `${path}: metadata slots`)).map(([slot, count]) => [
     slot,
     Array.from({ length: checked<number>(count, slotCount, `${path}: metadata slots "${slot}"`) }, (_, i) => contents.tensors[`optimizer/${slot}/${i}`]?.data ?? null),
@@ -150,7 +152,7 @@ export function readRunCheckpoint(dir: string): { options: TrainOptions; checkpo
     epoch: Number(m.epoch),
     ...(m.phaseEnded === 'true' ? { phaseEnded: true } : {}),
     tensors,
-    optimizer: { steps: Number(m.steps), slots: Object.fromEntries(slots) },
+    optimizer: { steps: checked<number | number[]>(json('steps'), stepCounts, `${path}: metadata steps`), slots: Object.fromEntries(slots) },
     metrics: readList(json('metrics'), `${path}: metadata metrics`).map((e, i) => readFields<EpochMetrics>(e, EPOCH_METRICS, `${path}: metadata metrics[${i}]`)),
     ...(m.method !== undefined ? { method: method() } : {}),
   };
