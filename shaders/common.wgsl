@@ -49,6 +49,20 @@ fn f32_nan() -> f32 { return f32_from_bits(0x7fc00000u); }
 fn f32_inf() -> f32 { return f32_from_bits(0x7f800000u); }
 fn f32_neg_inf() -> f32 { return f32_from_bits(0xff800000u); }
 
+// WGSL leaves exp and log undefined outside their domain and for NaN (SwiftShader returns
+// finite values there); these follow Math.exp and Math.log as the CPU reference does.
+fn exp_ieee(v: f32) -> f32 {
+  if (is_nan(v)) { return v; }
+  return exp(v);
+}
+
+fn log_ieee(v: f32) -> f32 {
+  if (is_nan(v) || v < 0.0) { return f32_nan(); }
+  if (v == 0.0) { return f32_neg_inf(); }
+  if (v == f32_inf()) { return v; }
+  return log(v);
+}
+
 // a ^ b with the sign kept for a negative base and an odd integer exponent; NaN for a negative
 // base and a non-integer exponent (as Math.pow).
 fn signed_pow(a: f32, b: f32) -> f32 {
@@ -65,4 +79,10 @@ fn signed_pow(a: f32, b: f32) -> f32 {
 fn pow_grad_base(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 0.0; }
   return b * signed_pow(a, b - 1.0);
+}
+
+// d(a^b)/db = a^b log(a), defined as 0 where a == 0 and b >= 0 (as PyTorch).
+fn pow_grad_exponent(a: f32, b: f32) -> f32 {
+  if (a == 0.0 && b >= 0.0) { return 0.0; }
+  return signed_pow(a, b) * log_ieee(a);
 }

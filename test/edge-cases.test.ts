@@ -52,6 +52,33 @@ forEachDevice('NaN and infinities pass through elementwise ops', async () => {
   assert.ok(Number.isNaN((await tg.pow(tg.tensor([-2], [1]), 0.5).data())[0]), 'negative base, fractional exponent');
 });
 
+forEachDevice('matmul: a zero times NaN or an infinity is NaN', async () => {
+  const got = await tg.matmul(tg.tensor([1, 0], [1, 2]), tg.tensor([2, 3, NaN, 1], [2, 2])).data();
+  assert.ok(Number.isNaN(got[0]), `0 * NaN in column 0: ${got[0]}`);
+  assert.equal(got[1], 3);
+  const inf = await tg.matmul(tg.tensor([0, 0], [1, 2]), tg.tensor([Infinity, 1, 1, 1], [2, 2])).data();
+  assert.ok(Number.isNaN(inf[0]), `0 * Inf: ${inf[0]}`);
+  assert.equal(inf[1], 0);
+});
+
+forEachDevice('exp, log and sigmoid outside their domain follow Math.exp and Math.log', async () => {
+  const logs = [...(await tg.log(tg.tensor([-2.5, NaN, 0, Infinity, -Infinity, 1], [6])).data())];
+  assert.ok([logs[0], logs[1], logs[4]].every(Number.isNaN), `log of a negative or NaN: ${logs}`);
+  assert.deepEqual([logs[2], logs[3], logs[5]], [-Infinity, Infinity, 0]);
+  assert.ok(Number.isNaN((await tg.exp(tg.tensor([NaN], [1])).data())[0]), 'exp(NaN)');
+  assert.ok(Number.isNaN((await tg.sigmoid(tg.tensor([NaN], [1])).data())[0]), 'sigmoid(NaN)');
+});
+
+forEachDevice('pow: the gradient with respect to the exponent, as PyTorch at a zero or negative base', async () => {
+  const a = tg.tensor([0, 0, 2, -2], [4], { requiresGrad: true });
+  const b = tg.tensor([2, 0, 3, 2], [4], { requiresGrad: true });
+  tg.sum(tg.pow(a, b)).backward();
+  const gb = await b.grad!.data();
+  assertClose([...gb].slice(0, 3), [0, 0, 8 * Math.LN2], 'd/db a^b at a = 0 and a = 2');
+  assert.ok(Number.isNaN(gb[3]), `d/db (-2)^2 is NaN (log of a negative base): ${gb[3]}`);
+  assertClose(await a.grad!.data(), [0, 0, 12, -4], 'd/da a^b');
+});
+
 forEachDevice('size-1 and rank-0 tensors', async () => {
   const s = tg.tensor(3, undefined, { requiresGrad: true });
   assert.deepEqual([...s.shape], []);

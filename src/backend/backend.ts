@@ -54,6 +54,8 @@ export type BinaryOp =
   | 'maximum'
   /** d(a^b)/da: b * a^(b-1), and 0 where b == 0 */
   | 'powGradBase'
+  /** d(a^b)/db: a^b log(a), and 0 where a == 0 and b >= 0 (as PyTorch) */
+  | 'powGradExponent'
   /** a > b ? 1 : 0, a == b ? 1 : 0 */
   | 'gt'
   | 'eq';

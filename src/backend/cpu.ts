@@ -97,6 +97,7 @@ export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   pow: signedPow,
   powGradBase: (a, b) => (b === 0 ? 0 : b * signedPow(a, b - 1)),
+  powGradExponent: (a, b) => (a === 0 && b >= 0 ? 0 : signedPow(a, b) * Math.log(a)),
   // biome-ignore lint/complexity/useMathMinMax: a NaN a gives b, as in the other backends; Math.max gives NaN.
   maximum: (a, b) => (a >= b ? a : b),
   gt: (a, b) => (a > b ? 1 : 0),
@@ -204,15 +205,23 @@ export class CpuBackend implements Backend {
     const { batch, m, k, n } = p;
     const out = new Float32Array(batch * m * n);
     const row = new Float64Array(n);
+    // A zero in A skips its row of B (ReLU outputs are mostly zeros), unless that row holds a
+    // NaN or an infinity: 0 * NaN and 0 * Inf are NaN, as on every other backend.
+    const finiteRow = new Uint8Array(k);
     for (let bi = 0; bi < batch; bi++) {
       const oa = bi * p.strideA,
         ob = bi * p.strideB,
         oc = bi * m * n;
+      for (let kk = 0; kk < k; kk++) {
+        let finite = 1;
+        for (let j = 0; j < n && finite; j++) finite = Number.isFinite(B[ob + kk * n + j]) ? 1 : 0;
+        finiteRow[kk] = finite;
+      }
       for (let i = 0; i < m; i++) {
         row.fill(0);
         for (let kk = 0; kk < k; kk++) {
           const av = A[oa + i * k + kk];
-          if (av === 0) continue;
+          if (av === 0 && finiteRow[kk]) continue;
           const bRow = ob + kk * n;
           for (let j = 0; j < n; j++) row[j] += av * B[bRow + j];
         }

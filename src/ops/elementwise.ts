@@ -82,7 +82,7 @@ export function pow(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') {
     return unaryOp(a, 'powScalar', b, (g) => (b === 0 ? mul(g, 0) : mul(g, mul(pow(a, b - 1), b))));
   }
-  return binaryOp(a, b, 'pow', (g, out) => [mul(g, binaryNoGrad(a, b, 'powGradBase')), mul(g, mul(out, log(a)))]);
+  return binaryOp(a, b, 'pow', (g) => [mul(g, binaryNoGrad(a, b, 'powGradBase')), mul(g, binaryNoGrad(a, b, 'powGradExponent'))]);
 }
 
 /** Elementwise maximum; at ties the gradient goes to `b`. */
@@ -101,7 +101,7 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
 }
 
 /** A broadcast binary kernel with no gradient: `a > b` / `a == b` as 0/1, or a derivative. */
-export function binaryNoGrad(a: Tensor, b: Tensor, op: 'gt' | 'eq' | 'powGradBase'): Tensor {
+export function binaryNoGrad(a: Tensor, b: Tensor, op: 'gt' | 'eq' | 'powGradBase' | 'powGradExponent'): Tensor {
   sameBackend(a, b, op);
   const shape = broadcastShapes(a.shape, b.shape, op);
   const storage = a.backend.binary(op, a.storage, broadcastStrides(a.shape, shape), b.storage, broadcastStrides(b.shape, shape), shape);

@@ -69,6 +69,9 @@ const BINARY: Record<BinaryOp, VecOp2> = {
   pow: (f, a, b, m) => f.call(m.signedPow, f.get(a), f.get(b)),
   // b == 0 ? 0 : b a^(b-1)
   powGradBase: (f, a, b, m) => f.v128.andnot(f.f32x4.mul(f.get(b), f.call(m.signedPow, f.get(a), f.f32x4.sub(f.get(b), one(f)))), f.f32x4.eq(f.get(b), zero(f))),
+  // a == 0 && b >= 0 ? 0 : a^b log(a)
+  powGradExponent: (f, a, b, m) =>
+    f.v128.andnot(f.f32x4.mul(f.call(m.signedPow, f.get(a), f.get(b)), f.call(m.log, f.get(a))), f.v128.and(f.f32x4.eq(f.get(a), zero(f)), f.f32x4.ge(f.get(b), zero(f)))),
   maximum: (f, a, b) => f.v128.bitselect(f.get(a), f.get(b), f.f32x4.ge(f.get(a), f.get(b))),
   gt: (f, a, b) => ones(f, f.f32x4.gt(f.get(a), f.get(b))),
   eq: (f, a, b) => ones(f, f.f32x4.eq(f.get(a), f.get(b))),
