@@ -100,7 +100,17 @@ forEachDevice('tensors with a zero-size dimension', async () => {
   const s = tg.sum(z, 1);
   assert.deepEqual([...s.shape], [0]);
   assert.equal((await s.data()).length, 0);
-  assert.throws(() => tg.sum(z, 0), /empty axis/);
+  // An empty sum is 0 and an empty mean NaN, as in NumPy and PyTorch; an empty max has no value.
+  assert.deepEqual([...(await tg.sum(z, 0).data())], [0, 0, 0]);
+  assert.deepEqual([...(await tg.sum(tg.zeros([0, 0]), 0).data())], []);
+  assert.ok(Number.isNaN(await tg.mean(z).item()));
+  assert.throws(() => tg.max(z, 0), /max: cannot reduce over an empty axis of shape \[0, 3\]/);
+  // Gradients flow through empty tensors: a broadcast operand gets zeros.
+  const e = tg.zeros([0, 3], { requiresGrad: true });
+  const b = tg.ones([3], { requiresGrad: true });
+  tg.sum(tg.mul(tg.add(e, b), 2)).backward();
+  assert.deepEqual([...e.grad!.shape], [0, 3]);
+  assert.deepEqual([...(await b.grad!.data())], [0, 0, 0]);
 });
 
 // Elementwise kernels fold more than 65535 workgroups (of 256) into a 2-D grid. (Binary

@@ -130,10 +130,12 @@ export const step = (x: Tensor): Tensor => new Tensor(x.backend.unary('step', x.
 
 function reduce(x: Tensor, op: ReduceOp, axesArg: number | readonly number[] | undefined, keepDims: boolean, backward: (g: Tensor, out: Tensor) => Tensor): Tensor {
   const axes = normalizeAxes(axesArg, x.rank, op);
-  if (axes.some((a) => x.shape[a] === 0)) throw new Error(`${op}: cannot reduce over an empty axis of shape [${x.shape.join(', ')}]`);
+  // An empty sum is 0 (so a mean over nothing is NaN), as in NumPy and PyTorch; a maximum over nothing has no value.
+  const empty = axes.some((a) => x.shape[a] === 0);
+  if (empty && op === 'max') throw new Error(`max: cannot reduce over an empty axis of shape ${shapeStr(x.shape)}`);
   const kept = x.shape.filter((_, i) => !axes.includes(i));
   const keptDimsShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const storage = x.backend.reduce(op, x.storage, x.shape, axes);
+  const storage = empty ? x.backend.upload(new Float32Array(sizeOf(kept))) : x.backend.reduce(op, x.storage, x.shape, axes);
   const out: Tensor = Tensor.fromOp(storage, keepDims ? keptDimsShape : kept, [x], op, (g) => [backward(reshape(g, keptDimsShape), out)]);
   return out;
 }
