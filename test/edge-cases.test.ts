@@ -79,6 +79,18 @@ forEachDevice('pow: the gradient with respect to the exponent, as PyTorch at a z
   assertClose(await a.grad!.data(), [0, 0, 12, -4], 'd/da a^b');
 });
 
+forEachDevice('long sums stay accurate in float32 (no running-sum drift)', async () => {
+  // A running f32 sum of 2^20 tenths drifts by 1%; the exact sum of the f32 values is below.
+  const n = 2 ** 20;
+  const exact = n * Math.fround(0.1);
+  const total = await tg.sum(tg.tensor(new Float32Array(n).fill(0.1), [n])).item();
+  assert.ok(Math.abs(total / exact - 1) < 1e-5, `sum of 2^20 x 0.1: ${total}, exact ${exact}`);
+  const columns = await tg.sum(tg.tensor(new Float32Array(4 * n).fill(0.1), [n, 4]), 0).data();
+  for (const c of columns) assert.ok(Math.abs(c / exact - 1) < 1e-5, `column sum: ${c}, exact ${exact}`);
+  const average = await tg.mean(tg.tensor(new Float32Array(1e5).fill(1.1), [1e5])).item();
+  assert.ok(Math.abs(average - 1.1) < 1e-5, `mean of 1e5 x 1.1: ${average}`);
+});
+
 forEachDevice('size-1 and rank-0 tensors', async () => {
   const s = tg.tensor(3, undefined, { requiresGrad: true });
   assert.deepEqual([...s.shape], []);
