@@ -5,7 +5,7 @@
 #include "common"
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read> argmax: array<f32>;
+@group(0) @binding(1) var<storage, read> argmax: array<i32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
@@ -17,7 +17,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ix = i32(i % p.in_w);
   let iy = i32((i / p.in_w) % p.in_h);
   let plane = i / (p.in_w * p.in_h);
-  let here = f32(iy * i32(p.in_w) + ix);
+  let here = iy * i32(p.in_w) + ix;
   // Windows oy with oy*stride - pad <= iy < oy*stride - pad + k.
   let oy0 = max(0, (iy + i32(p.pad_h) - i32(p.k_h) + i32(p.stride_h)) / i32(p.stride_h));
   let oy1 = min(i32(p.out_h) - 1, (iy + i32(p.pad_h)) / i32(p.stride_h));

@@ -1,6 +1,6 @@
 // 2-D max or average pooling over NCHW planes. One invocation per output element.
 // Placeholder {{MAX}}: true for max pooling, which also writes the flat in-plane index of the
-// chosen input to `argmax` (as f32, exact below 2^24). Average pooling divides by kH*kW
+// chosen input (the first maximum, a NaN counting as the largest) to `argmax`. Average pooling divides by kH*kW
 // (padding counts as zeros). Placeholder {{WINDOW}}: the statements that visit the window's
 // positions in order (src/backend/webgpu/kernels.ts: poolWindow), written out one by one for
 // small windows: a loop over a 2x2 window measured 2x slower on SwiftShader.
@@ -9,7 +9,7 @@
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read_write> argmax: array<f32>;
+@group(0) @binding(2) var<storage, read_write> argmax: array<i32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 /** The window so far: the largest value and its flat in-plane index (-1: none yet), and the sum. */
@@ -24,7 +24,7 @@ fn visit(w: Window, base: u32, iy: i32, ix: i32) -> Window {
   let inside = iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
   let at = select(0, iy * i32(p.in_w) + ix, inside);
   let v = x[base + u32(at)];
-  let better = inside && (w.index < 0 || v > w.best);
+  let better = inside && (w.index < 0 || v > w.best || (is_nan(v) && !is_nan(w.best)));
   return Window(select(w.best, v, better), select(w.index, at, better), w.total + select(0.0, v, inside));
 }
 
@@ -42,7 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   {{WINDOW}}
   if ({{MAX}}) {
     out[o] = w.best;
-    argmax[o] = f32(w.index);
+    argmax[o] = w.index;
   } else {
     out[o] = w.total / f32(p.k_h * p.k_w);
   }

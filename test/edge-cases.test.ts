@@ -1,7 +1,4 @@
 // Edge cases: special values and degenerate shapes, the same on every backend.
-//
-// Two tests here fail at the time of writing because of engine bugs (see the BUG comments);
-// they describe the intended behaviour and should pass once src/ is fixed.
 
 import assert from 'node:assert/strict';
 import * as tg from '../src/index.js';
@@ -11,11 +8,8 @@ import { assertClose, assertMatchesCpu, input, runs } from './helpers.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-// BUG (src/ops/elementwise.ts, pow backward): d/dx x^0 is computed as 0 * x^-1, which is
-// 0 * Infinity = NaN at x = 0 (on every backend, for a number and for a tensor exponent).
-// x^0 is the constant 1, so the gradient is 0 (PyTorch masks exponent == 0 to 0).
-// Repro: x = tg.tensor([0], [1], { requiresGrad: true }); tg.sum(tg.pow(x, 0)).backward();
-//        x.grad -> [NaN], expected [0].
+// x^0 is the constant 1, so its gradient is 0 even at x = 0, where 0 * x^-1 would be NaN
+// (PyTorch masks exponent == 0 to 0).
 forEachDevice('pow: the gradient of x^0 is 0, also at x = 0', async () => {
   const x = tg.tensor([0, 1, -2], [3], { requiresGrad: true });
   tg.sum(tg.pow(x, 0)).backward();
@@ -25,12 +19,8 @@ forEachDevice('pow: the gradient of x^0 is 0, also at x = 0', async () => {
   assertClose(await y.grad!.data(), [0, 0], 'd/dx x^0 (tensor exponent)');
 });
 
-// BUG (shaders/reduce.wgsl with REDUCE_WGSL.max in src/backend/webgpu/backend.ts): max is
-// meant to propagate NaN (the CPU does; the WGSL combine tests `v != v`), but on WebGPU
-// (Dawn/SwiftShader) a NaN is dropped: WGSL lets implementations assume no NaNs, so
-// `v != v` is folded to false. A NaN test on the bits (bitcast<u32>) would be reliable.
-// Repro: await tg.max(tg.tensor([1, NaN, 3], [3], { backend: 'webgpu' })).data() -> [3],
-//        on the CPU -> [NaN].
+// WGSL lets compilers assume no NaNs (`v != v` folds to false), so the WebGPU max tests NaN on
+// the bits.
 forEachDevice('max propagates NaN', async () => {
   assert.ok(Number.isNaN((await tg.max(tg.tensor([1, NaN, 3], [3])).data())[0]), 'max over everything');
   const rows = await tg.max(tg.tensor([1, 2, NaN, 4, 5, 6], [2, 3]), 1).data();
@@ -89,6 +79,28 @@ forEachDevice('long sums stay accurate in float32 (no running-sum drift)', async
   for (const c of columns) assert.ok(Math.abs(c / exact - 1) < 1e-5, `column sum: ${c}, exact ${exact}`);
   const average = await tg.mean(tg.tensor(new Float32Array(1e5).fill(1.1), [1e5])).item();
   assert.ok(Math.abs(average - 1.1) < 1e-5, `mean of 1e5 x 1.1: ${average}`);
+});
+
+forEachDevice('maxPool2d propagates a NaN anywhere in its window, and its gradient follows it', async () => {
+  const x = tg.tensor([1, NaN, 3, 4, 5, 6, 7, NaN], [1, 1, 2, 4], { requiresGrad: true });
+  const y = tg.maxPool2d(x, { kernelSize: 2 });
+  const values = await y.data();
+  assert.ok(Number.isNaN(values[0]) && Number.isNaN(values[1]), `pooled: ${values}`);
+  tg.sum(tg.mul(y, tg.tensor([2, 3], [1, 1, 1, 2]))).backward();
+  assert.deepEqual([...(await x.grad!.data())], [0, 2, 0, 0, 0, 0, 0, 3]);
+});
+
+forEachDevice('maxPool2d gradient lands on the right pixel of a plane larger than 2^24 pixels', async () => {
+  // Index 4097^2 - 2 is odd and above 2^24: a float32 index would round it to its neighbour.
+  const side = 4097;
+  const values = new Float32Array(side * side);
+  const at = side * side - 2;
+  values[at] = 1;
+  const x = tg.tensor(values, [1, 1, side, side], { requiresGrad: true });
+  tg.sum(tg.maxPool2d(x, { kernelSize: [1, side] })).backward();
+  const grad = await x.grad!.data();
+  assert.equal(grad[at], 1, 'the maximum gets the gradient');
+  assert.equal(grad[at + 1], 0, 'its neighbour does not');
 });
 
 forEachDevice('size-1 and rank-0 tensors', async () => {

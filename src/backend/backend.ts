@@ -159,7 +159,10 @@ export interface Backend {
   conv2d(x: Storage, w: Storage, p: ConvParams): Storage;
   conv2dBackwardInput(dy: Storage, w: Storage, p: ConvParams): Storage;
   conv2dBackwardWeight(x: Storage, dy: Storage, p: ConvParams): Storage;
-  /** Max pooling also returns, per output, the flat index (within its plane) of the chosen input. */
+  /**
+   * Max pooling also returns, per output, the flat index (within its plane) of the chosen input
+   * (the first maximum, a NaN counting as the largest), as int32 bits: opaque to all but pool2dBackward.
+   */
   pool2d(mode: PoolMode, x: Storage, p: PoolParams): { out: Storage; argmax: Storage | null };
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage;
   /** Inference conv with binary weight-sparse weights (no gradient); same output as conv2d with the dense weights. */

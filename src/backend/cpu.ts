@@ -285,7 +285,9 @@ export class CpuBackend implements Backend {
     const X = data(x);
     const planes = p.batch * p.channels;
     const out = new Float32Array(planes * p.outH * p.outW);
+    // Max pooling's argmax: in-plane indices as int32 bits in a float32 storage (exact for any plane size).
     const argmax = mode === 'max' ? new Float32Array(out.length) : null;
+    const argmaxIndex = argmax && new Int32Array(argmax.buffer, argmax.byteOffset, argmax.length);
     for (let pl = 0; pl < planes; pl++)
       for (let oy = 0; oy < p.outH; oy++)
         for (let ox = 0; ox < p.outW; ox++) {
@@ -300,7 +302,8 @@ export class CpuBackend implements Backend {
               if (ix < 0 || ix >= p.inW) continue;
               const v = X[(pl * p.inH + iy) * p.inW + ix];
               sum += v;
-              if (v > best || bestIdx < 0) {
+              // The first maximum; a NaN counts as the largest value.
+              if (v > best || bestIdx < 0 || (Number.isNaN(v) && !Number.isNaN(best))) {
                 best = v;
                 bestIdx = iy * p.inW + ix;
               }
@@ -309,7 +312,7 @@ export class CpuBackend implements Backend {
           const o = (pl * p.outH + oy) * p.outW + ox;
           if (argmax) {
             out[o] = best;
-            argmax[o] = bestIdx;
+            argmaxIndex![o] = bestIdx;
           } else out[o] = sum / (p.kH * p.kW);
         }
     return { out: new CpuStorage(out), argmax: argmax && new CpuStorage(argmax) };
@@ -374,7 +377,7 @@ export class CpuBackend implements Backend {
 
   pool2dBackward(mode: PoolMode, dy: Storage, argmax: Storage | null, p: PoolParams): Storage {
     const DY = data(dy);
-    const AM = argmax && data(argmax);
+    const AM = argmax && ((d) => new Int32Array(d.buffer, d.byteOffset, d.length))(data(argmax));
     const planes = p.batch * p.channels;
     const dx = new Float32Array(planes * p.inH * p.inW);
     const area = p.kH * p.kW;

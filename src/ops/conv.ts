@@ -74,7 +74,7 @@ function pool2d(mode: PoolMode, x: Tensor, options: Pool2dOptions): Tensor {
   ]);
 }
 
-/** Max pooling; the gradient goes to the first maximum of each window. */
+/** Max pooling; the gradient goes to the first maximum of each window (a NaN counts as the largest value, as in PyTorch). */
 export const maxPool2d = (x: Tensor, options: Pool2dOptions): Tensor => pool2d('max', x, options);
 /** Average pooling; padded positions count as zeros (divisor = kernel area). */
 export const avgPool2d = (x: Tensor, options: Pool2dOptions): Tensor => pool2d('avg', x, options);

@@ -241,6 +241,8 @@ export class FunctionBuilder {
     },
     load: (_addr: Emitted, offset = 0): Emitted => this.op(0x2a, ...this.memarg({ align: 2, offset })),
     store: (_addr: Emitted, _value: Emitted, offset = 0): Emitted => this.op(0x38, ...this.memarg({ align: 2, offset })),
+    eq: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5b),
+    ne: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5c),
     gt: (_a: Emitted, _b: Emitted): Emitted => this.op(0x5e),
     add: (_a: Emitted, _b: Emitted): Emitted => this.op(0x92),
     div: (_a: Emitted, _b: Emitted): Emitted => this.op(0x95),

@@ -449,8 +449,8 @@ export const POOL_FIELDS = ['inH', 'inW', 'outH', 'outW', 'kH', 'kW', 'strideH',
 /**
  * pool_max / pool_avg(x, out, argmax, params, planes) and pool_max_back(dy, argmax, dx, params,
  * planes) / pool_avg_back(dy, dx, params, planes), over whole planes. Max pooling writes the
- * flat index of the first maximum in its plane (as f32, exact below 2^24); a window of only
- * padding gives -Infinity and index -1.
+ * flat index of the first maximum in its plane (a NaN counting as the largest) as i32 bits; a
+ * window of only padding gives -Infinity and index -1.
  */
 function emitPool(mod: ModuleBuilder): void {
   const field = (f: FunctionBuilder, params: Local, name: (typeof POOL_FIELDS)[number]): Emitted => f.i32.load(f.get(params), POOL_FIELDS.indexOf(name) * 4);
@@ -573,15 +573,17 @@ function emitPool(mod: ModuleBuilder): void {
       },
       (pl, iy, ix) => {
         f.set(v, f.f32.load(inAddr(f, g, x, pl, iy, ix)));
-        // The first maximum wins (and the first position when every value is -Infinity).
-        f.if(f.i32.or(f.f32.gt(f.get(v), f.get(best)), f.i32.lt_s(f.get(bestAt), f.i32.const(0))), () => {
+        // The first maximum wins (and the first position when every value is -Infinity); a NaN
+        // beats a number (v != v: NaN).
+        const nanOverNumber = (): Emitted => f.i32.and(f.f32.ne(f.get(v), f.get(v)), f.f32.eq(f.get(best), f.get(best)));
+        f.if(f.i32.or(f.i32.or(f.f32.gt(f.get(v), f.get(best)), f.i32.lt_s(f.get(bestAt), f.i32.const(0))), nanOverNumber()), () => {
           f.set(best, f.get(v));
           f.set(bestAt, f.i32.add(f.i32.mul(f.get(iy), f.get(g.inW)), f.get(ix)));
         });
       },
       (o) => {
         f.f32.store(at(f, out, o), f.get(best));
-        f.f32.store(at(f, argmax, o), f.f32.convert_i32_s(f.get(bestAt)));
+        f.i32.store(at(f, argmax, o), f.get(bestAt));
       },
     );
   });
@@ -624,7 +626,7 @@ function emitPool(mod: ModuleBuilder): void {
           () => f.get(outPlane),
           1,
           () => {
-            f.set(idx, f.i32.trunc_sat_f32_s(f.f32.load(f.get(argmax))));
+            f.set(idx, f.i32.load(f.get(argmax)));
             f.if(f.i32.ge_s(f.get(idx), f.i32.const(0)), () => {
               f.set(target, f.i32.add(f.get(dx), f.i32.shl(f.i32.add(f.i32.mul(f.get(pl), f.i32.mul(f.get(g.inH), f.get(g.inW))), f.get(idx)), f.i32.const(2))));
               f.f32.store(f.get(target), f.f32.add(f.f32.load(f.get(target)), f.f32.load(f.get(dy))));
