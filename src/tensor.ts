@@ -17,9 +17,19 @@ export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
 
 interface GradNode {
   inputs: Tensor[];
+  /** The inputs' storage versions when the operation ran (see `assign`). */
+  versions: number[];
   backward: BackwardFn;
   op: string;
 }
+
+/**
+ * How many times `assign` has overwritten a storage. A backward closure reads its inputs'
+ * values when it runs, so an input overwritten in between would give a wrong gradient without a
+ * word; backward() compares these counts with those the operation saw, as PyTorch does.
+ */
+const storageVersions = new WeakMap<Storage, number>();
+const versionOf = (s: Storage): number => storageVersions.get(s) ?? 0;
 
 export interface TensorOptions {
   requiresGrad?: boolean;
@@ -51,7 +61,7 @@ export class Tensor {
   static fromOp(storage: Storage, shape: Shape, inputs: Tensor[], op: string, backward: BackwardFn): Tensor {
     const needs = isGradEnabled() && inputs.some((t) => t.requiresGrad);
     const t = new Tensor(storage, shape, inputs[0].backend, needs);
-    if (needs) t.node = { inputs, backward, op };
+    if (needs) t.node = { inputs, versions: inputs.map((x) => versionOf(x.storage)), backward, op };
     return t;
   }
 
@@ -118,7 +128,10 @@ export class Tensor {
       throw new Error(`assign: shape ${shapeStr(source.shape)} does not match ${shapeStr(this.shape)}`);
     }
     if (source.backend !== this.backend) throw new Error('assign: tensors live on different backends');
-    if (source.storage !== this.storage) this.backend.copy(source.storage, this.storage);
+    if (source.storage !== this.storage) {
+      this.backend.copy(source.storage, this.storage);
+      storageVersions.set(this.storage, versionOf(this.storage) + 1);
+    }
     return this;
   }
 
@@ -174,6 +187,10 @@ export class Tensor {
     }
 
     const grads = new Map<Tensor, Tensor>([[this, grad]]);
+    // Storages already handed out: the caller's upstream gradient and leaves' gradients. An op
+    // may pass its gradient through unchanged (add, reshape), so a leaf whose gradient would
+    // share one of these gets a copy: writing to a.grad must not change b.grad or the caller's.
+    const handedOut = new Set<Storage>([grad.storage]);
     noGrad(() => {
       for (let i = order.length - 1; i >= 0; i--) {
         const t = order[i];
@@ -181,7 +198,8 @@ export class Tensor {
         if (!g) continue;
         if (!t.node) {
           // A leaf keeps its own reference to the gradient's storage, outside any scope.
-          const own = keep(g.detach());
+          const own = keep(handedOut.has(g.storage) ? copyOf(g) : g.detach());
+          handedOut.add(own.storage);
           if (t.grad) {
             const sum = keep(addSameShape(t.grad, own));
             t.grad.dispose();
@@ -189,6 +207,13 @@ export class Tensor {
             t.grad = sum;
           } else t.grad = own;
           continue;
+        }
+        const changed = t.node.inputs.findIndex((input, k) => !input.disposed && versionOf(input.storage) !== t.node!.versions[k]);
+        if (changed >= 0) {
+          throw new Error(
+            `backward(): input ${changed} of ${t.node.op} (shape ${shapeStr(t.node.inputs[changed].shape)}) was overwritten by assign() after the forward pass; ` +
+              'its gradient would use the new values (assign after backward(), or recompute the forward)',
+          );
         }
         const inputGrads = t.node.backward(g);
         t.node.inputs.forEach((input, k) => {
@@ -207,6 +232,11 @@ export class Tensor {
   toString(): string {
     return `Tensor(${shapeStr(this.shape)}, ${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
+}
+
+/** A tensor with its own storage holding `t`'s values, outside the graph. */
+function copyOf(t: Tensor): Tensor {
+  return new Tensor(t.backend.copyStrided(t.storage, t.shape, stridesOf(t.shape)), t.shape, t.backend);
 }
 
 /** a + b for two tensors of one shape, outside the graph: how backward() accumulates gradients. */

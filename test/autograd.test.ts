@@ -107,6 +107,30 @@ forEachDevice('backward(grad) on a leaf stores the gradient itself', async () =>
   assert.deepEqual(await read(x.grad!), [5, 6]);
 });
 
+forEachDevice('gradients that pass through unchanged are copies: a.grad, b.grad and the upstream gradient stay apart', async () => {
+  const a = tg.tensor([1, 2], [2], { requiresGrad: true });
+  const b = tg.tensor([3, 4], [2], { requiresGrad: true });
+  const upstream = tg.tensor([5, 6], [2]);
+  tg.reshape(tg.add(a, b), [1, 2]).backward(tg.reshape(upstream, [1, 2]));
+  a.grad!.assign(tg.zeros([2]));
+  assert.deepEqual(await read(b.grad!), [5, 6], 'b.grad after writing a.grad');
+  assert.deepEqual(await read(upstream), [5, 6], 'the upstream gradient after writing a.grad');
+  b.grad!.assign(tg.ones([2]));
+  assert.deepEqual(await read(upstream), [5, 6], 'the upstream gradient after writing b.grad');
+});
+
+forEachDevice('a tensor overwritten by assign() between forward and backward is an error, not a wrong gradient', async () => {
+  const x = tg.tensor([1, 2], [2], { requiresGrad: true });
+  const w = tg.tensor([3, 4], [2]);
+  const loss = tg.sum(tg.mul(x, w));
+  w.assign(tg.tensor([30, 40], [2]));
+  assert.throws(() => loss.backward(), /input 1 of mul \(shape \[2\]\) was overwritten by assign\(\) after the forward pass/);
+  // After backward, assign is how optimizers update: the next forward sees the new values.
+  const again = tg.sum(tg.mul(x, w));
+  again.backward();
+  assert.deepEqual(await read(x.grad!), [30, 40]);
+});
+
 forEachDevice('only leaves keep .grad; intermediates do not', async () => {
   const x = tg.tensor([1, 2], [2], { requiresGrad: true });
   const h = tg.mul(x, 2);
