@@ -52,6 +52,9 @@ forEachDevice('pooling and batchNorm2d reject bad shapes and options', () => {
   throwsMentioning(() => tg.avgPool2d(tg.zeros([1, 1, 4, 4]), { kernelSize: 2, padding: 2 }), ['avgPool2d', 'padding']);
   throwsMentioning(() => tg.batchNorm2d(tg.zeros([2, 3, 4, 4]), { weight: tg.ones([4]) }), ['batchNorm2d', 'weight', '[4]']);
   throwsMentioning(() => tg.batchNorm2d(tg.zeros([2, 3, 4, 4]), { training: false }), ['batchNorm2d', 'runningMean']);
+  throwsMentioning(() => tg.batchNorm2d(tg.zeros([2, 3, 4, 4]), { runningMean: tg.zeros([3]) }), ['batchNorm2d', 'runningVar']);
+  throwsMentioning(() => tg.batchNorm2d(tg.zeros([2, 3, 4, 4]), { momentum: 2 }), ['batchNorm2d', 'momentum']);
+  throwsMentioning(() => tg.batchNorm2d(tg.zeros([2, 3, 4, 4]), { eps: -1 }), ['batchNorm2d', 'eps']);
 });
 
 forEachDevice('crossEntropy rejects bad labels', () => {

@@ -28,6 +28,9 @@ export function batchNorm2d(x: Tensor, options: BatchNormOptions = {}): Tensor {
   for (const [name, t] of Object.entries({ weight, bias, runningMean, runningVar })) {
     if (t && (t.rank !== 1 || t.shape[0] !== c)) throw new Error(`batchNorm2d: ${name} must have shape [${c}], got ${shapeStr(t.shape)}`);
   }
+  if (!runningMean !== !runningVar) throw new Error('batchNorm2d: runningMean and runningVar go together (one was given without the other)');
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`batchNorm2d: momentum must be in [0, 1], got ${momentum}`);
+  if (!(eps >= 0 && eps < Infinity)) throw new Error(`batchNorm2d: eps must be a finite number >= 0, got ${eps}`);
   const perChannel = (t: Tensor): Tensor => reshape(t, [1, c, 1, 1]);
   let mu: Tensor, variance: Tensor;
   if (training) {
