@@ -103,6 +103,12 @@ forEachDevice('maxPool2d gradient lands on the right pixel of a plane larger tha
   assert.equal(grad[at + 1], 0, 'its neighbour does not');
 });
 
+forEachDevice('a number operand is a float32, as the tensor it meets', async () => {
+  // 1e-46 rounds to 0 in float32 and 1 + 2^-30 to 1; float64 arithmetic rounded afterwards gives 1e-36 and 1.
+  assert.deepEqual([...(await tg.mul(tg.tensor([1e10], [1]), 1e-46).data())], [0]);
+  assert.deepEqual([...(await tg.sub(tg.tensor([1], [1]), 1 + 2 ** -30).data())], [0]);
+});
+
 forEachDevice('size-1 and rank-0 tensors', async () => {
   const s = tg.tensor(3, undefined, { requiresGrad: true });
   assert.deepEqual([...s.shape], []);

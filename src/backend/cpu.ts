@@ -156,7 +156,10 @@ export class CpuBackend implements Backend {
     const fn = unaryFns[op];
     const src = data(x);
     const out = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) out[i] = fn(src[i], scalar);
+    // The scalar reaches the other backends' kernels as a float32, so it is rounded here too:
+    // x * 1e-46 is 0 on every backend, not a float64 product rounded afterwards.
+    const s = Math.fround(scalar);
+    for (let i = 0; i < src.length; i++) out[i] = fn(src[i], s);
     return new CpuStorage(out);
   }
 
